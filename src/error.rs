@@ -1,0 +1,66 @@
+//! Public error types.
+
+use crate::model::event::EventError;
+use crate::model::request::RequestError;
+
+/// Input that could not be parsed: JSON or TOML syntax, an unknown or
+/// duplicate field, a malformed id or time, or fields that do not fit
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The text is not valid for the expected structure
+    #[error("{what}: {message} (line {line}, column {column})")]
+    Syntax {
+        /// What was being parsed (`request`, `event`, …)
+        what: &'static str,
+        /// What is wrong, naming the field
+        message: String,
+        /// 1-based line
+        line: usize,
+        /// 1-based column
+        column: usize,
+    },
+    /// The text is larger than the limit for its kind
+    #[error("{what}: {size} bytes is more than the limit of {limit}")]
+    TooLarge {
+        /// What was being parsed
+        what: &'static str,
+        /// Its size in bytes
+        size: usize,
+        /// The limit in bytes
+        limit: usize,
+    },
+    /// The event's fields do not fit its type
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The request's fields do not fit its action
+    #[error(transparent)]
+    Request(#[from] RequestError),
+}
+
+/// An entity that could not be registered
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntityError {
+    /// A practitioner names an organisation that is not registered
+    #[error("practitioner `{practitioner}`: field `organisation`: unknown `{organisation}`")]
+    UnknownOrganisation {
+        /// The practitioner
+        practitioner: String,
+        /// The organisation it names
+        organisation: String,
+    },
+    /// A role, task or other value the loaded vocabulary does not know
+    #[error("practitioner `{practitioner}`: field `{field}`: unknown `{value}`")]
+    UnknownValue {
+        /// The practitioner
+        practitioner: String,
+        /// `role` or `tasks`
+        field: &'static str,
+        /// The value
+        value: String,
+    },
+    /// A registry holds at most `u32::MAX` entities of one kind
+    #[error("too many {0} registered")]
+    Capacity(&'static str),
+}

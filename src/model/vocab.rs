@@ -1,0 +1,257 @@
+//! The engine's fixed vocabulary (actions, purposes, sources, reason codes)
+//! and the policy-declared one (roles, tasks, categories, modules).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{CareModule, Category, Role, Task};
+
+macro_rules! fixed_enum {
+    (
+        $(#[$doc:meta])* $name:ident, $what:literal {
+            $( $(#[$vdoc:meta])* $variant:ident = $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $( $(#[$vdoc])* #[serde(rename = $text)] $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in the order of SPEC.md
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire name (`snake_case`)
+            pub const fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $text, )+ }
+            }
+
+            /// Looks a wire name up
+            pub fn from_name(s: &str) -> Option<Self> {
+                match s { $( $text => Some($name::$variant), )+ _ => None }
+            }
+
+            /// What this is called in error messages
+            pub const KIND: &'static str = $what;
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+fixed_enum!(
+    /// Why a principal may process a patient's data (SPEC.md §2, purposes)
+    Purpose, "purpose" {
+        /// Care within an existing treatment relationship (the default)
+        Treatment = "treatment",
+        /// Unplanned care (niet-planbare zorg)
+        Emergency = "emergency",
+        /// Planned care: the receiving side of a referral
+        Referral = "referral",
+        /// An external party's care-quality survey
+        QualitySurvey = "quality_survey",
+        /// Registration data for NZa research
+        NzaRegistration = "nza_registration",
+        /// Medical-scientific research (needs a study)
+        Research = "research",
+    }
+);
+
+fixed_enum!(
+    /// Where a record comes from
+    Source, "source" {
+        /// The holder's dossier
+        Dossier = "dossier",
+        /// A care module's shared data
+        Module = "module",
+        /// The patient's own PGO (personal health environment)
+        Pgo = "pgo",
+    }
+);
+
+fixed_enum!(
+    /// The actions of SPEC.md §4
+    ActionKind, "action" {
+        /// See one category of a holder's data
+        View = "view",
+        /// See one record
+        ViewRecord = "view_record",
+        /// Request access (toegang vragen) in the viewer
+        RequestAccess = "request_access",
+        /// Make the own organisation's dossier available to the network
+        Share = "share",
+        /// Start a care module
+        StartModule = "start_module",
+        /// Work in a care module
+        Contribute = "contribute",
+        /// Record or change a patient's consent for a holder
+        ChangeConsent = "change_consent",
+        /// See a patient's consent overview at a holder
+        ViewConsents = "view_consents",
+        /// An external party uses personal data
+        UsePersonalData = "use_personal_data",
+        /// NZa registration or a study uses the data
+        UseForResearch = "use_for_research",
+        /// A patient sees their own data
+        ViewOwn = "view_own",
+        /// Read the log of who saw a patient's data
+        ViewAccessLog = "view_access_log",
+    }
+);
+
+fixed_enum!(
+    /// A deny reason code (SPEC.md §4); their order here is the order in every response
+    Reason, "reason" {
+        /// The request names an id the registry does not know
+        UnknownEntity = "unknown_entity",
+        /// No two-factor sign-in (DigiD for patients)
+        MfaRequired = "mfa_required",
+        /// No active treatment relationship
+        NoTreatmentRelationship = "no_treatment_relationship",
+        /// No active dossier consent for the holder
+        NoDossierConsent = "no_dossier_consent",
+        /// The practitioner has not requested access
+        AccessNotRequested = "access_not_requested",
+        /// The role may not see this category or do this
+        RoleNotPermitted = "role_not_permitted",
+        /// The record is marked as wrong or mixed-up data
+        RecordFlagged = "record_flagged",
+        /// The record was deleted with the PGO account
+        RecordDeleted = "record_deleted",
+        /// Planned care without a referral
+        NoReferral = "no_referral",
+        /// The patient objected to sharing this on referral
+        ReferralObjection = "referral_objection",
+        /// Emergency without unplanned-care consent
+        NoUnplannedCareConsent = "no_unplanned_care_consent",
+        /// No PGO account
+        NoPgoAccount = "no_pgo_account",
+        /// No consent to transfer module tasks to the PGO
+        NoPgoTransferConsent = "no_pgo_transfer_consent",
+        /// The care module was not started
+        ModuleNotStarted = "module_not_started",
+        /// No storage consent for the module
+        NoModuleStorageConsent = "no_module_storage_consent",
+        /// Shared ownership of the module not accepted
+        OwnershipNotAccepted = "ownership_not_accepted",
+        /// The practitioner lacks the task
+        TaskNotAuthorised = "task_not_authorised",
+        /// Only for staff of the holder
+        NotOwnOrganisation = "not_own_organisation",
+        /// No per-party consent
+        NoPartyConsent = "no_party_consent",
+        /// The patient objected to this purpose
+        ObjectionRecorded = "objection_recorded",
+        /// No consent for this study
+        NoResearchConsent = "no_research_consent",
+        /// A patient asked about another patient
+        NotSelf = "not_self",
+        /// A policy could not be evaluated; the engine failed closed
+        EvaluationError = "evaluation_error",
+        /// No rule permits the action
+        NotPermitted = "not_permitted",
+    }
+);
+
+impl Reason {
+    /// The reason in words, for a practitioner or patient reading a screen
+    pub const fn explain(self) -> &'static str {
+        match self {
+            Reason::UnknownEntity => "the request names something the registry does not know",
+            Reason::MfaRequired => "sign in with two factors (DigiD for patients) first",
+            Reason::NoTreatmentRelationship => {
+                "your organisation has no active treatment relationship with this patient"
+            }
+            Reason::NoDossierConsent => {
+                "the patient has not consented to sharing this holder's dossier"
+            }
+            Reason::AccessNotRequested => "request access to this patient first",
+            Reason::RoleNotPermitted => "your role may not see this category or do this",
+            Reason::RecordFlagged => "the record is marked as wrong or mixed-up data",
+            Reason::RecordDeleted => "the record was deleted with the patient's PGO account",
+            Reason::NoReferral => "there is no referral from this holder to your organisation",
+            Reason::ReferralObjection => "the patient objected to sharing this on referral",
+            Reason::NoUnplannedCareConsent => {
+                "the patient has not consented to sharing this holder's data for unplanned care"
+            }
+            Reason::NoPgoAccount => "the patient has no PGO account",
+            Reason::NoPgoTransferConsent => {
+                "the patient has not consented to transferring module tasks to the PGO"
+            }
+            Reason::ModuleNotStarted => "this care module was not started for the patient",
+            Reason::NoModuleStorageConsent => {
+                "the patient has not consented to storing this module's data in the network"
+            }
+            Reason::OwnershipNotAccepted => {
+                "accept shared ownership of this module's data first"
+            }
+            Reason::TaskNotAuthorised => "you lack the task this action needs",
+            Reason::NotOwnOrganisation => "only staff of the holder may do this",
+            Reason::NoPartyConsent => {
+                "the patient has not consented to this party using the data for this purpose"
+            }
+            Reason::ObjectionRecorded => "the patient objected to this purpose",
+            Reason::NoResearchConsent => "the patient has not consented to this study",
+            Reason::NotSelf => "a patient may only see their own data",
+            Reason::EvaluationError => {
+                "a policy could not be evaluated, so the engine denied (fail closed)"
+            }
+            Reason::NotPermitted => "no rule permits this",
+        }
+    }
+}
+
+/// The vocabulary the loaded policies declare: roles, tasks, categories (in
+/// canonical order) and care modules
+///
+/// It comes from the enumerated entity types `Role`, `Task`, `Category` and
+/// `CareModule` of the Cedar schema, so a policy author extends it by editing
+/// `policies/zorg.cedarschema`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Vocabulary {
+    pub(crate) roles: Vec<Role>,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) categories: Vec<Category>,
+    pub(crate) modules: Vec<CareModule>,
+}
+
+impl Vocabulary {
+    /// The roles
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+    /// The tasks
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+    /// The data categories, in canonical order
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+    /// The care modules
+    pub fn modules(&self) -> &[CareModule] {
+        &self.modules
+    }
+    /// Whether `role` is known
+    pub fn has_role(&self, role: &Role) -> bool {
+        self.roles.contains(role)
+    }
+    /// Whether `task` is known
+    pub fn has_task(&self, task: &Task) -> bool {
+        self.tasks.contains(task)
+    }
+    /// Whether `category` is known
+    pub fn has_category(&self, category: &Category) -> bool {
+        self.categories.contains(category)
+    }
+    /// Whether `module` is known
+    pub fn has_module(&self, module: &CareModule) -> bool {
+        self.modules.contains(module)
+    }
+}

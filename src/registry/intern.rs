@@ -1,0 +1,51 @@
+//! A string interner: ids to dense `u32` indices and back.
+
+use std::hash::Hash;
+
+use hashbrown::HashMap;
+
+use super::Idx;
+
+/// Maps values to dense indices in insertion order
+#[derive(Debug, Clone)]
+pub(crate) struct Interner<K> {
+    index: HashMap<K, Idx>,
+    values: Vec<K>,
+}
+
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Self {
+            index: HashMap::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Interner<K> {
+    /// The index of `k`, adding it when new; `None` when full
+    pub(crate) fn intern(&mut self, k: &K) -> Option<Idx> {
+        if let Some(&i) = self.index.get(k) {
+            return Some(i);
+        }
+        let i = Idx::try_from(self.values.len()).ok()?;
+        self.index.insert(k.clone(), i);
+        self.values.push(k.clone());
+        Some(i)
+    }
+
+    /// The index of `k`, if known
+    pub(crate) fn get(&self, k: &K) -> Option<Idx> {
+        self.index.get(k).copied()
+    }
+
+    /// The value at `i`
+    pub(crate) fn value(&self, i: Idx) -> Option<&K> {
+        self.values.get(i as usize)
+    }
+
+    /// How many values
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+}

@@ -1,0 +1,397 @@
+//! The registry: registered entities and the timed facts from events.
+//!
+//! A decision at `t` sees exactly the events with `at <= t`. Events may arrive
+//! in any order; each patient's facts are kept sorted by `(at, seq)`, so two
+//! events at the same time are ordered by arrival. Applying an event never
+//! consults the policies.
+
+mod facts;
+mod intern;
+
+use hashbrown::HashMap;
+
+use crate::error::EntityError;
+use crate::model::entities::{Organisation, Patient, Practitioner};
+use crate::model::event::{Event, EventError, EventKind, EventProblem, EventType};
+use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId};
+use crate::model::time::Timestamp;
+use crate::model::vocab::{Source, Vocabulary};
+
+pub(crate) use facts::{FactKey, PatientFacts};
+use intern::Interner;
+
+/// Index of an interned organisation, practitioner, category, module or study
+pub(crate) type Idx = u32;
+
+/// One timed fact of a patient
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) at: i64,
+    pub(crate) seq: u64,
+    pub(crate) key: FactKey,
+    /// Given/started/recorded (`true`) or withdrawn/ended/deleted (`false`)
+    pub(crate) on: bool,
+}
+
+/// A registered practitioner with its organisation interned
+#[derive(Debug, Clone)]
+pub(crate) struct PractitionerState {
+    pub(crate) entity: Practitioner,
+    pub(crate) organisation: Idx,
+}
+
+/// A record added by `record_added`
+#[derive(Debug, Clone)]
+pub(crate) struct RecordState {
+    pub(crate) patient: Idx,
+    pub(crate) category: Category,
+    pub(crate) source: Source,
+    pub(crate) holder: Option<Idx>,
+    pub(crate) module: Option<Idx>,
+    pub(crate) added_at: i64,
+    /// The earliest `record_flagged` for it, if any
+    pub(crate) flagged_at: Option<i64>,
+}
+
+/// The facts: registered entities and every applied event, by patient
+#[derive(Debug, Default)]
+pub struct Registry {
+    seq: u64,
+    pub(crate) organisations: Interner<OrganisationId>,
+    organisation_entities: Vec<Organisation>,
+    pub(crate) practitioners: Interner<PractitionerId>,
+    pub(crate) practitioner_states: Vec<PractitionerState>,
+    pub(crate) patients: Interner<PatientId>,
+    pub(crate) patient_facts: Vec<Vec<Entry>>,
+    pub(crate) categories: Interner<Category>,
+    pub(crate) modules: Interner<CareModule>,
+    studies: Interner<StudyId>,
+    pub(crate) records: HashMap<RecordId, RecordState>,
+}
+
+impl Registry {
+    /// An empty registry
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The sequence number of the last applied event (0 before any)
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Registers an organisation, or updates it when the id is known
+    ///
+    /// # Errors
+    ///
+    /// [`EntityError::Capacity`] past `u32::MAX` organisations.
+    pub fn register_organisation(&mut self, org: Organisation) -> Result<(), EntityError> {
+        let idx = self.organisations.intern(&org.id).ok_or(EntityError::Capacity("organisations"))?;
+        match self.organisation_entities.get_mut(idx as usize) {
+            Some(slot) => *slot = org,
+            None => self.organisation_entities.push(org),
+        }
+        Ok(())
+    }
+
+    /// Registers a practitioner, or updates its organisation, role and tasks
+    ///
+    /// # Errors
+    ///
+    /// [`EntityError`] when the organisation is not registered or the role or a
+    /// task is not in `vocabulary`; nothing changes then.
+    pub fn register_practitioner(
+        &mut self,
+        practitioner: Practitioner,
+        vocabulary: &Vocabulary,
+    ) -> Result<(), EntityError> {
+        let organisation = self.organisations.get(&practitioner.organisation).ok_or_else(|| {
+            EntityError::UnknownOrganisation {
+                practitioner: practitioner.id.to_string(),
+                organisation: practitioner.organisation.to_string(),
+            }
+        })?;
+        if !vocabulary.has_role(&practitioner.role) {
+            return Err(EntityError::UnknownValue {
+                practitioner: practitioner.id.to_string(),
+                field: "role",
+                value: practitioner.role.to_string(),
+            });
+        }
+        if let Some(task) = practitioner.tasks.iter().find(|t| !vocabulary.has_task(t)) {
+            return Err(EntityError::UnknownValue {
+                practitioner: practitioner.id.to_string(),
+                field: "tasks",
+                value: task.to_string(),
+            });
+        }
+        let idx = self.practitioners.intern(&practitioner.id).ok_or(EntityError::Capacity("practitioners"))?;
+        let state = PractitionerState {
+            entity: practitioner,
+            organisation,
+        };
+        match self.practitioner_states.get_mut(idx as usize) {
+            Some(slot) => *slot = state,
+            None => self.practitioner_states.push(state),
+        }
+        Ok(())
+    }
+
+    /// Registers a patient (registering a known id again changes nothing)
+    ///
+    /// # Errors
+    ///
+    /// [`EntityError::Capacity`] past `u32::MAX` patients.
+    pub fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
+        let idx = self.patients.intern(&patient.id).ok_or(EntityError::Capacity("patients"))?;
+        if idx as usize == self.patient_facts.len() {
+            self.patient_facts.push(Vec::new());
+        }
+        Ok(())
+    }
+
+    /// Whether an organisation is registered
+    pub fn has_organisation(&self, id: &OrganisationId) -> bool {
+        self.organisations.get(id).is_some()
+    }
+
+    /// Whether a patient is registered
+    pub fn has_patient(&self, id: &PatientId) -> bool {
+        self.patients.get(id).is_some()
+    }
+
+    /// A registered practitioner
+    pub fn practitioner(&self, id: &PractitionerId) -> Option<&Practitioner> {
+        let idx = self.practitioners.get(id)?;
+        self.practitioner_states.get(idx as usize).map(|s| &s.entity)
+    }
+
+    /// A registered organisation
+    pub fn organisation(&self, id: &OrganisationId) -> Option<&Organisation> {
+        let idx = self.organisations.get(id)?;
+        self.organisation_entities.get(idx as usize)
+    }
+
+    /// The number of registered patients
+    pub fn patient_count(&self) -> usize {
+        self.patients.len()
+    }
+
+    /// Applies one event and returns its sequence number
+    ///
+    /// # Errors
+    ///
+    /// [`EventError`] naming the event type and the field when the event names
+    /// an unknown entity, record, category or module, or adds a record id twice;
+    /// the registry is unchanged then.
+    pub fn apply(&mut self, event: &Event, vocabulary: &Vocabulary) -> Result<u64, EventError> {
+        let t = event.kind.event_type();
+        let at = event.at.unix_nanos();
+        let (patient, key, on) = self.resolve(t, &event.kind, vocabulary)?;
+        match &event.kind {
+            EventKind::RecordAdded {
+                record,
+                category,
+                source,
+                holder,
+                module,
+                ..
+            } => {
+                let holder = holder.as_ref().and_then(|h| self.organisations.get(h));
+                let module = match module {
+                    Some(m) => Some(self.modules.intern(m).ok_or_else(|| capacity(t, "module"))?),
+                    None => None,
+                };
+                self.records.insert(
+                    record.clone(),
+                    RecordState {
+                        patient,
+                        category: category.clone(),
+                        source: *source,
+                        holder,
+                        module,
+                        added_at: at,
+                        flagged_at: None,
+                    },
+                );
+            }
+            EventKind::RecordFlagged { record } => {
+                if let Some(state) = self.records.get_mut(record) {
+                    state.flagged_at = Some(state.flagged_at.map_or(at, |f| f.min(at)));
+                }
+            }
+            _ => {}
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        if let (Some(key), Some(facts)) = (key, self.patient_facts.get_mut(patient as usize)) {
+            let entry = Entry { at, seq, key, on };
+            // Entries stay sorted by (at, seq); events mostly arrive in order, so
+            // this is usually a push.
+            let pos = facts.partition_point(|e| (e.at, e.seq) <= (at, seq));
+            facts.insert(pos, entry);
+        }
+        Ok(seq)
+    }
+
+    /// Checks every reference of an event and returns the patient index, the fact key and its polarity
+    fn resolve(
+        &mut self,
+        t: EventType,
+        kind: &EventKind,
+        vocabulary: &Vocabulary,
+    ) -> Result<(Idx, Option<FactKey>, bool), EventError> {
+        use EventKind as K;
+        let org = |s: &Self, id: &OrganisationId, field: &'static str| {
+            s.organisations
+                .get(id)
+                .ok_or_else(|| EventError::new(t, field, EventProblem::Unknown(id.to_string())))
+        };
+        let pat = |s: &Self, id: &PatientId| {
+            s.patients
+                .get(id)
+                .ok_or_else(|| EventError::new(t, "patient", EventProblem::Unknown(id.to_string())))
+        };
+        let pra = |s: &Self, id: &PractitionerId, field: &'static str| {
+            s.practitioners
+                .get(id)
+                .ok_or_else(|| EventError::new(t, field, EventProblem::Unknown(id.to_string())))
+        };
+        let module = |s: &mut Self, m: &CareModule| {
+            if vocabulary.has_module(m) {
+                s.modules.intern(m).ok_or_else(|| capacity(t, "module"))
+            } else {
+                Err(EventError::new(t, "module", EventProblem::Unknown(m.to_string())))
+            }
+        };
+        let category = |s: &mut Self, c: &Category| {
+            if vocabulary.has_category(c) {
+                s.categories.intern(c).ok_or_else(|| capacity(t, "category"))
+            } else {
+                Err(EventError::new(t, "category", EventProblem::Unknown(c.to_string())))
+            }
+        };
+        Ok(match kind {
+            K::TreatmentStarted { patient, organisation } | K::TreatmentEnded { patient, organisation } => {
+                let o = org(self, organisation, "organisation")?;
+                (pat(self, patient)?, Some(FactKey::Relationship(o)), matches!(kind, K::TreatmentStarted { .. }))
+            }
+            K::DossierConsentGiven { patient, holder, recorded_by, .. }
+            | K::DossierConsentWithdrawn { patient, holder, recorded_by, .. } => {
+                let h = org(self, holder, "holder")?;
+                if let Some(p) = recorded_by {
+                    pra(self, p, "recorded_by")?;
+                }
+                (pat(self, patient)?, Some(FactKey::DossierConsent(h)), matches!(kind, K::DossierConsentGiven { .. }))
+            }
+            K::AccessRequested { practitioner, patient } => {
+                let p = pra(self, practitioner, "practitioner")?;
+                (pat(self, patient)?, Some(FactKey::AccessRequested(p)), true)
+            }
+            K::ReferralSent { patient, from, to } => {
+                let f = org(self, from, "from")?;
+                let to = org(self, to, "to")?;
+                (pat(self, patient)?, Some(FactKey::Referral { from: f, to }), true)
+            }
+            K::ReferralObjectionRecorded { patient, holder, category: c }
+            | K::ReferralObjectionWithdrawn { patient, holder, category: c } => {
+                let h = org(self, holder, "holder")?;
+                let x = pat(self, patient)?;
+                let c = match c {
+                    Some(c) => Some(category(self, c)?),
+                    None => None,
+                };
+                (x, Some(FactKey::ReferralObjection { holder: h, category: c }), matches!(kind, K::ReferralObjectionRecorded { .. }))
+            }
+            K::UnplannedCareConsentGiven { patient, holder } | K::UnplannedCareConsentWithdrawn { patient, holder } => {
+                let h = org(self, holder, "holder")?;
+                (pat(self, patient)?, Some(FactKey::UnplannedCareConsent(h)), matches!(kind, K::UnplannedCareConsentGiven { .. }))
+            }
+            K::PgoAccountCreated { patient } => (pat(self, patient)?, Some(FactKey::PgoAccount), true),
+            K::PgoAccountDeleted { patient } => (pat(self, patient)?, Some(FactKey::PgoAccount), false),
+            K::PgoTransferConsentGiven { patient } => (pat(self, patient)?, Some(FactKey::PgoTransferConsent), true),
+            K::PgoTransferConsentWithdrawn { patient } => (pat(self, patient)?, Some(FactKey::PgoTransferConsent), false),
+            K::ModuleStarted { patient, module: m, practitioner } => {
+                pra(self, practitioner, "practitioner")?;
+                let x = pat(self, patient)?;
+                (x, Some(FactKey::ModuleStarted(module(self, m)?)), true)
+            }
+            K::ModuleStorageConsentGiven { patient, module: m } | K::ModuleStorageConsentWithdrawn { patient, module: m } => {
+                let x = pat(self, patient)?;
+                (x, Some(FactKey::ModuleStorageConsent(module(self, m)?)), matches!(kind, K::ModuleStorageConsentGiven { .. }))
+            }
+            K::ModuleOwnershipAccepted { practitioner, patient, module: m } => {
+                let p = pra(self, practitioner, "practitioner")?;
+                let x = pat(self, patient)?;
+                (x, Some(FactKey::Ownership { practitioner: p, module: module(self, m)? }), true)
+            }
+            K::RecordAdded { record, patient, category: c, holder, module: m, .. } => {
+                if self.records.contains_key(record) {
+                    return Err(EventError::new(t, "record", EventProblem::Invalid(format!("record `{record}` was added before"))));
+                }
+                let x = pat(self, patient)?;
+                category(self, c)?;
+                if let Some(h) = holder {
+                    org(self, h, "holder")?;
+                }
+                if let Some(m) = m {
+                    module(self, m)?;
+                }
+                (x, None, true)
+            }
+            K::RecordFlagged { record } => {
+                let r = self
+                    .records
+                    .get(record)
+                    .ok_or_else(|| EventError::new(t, "record", EventProblem::Unknown(record.to_string())))?;
+                (r.patient, None, true)
+            }
+            K::PartyConsentGiven { patient, holder, party, purpose } | K::PartyConsentWithdrawn { patient, holder, party, purpose } => {
+                let h = org(self, holder, "holder")?;
+                let q = org(self, party, "party")?;
+                (
+                    pat(self, patient)?,
+                    Some(FactKey::PartyConsent { holder: h, party: q, purpose: *purpose }),
+                    matches!(kind, K::PartyConsentGiven { .. }),
+                )
+            }
+            K::ObjectionRecorded { patient, purpose } | K::ObjectionWithdrawn { patient, purpose } => {
+                (pat(self, patient)?, Some(FactKey::Objection(*purpose)), matches!(kind, K::ObjectionRecorded { .. }))
+            }
+            K::ResearchConsentGiven { patient, study } | K::ResearchConsentWithdrawn { patient, study } => {
+                let x = pat(self, patient)?;
+                let s = self.studies.intern(study).ok_or_else(|| capacity(t, "study"))?;
+                (x, Some(FactKey::ResearchConsent(s)), matches!(kind, K::ResearchConsentGiven { .. }))
+            }
+        })
+    }
+
+    /// The facts of one patient as of `at`
+    pub(crate) fn facts(&self, patient: Idx, at: Timestamp) -> PatientFacts<'_> {
+        let entries = self.patient_facts.get(patient as usize).map_or(&[][..], Vec::as_slice);
+        PatientFacts::new(entries, at.unix_nanos())
+    }
+
+    /// The index of a study, if any event named it
+    pub(crate) fn study(&self, id: &StudyId) -> Option<Idx> {
+        self.studies.get(id)
+    }
+
+    /// Interned index of a purpose-free lookup helper: a practitioner's state
+    pub(crate) fn practitioner_state(&self, idx: Idx) -> Option<&PractitionerState> {
+        self.practitioner_states.get(idx as usize)
+    }
+
+    /// Whether the record is deleted at `at`: a `pgo` record whose patient's
+    /// PGO account was deleted at or after the record was added
+    pub(crate) fn record_deleted(&self, record: &RecordState, at: Timestamp) -> bool {
+        record.source == Source::Pgo
+            && self
+                .facts(record.patient, at)
+                .any_since(FactKey::PgoAccount, false, record.added_at)
+    }
+}
+
+fn capacity(t: EventType, field: &'static str) -> EventError {
+    EventError::new(t, field, EventProblem::Invalid("too many distinct values".into()))
+}
