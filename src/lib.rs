@@ -1,11 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod engine;
 pub mod error;
 pub mod model;
 pub mod policy;
 pub mod registry;
+pub mod scenario;
 
+pub use engine::{DashboardError, Engine};
 pub use error::{EntityError, ParseError};
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 pub use model::event::{Event, EventError, EventKind, EventProblem, EventRecord, EventType};
@@ -21,3 +24,4 @@ pub use model::time::{TimeError, Timestamp};
 pub use model::vocab::{ActionKind, Purpose, Reason, Source, Vocabulary};
 pub use policy::{Policies, PolicyLoadError};
 pub use registry::Registry;
+pub use scenario::{RunReport, Scenario, ScenarioError};

@@ -6,12 +6,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 
-use cedar_policy::{Effect, PolicyId, PolicySet, Schema, SchemaFragment, ValidationMode, Validator};
+use cedar_policy::{ActionConstraint, Effect, EntityUid, PolicyId, PolicySet, Schema, SchemaFragment, ValidationMode, Validator};
 use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
 use crate::model::ids::{CareModule, Category, Role, Task};
-use crate::model::vocab::{Reason, Vocabulary};
+use crate::model::vocab::{ActionKind, Reason, Vocabulary};
 
 /// The largest policy or schema file accepted, in bytes
 pub const MAX_POLICY_FILE_LEN: usize = 1024 * 1024;
@@ -113,6 +113,8 @@ pub struct Policies {
     pub(crate) schema: Schema,
     pub(crate) set: PolicySet,
     pub(crate) info: HashMap<String, PolicyInfo>,
+    /// Per action, the policies whose action scope can match it
+    buckets: HashMap<ActionKind, PolicySet>,
     vocabulary: Vocabulary,
     ids: Vec<String>,
     content_hash: String,
@@ -273,6 +275,7 @@ impl Policies {
             return Err(PolicyLoadError::Validation(msgs.join("; ")));
         }
         ids.sort();
+        let buckets = bucket_by_action(&schema, &set)?;
         let digest = hasher.finalize();
         let mut content_hash = String::from("sha256:");
         for b in digest {
@@ -282,10 +285,16 @@ impl Policies {
             schema,
             set,
             info,
+            buckets,
             vocabulary,
             ids,
             content_hash,
         })
+    }
+
+    /// The policies that can apply to `action` (all of them if the bucket is missing)
+    pub(crate) fn bucket(&self, action: ActionKind) -> &PolicySet {
+        self.buckets.get(&action).unwrap_or(&self.set)
     }
 
     /// The vocabulary the schema declares
@@ -312,6 +321,37 @@ impl Policies {
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
+}
+
+/// Sorts policies into one bucket per action: a policy belongs to the bucket
+/// of action `a` when its action scope is unconstrained, or names `a` or an
+/// action group `a` belongs to (by the schema's action hierarchy). A policy
+/// outside the bucket cannot match a request for `a`, so evaluating the
+/// bucket gives exactly Cedar's answer for the whole set.
+fn bucket_by_action(schema: &Schema, set: &PolicySet) -> Result<HashMap<ActionKind, PolicySet>, PolicyLoadError> {
+    let actions = schema.action_entities().map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+    let mut buckets = HashMap::new();
+    for &action in ActionKind::ALL {
+        let uid = EntityUid::from_str(&format!("Action::\"{}\"", action.as_str()))
+            .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+        let mut scope: Vec<EntityUid> = vec![uid.clone()];
+        if let Some(ancestors) = actions.ancestors(&uid) {
+            scope.extend(ancestors.cloned());
+        }
+        let mut bucket = PolicySet::new();
+        for policy in set.policies() {
+            let applies = match policy.action_constraint() {
+                ActionConstraint::Any => true,
+                ActionConstraint::Eq(a) => a == uid,
+                ActionConstraint::In(list) => list.iter().any(|a| scope.contains(a)),
+            };
+            if applies {
+                bucket.add(policy.clone()).map_err(|e| PolicyLoadError::Validation(flatten(&e)))?;
+            }
+        }
+        buckets.insert(action, bucket);
+    }
+    Ok(buckets)
 }
 
 /// The first line of a policy, for error messages

@@ -1,0 +1,150 @@
+//! The abstract input as a Cedar request, evaluated against a policy set,
+//! and Cedar's answer as a [`Response`].
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
+};
+
+use super::input::{Fact, Input, PrincipalIn};
+use crate::model::request::{Decision, Response};
+use crate::model::vocab::Reason;
+use crate::policy::Policies;
+
+/// The outcome of one evaluation, before the registry's sequence number is added
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) decision: Decision,
+    pub(crate) reasons: Vec<Reason>,
+    pub(crate) policies: Vec<String>,
+}
+
+impl Outcome {
+    pub(crate) fn deny(reason: Reason) -> Self {
+        Self {
+            decision: Decision::Deny,
+            reasons: vec![reason],
+            policies: Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_response(self, seq: u64) -> Response {
+        Response {
+            decision: self.decision,
+            reasons: self.reasons,
+            policies: self.policies,
+            seq,
+        }
+    }
+}
+
+fn uid(ty: &str, id: &str) -> Result<EntityUid, ()> {
+    let ty = EntityTypeName::from_str(ty).map_err(|_| ())?;
+    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
+
+fn entity_ref(ty: &str, id: &str) -> Result<RestrictedExpression, ()> {
+    Ok(RestrictedExpression::new_entity_uid(uid(ty, id)?))
+}
+
+/// Builds the Cedar request and entities for an input
+fn to_cedar(
+    policies: &Policies,
+    input: &Input<'_>,
+) -> Result<(cedar_policy::Request, Entities), ()> {
+    let mut entities = Vec::with_capacity(2);
+    let principal = match input.principal {
+        PrincipalIn::Practitioner { id, role, tasks, organisation } => {
+            let me = uid("Practitioner", id.as_str())?;
+            let mut attrs = HashMap::with_capacity(3);
+            attrs.insert("role".to_owned(), entity_ref("Role", role.as_str())?);
+            let tasks: Result<Vec<_>, ()> = tasks.iter().map(|t| entity_ref("Task", t.as_str())).collect();
+            attrs.insert("tasks".to_owned(), RestrictedExpression::new_set(tasks?));
+            attrs.insert("organisation".to_owned(), entity_ref("Organisation", organisation.as_str())?);
+            entities.push(Entity::new(me.clone(), attrs, HashSet::new()).map_err(|_| ())?);
+            me
+        }
+        PrincipalIn::Patient(id) => uid("Patient", id.as_str())?,
+        PrincipalIn::Organisation(id) => uid("Organisation", id.as_str())?,
+    };
+    let resource = uid("Patient", input.patient.as_str())?;
+    entities.push(Entity::new_no_attrs(resource.clone(), HashSet::new()));
+    if let PrincipalIn::Organisation(id) = input.principal {
+        entities.push(Entity::new_no_attrs(uid("Organisation", id.as_str())?, HashSet::new()));
+    }
+    if principal == resource {
+        entities.truncate(1);
+    }
+    let mut ctx: Vec<(String, RestrictedExpression)> = Vec::with_capacity(16);
+    ctx.push(("mfa".into(), RestrictedExpression::new_bool(input.mfa)));
+    if let Some(p) = input.purpose {
+        ctx.push(("purpose".into(), entity_ref("Purpose", p.as_str())?));
+    }
+    if let Some(s) = input.source {
+        ctx.push(("source".into(), entity_ref("Source", s.as_str())?));
+    }
+    if let Some(c) = input.category {
+        ctx.push(("category".into(), entity_ref("Category", c.as_str())?));
+    }
+    if let Some(h) = input.holder {
+        ctx.push(("holder".into(), entity_ref("Organisation", h.as_str())?));
+    }
+    if let Some(m) = input.module {
+        ctx.push(("module".into(), entity_ref("CareModule", m.as_str())?));
+    }
+    for fact in Fact::of(input.action) {
+        ctx.push((fact.name().into(), RestrictedExpression::new_bool(input.facts.get(*fact))));
+    }
+    let action = uid("Action", input.action.as_str())?;
+    let context = Context::from_pairs(ctx).map_err(|_| ())?;
+    let schema = Some(&policies.schema);
+    let request = cedar_policy::Request::new(principal, action, resource, context, schema).map_err(|_| ())?;
+    let entities = Entities::from_entities(entities, schema).map_err(|_| ())?;
+    Ok((request, entities))
+}
+
+/// Evaluates an input against `set` (all policies, or one action's bucket)
+pub(crate) fn evaluate(policies: &Policies, set: &PolicySet, input: &Input<'_>) -> Outcome {
+    let Ok((request, entities)) = to_cedar(policies, input) else {
+        // The input does not fit the schema: fail closed.
+        return Outcome::deny(Reason::EvaluationError);
+    };
+    let answer = Authorizer::new().is_authorized(&request, set, &entities);
+    let diagnostics = answer.diagnostics();
+    let mut policy_ids: Vec<String> = diagnostics.reason().map(ToString::to_string).collect();
+    let erroring: Vec<String> = diagnostics
+        .errors()
+        .map(|e| match e {
+            cedar_policy::AuthorizationError::PolicyEvaluationError(e) => e.policy_id().to_string(),
+        })
+        .collect();
+    let mut reasons: Vec<Reason> = Vec::new();
+    let decision = if erroring.is_empty() && answer.decision() == cedar_policy::Decision::Allow {
+        Decision::Allow
+    } else {
+        if !erroring.is_empty() {
+            // R3: Cedar skips a policy that errors, which could let a permit win. Fail closed.
+            reasons.push(Reason::EvaluationError);
+            if answer.decision() == cedar_policy::Decision::Allow {
+                policy_ids.clear();
+            }
+            policy_ids.extend(erroring);
+        }
+        reasons.extend(policy_ids.iter().filter_map(|id| policies.reason_of(id)));
+        if reasons.is_empty() {
+            reasons.push(Reason::NotPermitted);
+        }
+        Decision::Deny
+    };
+    reasons.sort_unstable();
+    reasons.dedup();
+    policy_ids.sort_unstable();
+    policy_ids.dedup();
+    Outcome {
+        decision,
+        reasons,
+        policies: policy_ids,
+    }
+}

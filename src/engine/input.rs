@@ -1,0 +1,353 @@
+//! From a request and the registry to the abstract Cedar input: the
+//! principal's role, tasks and organisation, the request's own fields and the
+//! Boolean facts the schema declares for the action. This is all a policy can
+//! read (the schema is the boundary), so it is also the memo key's source.
+
+use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, PractitionerId, Role, Task};
+use crate::model::request::{Action, Principal, Request};
+use crate::model::time::Timestamp;
+use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
+use crate::registry::{FactKey, Idx, PatientFacts, Registry};
+
+/// A Boolean fact in an action's context; the discriminant is its bit
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fact {
+    Relationship = 0,
+    DossierConsent,
+    AccessRequested,
+    Referral,
+    ReferralObjection,
+    UnplannedCareConsent,
+    OwnershipAccepted,
+    RecordFlagged,
+    RecordDeleted,
+    ConsentOtherHolder,
+    PgoAccount,
+    PgoTransferConsent,
+    ModuleStarted,
+    ModuleStorageConsent,
+    PartyConsent,
+    Objection,
+    ResearchConsent,
+}
+
+impl Fact {
+    /// The context attribute's name in `zorg.cedarschema`
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Fact::Relationship => "relationship",
+            Fact::DossierConsent => "dossier_consent",
+            Fact::AccessRequested => "access_requested",
+            Fact::Referral => "referral",
+            Fact::ReferralObjection => "referral_objection",
+            Fact::UnplannedCareConsent => "unplanned_care_consent",
+            Fact::OwnershipAccepted => "ownership_accepted",
+            Fact::RecordFlagged => "record_flagged",
+            Fact::RecordDeleted => "record_deleted",
+            Fact::ConsentOtherHolder => "consent_other_holder",
+            Fact::PgoAccount => "pgo_account",
+            Fact::PgoTransferConsent => "pgo_transfer_consent",
+            Fact::ModuleStarted => "module_started",
+            Fact::ModuleStorageConsent => "module_storage_consent",
+            Fact::PartyConsent => "party_consent",
+            Fact::Objection => "objection",
+            Fact::ResearchConsent => "research_consent",
+        }
+    }
+
+    /// The facts of each action's context type, as the schema declares them
+    pub(crate) const fn of(action: ActionKind) -> &'static [Fact] {
+        use Fact as F;
+        match action {
+            ActionKind::View | ActionKind::ViewRecord => &[
+                F::Relationship,
+                F::DossierConsent,
+                F::AccessRequested,
+                F::Referral,
+                F::ReferralObjection,
+                F::UnplannedCareConsent,
+                F::OwnershipAccepted,
+                F::RecordFlagged,
+                F::RecordDeleted,
+            ],
+            ActionKind::RequestAccess => &[F::Relationship, F::ConsentOtherHolder],
+            ActionKind::Share => &[F::DossierConsent],
+            ActionKind::StartModule | ActionKind::Contribute => &[
+                F::Relationship,
+                F::PgoAccount,
+                F::PgoTransferConsent,
+                F::ModuleStarted,
+                F::ModuleStorageConsent,
+                F::OwnershipAccepted,
+            ],
+            ActionKind::ChangeConsent | ActionKind::ViewConsents | ActionKind::ViewAccessLog => &[],
+            ActionKind::UsePersonalData => &[F::PartyConsent],
+            ActionKind::UseForResearch => &[F::Objection, F::ResearchConsent],
+            ActionKind::ViewOwn => &[F::RecordFlagged, F::RecordDeleted],
+        }
+    }
+}
+
+/// A set of facts that hold, one bit per [`Fact`]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) struct Facts(pub(crate) u32);
+
+impl Facts {
+    pub(crate) fn set(&mut self, fact: Fact, value: bool) {
+        if value {
+            self.0 |= 1 << fact as u32;
+        }
+    }
+    pub(crate) fn get(self, fact: Fact) -> bool {
+        self.0 & (1 << fact as u32) != 0
+    }
+}
+
+/// The principal as Cedar sees it
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PrincipalIn<'r> {
+    Practitioner {
+        id: &'r PractitionerId,
+        role: &'r Role,
+        tasks: &'r [Task],
+        organisation: &'r OrganisationId,
+    },
+    Patient(&'r PatientId),
+    Organisation(&'r OrganisationId),
+}
+
+/// Everything a policy may read for one request
+#[derive(Debug, Clone)]
+pub(crate) struct Input<'r> {
+    pub(crate) action: ActionKind,
+    pub(crate) principal: PrincipalIn<'r>,
+    pub(crate) patient: &'r PatientId,
+    pub(crate) mfa: bool,
+    pub(crate) purpose: Option<Purpose>,
+    pub(crate) source: Option<Source>,
+    pub(crate) category: Option<&'r Category>,
+    pub(crate) holder: Option<&'r OrganisationId>,
+    pub(crate) module: Option<&'r CareModule>,
+    pub(crate) facts: Facts,
+}
+
+/// The request names something the registry or the vocabulary does not know (R2)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unknown;
+
+/// Who the principal is, resolved against the registry
+struct Who<'r> {
+    principal: PrincipalIn<'r>,
+    /// The practitioner and their organisation, for facts about them
+    practitioner: Option<(Idx, Idx)>,
+}
+
+fn resolve_principal<'r>(
+    registry: &'r Registry,
+    vocabulary: &Vocabulary,
+    principal: &'r Principal,
+) -> Result<Who<'r>, Unknown> {
+    match principal {
+        Principal::Practitioner(id) => {
+            let idx = registry.practitioners.get(id).ok_or(Unknown)?;
+            let state = registry.practitioner_state(idx).ok_or(Unknown)?;
+            let p = &state.entity;
+            // A role or task the (reloaded) vocabulary no longer knows is unknown too.
+            if !vocabulary.has_role(&p.role) || !p.tasks.iter().all(|t| vocabulary.has_task(t)) {
+                return Err(Unknown);
+            }
+            Ok(Who {
+                principal: PrincipalIn::Practitioner {
+                    id,
+                    role: &p.role,
+                    tasks: &p.tasks,
+                    organisation: &p.organisation,
+                },
+                practitioner: Some((idx, state.organisation)),
+            })
+        }
+        Principal::Patient(id) => {
+            registry.patients.get(id).ok_or(Unknown)?;
+            Ok(Who {
+                principal: PrincipalIn::Patient(id),
+                practitioner: None,
+            })
+        }
+        Principal::Organisation(id) => {
+            registry.organisations.get(id).ok_or(Unknown)?;
+            Ok(Who {
+                principal: PrincipalIn::Organisation(id),
+                practitioner: None,
+            })
+        }
+    }
+}
+
+/// The principal's organisation, for organisation principals the organisation itself
+fn principal_org(registry: &Registry, who: &Who<'_>) -> Option<Idx> {
+    match (who.practitioner, who.principal) {
+        (Some((_, o)), _) => Some(o),
+        (None, PrincipalIn::Organisation(id)) => registry.organisations.get(id),
+        _ => None,
+    }
+}
+
+/// The facts about dossier data of `holder` in `category` for a practitioner
+fn data_facts(
+    facts: &mut Facts,
+    f: &PatientFacts<'_>,
+    who: &Who<'_>,
+    holder: Option<Idx>,
+    category: Option<Idx>,
+) {
+    let Some((p, o)) = who.practitioner else {
+        return;
+    };
+    facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+    facts.set(Fact::AccessRequested, f.requested(p, o));
+    if let Some(h) = holder {
+        facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(h)));
+        facts.set(Fact::Referral, f.exists(FactKey::Referral { from: h, to: o }));
+        facts.set(Fact::ReferralObjection, f.referral_objection(h, category));
+        facts.set(Fact::UnplannedCareConsent, f.active(FactKey::UnplannedCareConsent(h)));
+    }
+}
+
+/// Builds the abstract input for a request, or [`Unknown`] (R2)
+pub(crate) fn build<'r>(
+    registry: &'r Registry,
+    vocabulary: &Vocabulary,
+    request: &'r Request,
+) -> Result<Input<'r>, Unknown> {
+    let who = resolve_principal(registry, vocabulary, &request.principal)?;
+    let patient = registry.patients.get(&request.patient).ok_or(Unknown)?;
+    let at = request.at;
+    let f = registry.facts(patient, at);
+    let org = |id: &OrganisationId| registry.organisations.get(id).ok_or(Unknown);
+    let category_ok = |c: &Category| if vocabulary.has_category(c) { Ok(()) } else { Err(Unknown) };
+    let module_ok = |m: &CareModule| if vocabulary.has_module(m) { Ok(()) } else { Err(Unknown) };
+    let mut input = Input {
+        action: request.action.kind(),
+        principal: who.principal,
+        patient: &request.patient,
+        mfa: request.mfa,
+        purpose: None,
+        source: None,
+        category: None,
+        holder: None,
+        module: None,
+        facts: Facts::default(),
+    };
+    match &request.action {
+        Action::View { holder, category, purpose } => {
+            let h = org(holder)?;
+            category_ok(category)?;
+            input.purpose = Some(*purpose);
+            input.source = Some(Source::Dossier);
+            input.category = Some(category);
+            input.holder = Some(holder);
+            data_facts(&mut input.facts, &f, &who, Some(h), registry.categories.get(category));
+        }
+        Action::ViewRecord { record, purpose } => {
+            let (rec, state) = registry.records.get_key_value(record).ok_or(Unknown)?;
+            let _ = rec;
+            if state.patient != patient || state.added_at > at.unix_nanos() {
+                return Err(Unknown);
+            }
+            category_ok(&state.category)?;
+            input.purpose = Some(*purpose);
+            input.source = Some(state.source);
+            input.category = Some(&state.category);
+            input.holder = state.holder.and_then(|h| registry.organisations.value(h));
+            input.module = state.module.and_then(|m| registry.modules.value(m));
+            if let Some(m) = input.module {
+                module_ok(m)?;
+            }
+            data_facts(&mut input.facts, &f, &who, state.holder, registry.categories.get(&state.category));
+            if let (Some((p, _)), Some(m)) = (who.practitioner, state.module) {
+                input.facts.set(Fact::OwnershipAccepted, f.exists(FactKey::Ownership { practitioner: p, module: m }));
+            }
+            record_facts(&mut input.facts, registry, state, at);
+        }
+        Action::RequestAccess => {
+            if let Some((_, o)) = who.practitioner {
+                input.facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+                input.facts.set(Fact::ConsentOtherHolder, f.consent_other_holder(o));
+            }
+        }
+        Action::Share => {
+            if let Some((_, o)) = who.practitioner {
+                input.facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(o)));
+            }
+        }
+        Action::StartModule { module } | Action::Contribute { module } => {
+            module_ok(module)?;
+            input.module = Some(module);
+            if let Some((p, o)) = who.practitioner {
+                input.facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+                input.facts.set(Fact::PgoAccount, f.active(FactKey::PgoAccount));
+                input.facts.set(Fact::PgoTransferConsent, f.active(FactKey::PgoTransferConsent));
+                if let Some(m) = registry.modules.get(module) {
+                    input.facts.set(Fact::ModuleStarted, f.exists(FactKey::ModuleStarted(m)));
+                    input.facts.set(Fact::ModuleStorageConsent, f.active(FactKey::ModuleStorageConsent(m)));
+                    input
+                        .facts
+                        .set(Fact::OwnershipAccepted, f.exists(FactKey::Ownership { practitioner: p, module: m }));
+                }
+            }
+        }
+        Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
+            org(holder)?;
+            input.holder = Some(holder);
+        }
+        Action::UsePersonalData { holder, purpose } => {
+            let h = org(holder)?;
+            input.holder = Some(holder);
+            input.purpose = Some(*purpose);
+            if let (PrincipalIn::Organisation(_), Some(q)) = (who.principal, principal_org(registry, &who)) {
+                input.facts.set(
+                    Fact::PartyConsent,
+                    f.active(FactKey::PartyConsent { holder: h, party: q, purpose: *purpose }),
+                );
+            }
+        }
+        Action::UseForResearch { purpose, study } => {
+            input.purpose = Some(*purpose);
+            input.facts.set(Fact::Objection, f.active(FactKey::Objection(*purpose)));
+            let consent = study
+                .as_ref()
+                .and_then(|s| registry.study(s))
+                .is_some_and(|s| f.active(FactKey::ResearchConsent(s)));
+            input.facts.set(Fact::ResearchConsent, consent);
+        }
+        Action::ViewOwn { holder, category, record } => {
+            if let Some(h) = holder {
+                org(h)?;
+                input.holder = Some(h);
+            }
+            if let Some(c) = category {
+                category_ok(c)?;
+                input.category = Some(c);
+            }
+            if let Some(r) = record {
+                let state = registry.records.get(r).ok_or(Unknown)?;
+                if state.patient != patient || state.added_at > at.unix_nanos() {
+                    return Err(Unknown);
+                }
+                record_facts(&mut input.facts, registry, state, at);
+            }
+        }
+        Action::ViewAccessLog { holder } => {
+            if let Some(h) = holder {
+                org(h)?;
+                input.holder = Some(h);
+            }
+        }
+    }
+    Ok(input)
+}
+
+fn record_facts(facts: &mut Facts, registry: &Registry, state: &crate::registry::RecordState, at: Timestamp) {
+    facts.set(Fact::RecordFlagged, state.flagged_at.is_some_and(|f| f <= at.unix_nanos()));
+    facts.set(Fact::RecordDeleted, registry.record_deleted(state, at));
+}
