@@ -120,19 +120,23 @@ pub(crate) fn evaluate(policies: &Policies, set: &PolicySet, input: &Input<'_>) 
             cedar_policy::AuthorizationError::PolicyEvaluationError(e) => e.policy_id().to_string(),
         })
         .collect();
+    let allowed = answer.decision() == cedar_policy::Decision::Allow;
     let mut reasons: Vec<Reason> = Vec::new();
-    let decision = if erroring.is_empty() && answer.decision() == cedar_policy::Decision::Allow {
+    let decision = if erroring.is_empty() && allowed {
         Decision::Allow
     } else {
+        if !allowed {
+            // The forbids that fired: their `@reason` codes.
+            reasons.extend(policy_ids.iter().filter_map(|id| policies.reason_of(id)));
+        } else {
+            // The permits that applied do not determine a deny.
+            policy_ids.clear();
+        }
         if !erroring.is_empty() {
             // R3: Cedar skips a policy that errors, which could let a permit win. Fail closed.
             reasons.push(Reason::EvaluationError);
-            if answer.decision() == cedar_policy::Decision::Allow {
-                policy_ids.clear();
-            }
             policy_ids.extend(erroring);
         }
-        reasons.extend(policy_ids.iter().filter_map(|id| policies.reason_of(id)));
         if reasons.is_empty() {
             reasons.push(Reason::NotPermitted);
         }

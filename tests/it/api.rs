@@ -1,0 +1,187 @@
+//! The public API: fail closed (R3), unknown entities (R2), reloads, threads.
+
+use std::sync::Arc;
+
+use zorg_pdp::{
+    Category, Decision, Engine, Event, Organisation, OrganisationId, Patient, PatientId, Policies, Practitioner,
+    PractitionerId, Reason, Request, Role, Timestamp,
+};
+
+const SCHEMA: &str = include_str!("../../policies/zorg.cedarschema");
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn small_world(engine: &Engine) {
+    for o in ["vp-noord", "kz-oost"] {
+        engine.register_organisation(Organisation::new(OrganisationId::new(o).unwrap())).unwrap();
+    }
+    engine
+        .register_practitioner(Practitioner::new(
+            PractitionerId::new("anna").unwrap(),
+            OrganisationId::new("kz-oost").unwrap(),
+            Role::new("kraamverzorgende").unwrap(),
+        ))
+        .unwrap();
+    engine.register_patient(&Patient { id: PatientId::new("client-1").unwrap() }).unwrap();
+    for e in [
+        r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"client-1","organisation":"kz-oost"}"#,
+        r#"{"at":"2026-01-10T09:00:00Z","type":"dossier_consent_given","patient":"client-1","holder":"vp-noord"}"#,
+        r#"{"at":"2026-01-11T08:00:00Z","type":"access_requested","practitioner":"anna","patient":"client-1"}"#,
+    ] {
+        engine.apply(&Event::from_json(e).unwrap()).unwrap();
+    }
+}
+
+fn view(category: &str, when: &str) -> Request {
+    Request::view(
+        PractitionerId::new("anna").unwrap(),
+        PatientId::new("client-1").unwrap(),
+        OrganisationId::new("vp-noord").unwrap(),
+        Category::new(category).unwrap(),
+        at(when),
+    )
+}
+
+#[test]
+fn engine_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+}
+
+#[test]
+fn an_erroring_forbid_fails_closed() {
+    // Strict validation accepts this forbid, but its arithmetic overflows at
+    // run time. Cedar would skip it and let the permit win; the engine denies.
+    let policies = Policies::from_sources(
+        SCHEMA,
+        [(
+            "p.cedar",
+            r#"@id("permit-all") permit(principal, action, resource);
+               @id("forbid-overflow") @reason("not_permitted")
+               forbid(principal, action, resource) when { 9223372036854775807 + 1 > 0 };"#,
+        )],
+    )
+    .unwrap();
+    let engine = Engine::with_policies(policies);
+    small_world(&engine);
+    let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
+    assert_eq!(r.decision, Decision::Deny);
+    assert_eq!(r.reasons, vec![Reason::EvaluationError]);
+    assert!(r.policies.contains(&"forbid-overflow".to_owned()), "{:?}", r.policies);
+    assert_eq!(engine.decide_plain(&view("basis", "2026-02-01T00:00:00Z")), r);
+}
+
+#[test]
+fn an_erroring_permit_fails_closed_too() {
+    let policies = Policies::from_sources(
+        SCHEMA,
+        [(
+            "p.cedar",
+            r#"@id("permit-all") permit(principal, action, resource);
+               @id("permit-overflow") permit(principal, action, resource) when { 9223372036854775807 + 1 > 0 };"#,
+        )],
+    )
+    .unwrap();
+    let engine = Engine::with_policies(policies);
+    small_world(&engine);
+    let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
+    assert_eq!(r.decision, Decision::Deny);
+    assert_eq!(r.reasons, vec![Reason::EvaluationError]);
+}
+
+#[test]
+fn without_errors_the_same_policies_allow() {
+    let policies =
+        Policies::from_sources(SCHEMA, [("p.cedar", r#"@id("permit-all") permit(principal, action, resource);"#)])
+            .unwrap();
+    let engine = Engine::with_policies(policies);
+    small_world(&engine);
+    let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
+    assert_eq!(r.decision, Decision::Allow);
+    assert_eq!(r.policies, vec!["permit-all".to_owned()]);
+}
+
+#[test]
+fn shipped_engine_decides_the_spec_example() {
+    let engine = Engine::new().unwrap();
+    small_world(&engine);
+    let r = engine.decide(&view("labuitslagen", "2026-02-01T00:00:00Z"));
+    assert_eq!(r.decision, Decision::Deny);
+    assert_eq!(r.reasons, vec![Reason::RoleNotPermitted]);
+    assert_eq!(r.policies, vec!["forbid-category-not-in-role-matrix".to_owned()]);
+    assert_eq!(r.seq, 3);
+    let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
+    assert!(r.is_allowed(), "{r:?}");
+    assert_eq!(r.policies, vec!["permit-view-shared-dossier".to_owned()]);
+    // R4: before the access request there was none
+    let r = engine.decide(&view("kraambed", "2026-01-10T12:00:00Z"));
+    assert_eq!(r.reasons, vec![Reason::AccessNotRequested]);
+}
+
+#[test]
+fn unknown_ids_give_only_unknown_entity() {
+    let engine = Engine::new().unwrap();
+    small_world(&engine);
+    let mut q = view("basis", "2026-02-01T00:00:00Z");
+    q.mfa = false;
+    q.patient = PatientId::new("nobody").unwrap();
+    let r = engine.decide(&q);
+    assert_eq!(r.reasons, vec![Reason::UnknownEntity]);
+    let q = view("wondzorg", "2026-02-01T00:00:00Z");
+    assert_eq!(engine.decide(&q).reasons, vec![Reason::UnknownEntity]);
+}
+
+#[test]
+fn a_rejected_event_names_the_field_and_changes_nothing() {
+    let engine = Engine::new().unwrap();
+    small_world(&engine);
+    let before = engine.seq();
+    let e = Event::from_json(
+        r#"{"at":"2026-01-12T00:00:00Z","type":"dossier_consent_withdrawn","patient":"client-1","holder":"nowhere"}"#,
+    )
+    .unwrap();
+    let err = engine.apply(&e).unwrap_err();
+    assert_eq!(err.field(), "holder");
+    assert!(err.to_string().contains("dossier_consent_withdrawn"), "{err}");
+    assert_eq!(engine.seq(), before);
+    assert!(engine.decide(&view("kraambed", "2026-02-01T00:00:00Z")).is_allowed());
+}
+
+#[test]
+fn reload_swaps_policies_while_threads_decide() {
+    let engine = Arc::new(Engine::new().unwrap());
+    small_world(&engine);
+    let deny_all = Policies::from_sources(SCHEMA, [("p.cedar", r#"@id("nothing") permit(principal, action, resource) when { false };"#)])
+        .unwrap();
+    let shipped = Policies::shipped().unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let engine = Arc::clone(&engine);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut seen = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
+                    // Wholly old (allow by the shipped permit) or wholly new (not_permitted)
+                    match r.decision {
+                        Decision::Allow => assert_eq!(r.policies, vec!["permit-view-shared-dossier".to_owned()]),
+                        Decision::Deny => assert_eq!(r.reasons, vec![Reason::NotPermitted]),
+                    }
+                    seen += 1;
+                }
+                seen
+            })
+        })
+        .collect();
+    for i in 0..20 {
+        engine.reload(if i % 2 == 0 { deny_all.clone() } else { shipped.clone() });
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        assert!(w.join().unwrap() > 0);
+    }
+}

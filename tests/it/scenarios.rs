@@ -1,0 +1,48 @@
+//! Every scenario file under `policies/tests` passes, and every shipped policy
+//! and every rule R1–R32 is exercised by them.
+
+use std::path::PathBuf;
+
+use zorg_pdp::Policies;
+use zorg_pdp::scenario::run_paths;
+
+fn tests_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/tests")
+}
+
+#[test]
+fn scenario_files_pass() {
+    let policies = Policies::shipped().unwrap();
+    let report = run_paths(&policies, &[tests_dir()]);
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    for f in &report.failures {
+        eprintln!("{f}");
+    }
+    assert!(report.errors.is_empty(), "scenario files that do not parse");
+    assert_eq!(report.failed, 0, "{}", report.summary());
+    assert!(report.passed >= 100, "only {} expectations", report.passed);
+}
+
+#[test]
+fn every_shipped_policy_is_reached() {
+    let policies = Policies::shipped().unwrap();
+    let report = run_paths(&policies, &[tests_dir()]);
+    assert_eq!(report.coverage.unreached(), Vec::<&str>::new());
+}
+
+#[test]
+fn every_rule_has_an_allow_and_a_deny() {
+    let policies = Policies::shipped().unwrap();
+    let report = run_paths(&policies, &[tests_dir()]);
+    let mut missing = Vec::new();
+    for n in (1..=32).filter(|n| *n != 3) {
+        let rule = format!("R{n}");
+        match report.coverage.by_rule.get(&rule) {
+            Some((allow, deny)) if *allow > 0 && *deny > 0 => {}
+            other => missing.push(format!("{rule}: {other:?}")),
+        }
+    }
+    assert!(missing.is_empty(), "rules without an allow and a deny expectation: {missing:?}");
+}
