@@ -111,6 +111,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 for (id, n) in &report.coverage.by_policy {
                     println!("  {n:>5}  {id}");
                 }
+                if !report.coverage.by_rule.is_empty() {
+                    println!("rule coverage (expectations naming the rule: allow / deny):");
+                    for (rule, (allow, deny)) in &report.coverage.by_rule {
+                        println!("  {rule:<5} {allow:>4} / {deny:<4}");
+                    }
+                }
                 let unreached = report.coverage.unreached();
                 if unreached.is_empty() {
                     println!("every policy was reached");

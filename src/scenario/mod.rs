@@ -230,11 +230,19 @@ impl Scenario {
             return Err(ScenarioError::new(path, None, format!("more than {MAX_SCENARIO_LEN} bytes")));
         }
         match format_of(path) {
-            Format::Json => serde_json::from_str(text)
-                .map_err(|e| ScenarioError::new(path, Some(e.line()), strip_json_position(&e.to_string()))),
+            Format::Json => serde_json::from_str(text).map_err(|e| {
+                let offset = crate::model::offset_of(text, e.line(), e.column());
+                let message = crate::model::name_field(text, offset, crate::model::strip_position(&e.to_string()));
+                ScenarioError::new(path, Some(e.line()), message)
+            }),
             Format::Toml => toml::from_str(text).map_err(|e| {
                 let line = e.span().map(|s| line_of(text, s.start));
-                ScenarioError::new(path, line, e.message().replace('\n', " "))
+                let message = e.message().replace('\n', " ");
+                let message = match e.span() {
+                    Some(span) => crate::model::name_field(text, span.start, message),
+                    None => message,
+                };
+                ScenarioError::new(path, line, message)
             }),
         }
     }
@@ -291,13 +299,6 @@ fn format_of(path: &Path) -> Format {
         Format::Json
     } else {
         Format::Toml
-    }
-}
-
-fn strip_json_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
-        None => msg.to_owned(),
     }
 }
 
