@@ -13,12 +13,12 @@ pub use error::{EntityError, ParseError};
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 pub use model::event::{Event, EventError, EventKind, EventProblem, EventRecord, EventType};
 pub use model::ids::{
-    CareModule, Category, DocumentRef, IdError, OrganisationId, PatientId, PractitionerId, RecordId, Role,
-    StudyId, Task,
+    CareModule, Category, DocumentRef, IdError, MAX_ID_LEN, OrganisationId, PatientId,
+    PractitionerId, RecordId, Role, StudyId, Task,
 };
 pub use model::request::{
-    Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request, RequestError,
-    RequestRecord, Response,
+    Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request,
+    RequestError, RequestRecord, Response,
 };
 pub use model::time::{TimeError, Timestamp};
 pub use model::vocab::{ActionKind, Purpose, Reason, Source, Vocabulary};

@@ -68,7 +68,8 @@ fn main() -> ExitCode {
 
 fn load_policies(dir: Option<&Path>) -> Result<Policies> {
     Ok(match dir {
-        Some(d) => Policies::from_dir(d).with_context(|| format!("loading policies from `{}`", d.display()))?,
+        Some(d) => Policies::from_dir(d)
+            .with_context(|| format!("loading policies from `{}`", d.display()))?,
         None => Policies::shipped()?,
     })
 }
@@ -81,7 +82,8 @@ fn arg_text(arg: &str) -> Result<String> {
 }
 
 fn world(policies: Policies, path: &Path) -> Result<Engine> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
     let scenario = Scenario::parse(&text, path)?;
     let engine = Engine::with_policies(policies);
     scenario.load_into(&engine, path, Some(&text))?;
@@ -97,7 +99,11 @@ fn explain(reasons: &[Reason]) -> serde_json::Value {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Test { policies, coverage, paths } => {
+        Command::Test {
+            policies,
+            coverage,
+            paths,
+        } => {
             let policies = load_policies(policies.as_deref())?;
             let report = zorg_pdp::scenario::run_paths(&policies, &paths);
             for failure in &report.failures {
@@ -133,7 +139,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Decide { world: path, request, policies } => {
+        Command::Decide {
+            world: path,
+            request,
+            policies,
+        } => {
             let engine = world(load_policies(policies.as_deref())?, &path)?;
             let request = Request::from_json(&arg_text(&request)?)?;
             let response = engine.decide(&request);
@@ -144,7 +154,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dashboard { world: path, query, policies } => {
+        Command::Dashboard {
+            world: path,
+            query,
+            policies,
+        } => {
             let engine = world(load_policies(policies.as_deref())?, &path)?;
             let query = DashboardQuery::from_json(&arg_text(&query)?)?;
             let answer = engine.dashboard(&query)?;

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
+    RestrictedExpression,
 };
 
 use super::input::{Fact, Input, PrincipalIn};
@@ -56,13 +57,24 @@ fn to_cedar(
 ) -> Result<(cedar_policy::Request, Entities), ()> {
     let mut entities = Vec::with_capacity(2);
     let principal = match input.principal {
-        PrincipalIn::Practitioner { id, role, tasks, organisation } => {
+        PrincipalIn::Practitioner {
+            id,
+            role,
+            tasks,
+            organisation,
+        } => {
             let me = uid("Practitioner", id.as_str())?;
             let mut attrs = HashMap::with_capacity(3);
             attrs.insert("role".to_owned(), entity_ref("Role", role.as_str())?);
-            let tasks: Result<Vec<_>, ()> = tasks.iter().map(|t| entity_ref("Task", t.as_str())).collect();
+            let tasks: Result<Vec<_>, ()> = tasks
+                .iter()
+                .map(|t| entity_ref("Task", t.as_str()))
+                .collect();
             attrs.insert("tasks".to_owned(), RestrictedExpression::new_set(tasks?));
-            attrs.insert("organisation".to_owned(), entity_ref("Organisation", organisation.as_str())?);
+            attrs.insert(
+                "organisation".to_owned(),
+                entity_ref("Organisation", organisation.as_str())?,
+            );
             entities.push(Entity::new(me.clone(), attrs, HashSet::new()).map_err(|_| ())?);
             me
         }
@@ -72,7 +84,10 @@ fn to_cedar(
     let resource = uid("Patient", input.patient.as_str())?;
     entities.push(Entity::new_no_attrs(resource.clone(), HashSet::new()));
     if let PrincipalIn::Organisation(id) = input.principal {
-        entities.push(Entity::new_no_attrs(uid("Organisation", id.as_str())?, HashSet::new()));
+        entities.push(Entity::new_no_attrs(
+            uid("Organisation", id.as_str())?,
+            HashSet::new(),
+        ));
     }
     if principal == resource {
         entities.truncate(1);
@@ -95,12 +110,16 @@ fn to_cedar(
         ctx.push(("module".into(), entity_ref("CareModule", m.as_str())?));
     }
     for fact in Fact::of(input.action) {
-        ctx.push((fact.name().into(), RestrictedExpression::new_bool(input.facts.get(*fact))));
+        ctx.push((
+            fact.name().into(),
+            RestrictedExpression::new_bool(input.facts.get(*fact)),
+        ));
     }
     let action = uid("Action", input.action.as_str())?;
     let context = Context::from_pairs(ctx).map_err(|_| ())?;
     let schema = Some(&policies.schema);
-    let request = cedar_policy::Request::new(principal, action, resource, context, schema).map_err(|_| ())?;
+    let request =
+        cedar_policy::Request::new(principal, action, resource, context, schema).map_err(|_| ())?;
     let entities = Entities::from_entities(entities, schema).map_err(|_| ())?;
     Ok((request, entities))
 }
@@ -125,12 +144,12 @@ pub(crate) fn evaluate(policies: &Policies, set: &PolicySet, input: &Input<'_>) 
     let decision = if erroring.is_empty() && allowed {
         Decision::Allow
     } else {
-        if !allowed {
-            // The forbids that fired: their `@reason` codes.
-            reasons.extend(policy_ids.iter().filter_map(|id| policies.reason_of(id)));
-        } else {
+        if allowed {
             // The permits that applied do not determine a deny.
             policy_ids.clear();
+        } else {
+            // The forbids that fired: their `@reason` codes.
+            reasons.extend(policy_ids.iter().filter_map(|id| policies.reason_of(id)));
         }
         if !erroring.is_empty() {
             // R3: Cedar skips a policy that errors, which could let a permit win. Fail closed.

@@ -3,7 +3,9 @@
 //! Boolean facts the schema declares for the action. This is all a policy can
 //! read (the schema is the boundary), so it is also the memo key's source.
 
-use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, PractitionerId, Role, Task};
+use crate::model::ids::{
+    CareModule, Category, OrganisationId, PatientId, PractitionerId, Role, Task,
+};
 use crate::model::request::{Action, Principal, Request};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
@@ -207,9 +209,15 @@ fn data_facts(
     facts.set(Fact::AccessRequested, f.requested(p, o));
     if let Some(h) = holder {
         facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(h)));
-        facts.set(Fact::Referral, f.exists(FactKey::Referral { from: h, to: o }));
+        facts.set(
+            Fact::Referral,
+            f.exists(FactKey::Referral { from: h, to: o }),
+        );
         facts.set(Fact::ReferralObjection, f.referral_objection(h, category));
-        facts.set(Fact::UnplannedCareConsent, f.active(FactKey::UnplannedCareConsent(h)));
+        facts.set(
+            Fact::UnplannedCareConsent,
+            f.active(FactKey::UnplannedCareConsent(h)),
+        );
     }
 }
 
@@ -224,8 +232,20 @@ pub(crate) fn build<'r>(
     let at = request.at;
     let f = registry.facts(patient, at);
     let org = |id: &OrganisationId| registry.organisations.get(id).ok_or(Unknown);
-    let category_ok = |c: &Category| if vocabulary.has_category(c) { Ok(()) } else { Err(Unknown) };
-    let module_ok = |m: &CareModule| if vocabulary.has_module(m) { Ok(()) } else { Err(Unknown) };
+    let category_ok = |c: &Category| {
+        if vocabulary.has_category(c) {
+            Ok(())
+        } else {
+            Err(Unknown)
+        }
+    };
+    let module_ok = |m: &CareModule| {
+        if vocabulary.has_module(m) {
+            Ok(())
+        } else {
+            Err(Unknown)
+        }
+    };
     let mut input = Input {
         action: request.action.kind(),
         principal: who.principal,
@@ -239,14 +259,24 @@ pub(crate) fn build<'r>(
         facts: Facts::default(),
     };
     match &request.action {
-        Action::View { holder, category, purpose } => {
+        Action::View {
+            holder,
+            category,
+            purpose,
+        } => {
             let h = org(holder)?;
             category_ok(category)?;
             input.purpose = Some(*purpose);
             input.source = Some(Source::Dossier);
             input.category = Some(category);
             input.holder = Some(holder);
-            data_facts(&mut input.facts, &f, &who, Some(h), registry.categories.get(category));
+            data_facts(
+                &mut input.facts,
+                &f,
+                &who,
+                Some(h),
+                registry.categories.get(category),
+            );
         }
         Action::ViewRecord { record, purpose } => {
             let (rec, state) = registry.records.get_key_value(record).ok_or(Unknown)?;
@@ -263,36 +293,70 @@ pub(crate) fn build<'r>(
             if let Some(m) = input.module {
                 module_ok(m)?;
             }
-            data_facts(&mut input.facts, &f, &who, state.holder, registry.categories.get(&state.category));
+            data_facts(
+                &mut input.facts,
+                &f,
+                &who,
+                state.holder,
+                registry.categories.get(&state.category),
+            );
             if let (Some((p, _)), Some(m)) = (who.practitioner, state.module) {
-                input.facts.set(Fact::OwnershipAccepted, f.exists(FactKey::Ownership { practitioner: p, module: m }));
+                input.facts.set(
+                    Fact::OwnershipAccepted,
+                    f.exists(FactKey::Ownership {
+                        practitioner: p,
+                        module: m,
+                    }),
+                );
             }
             record_facts(&mut input.facts, registry, state, at);
         }
         Action::RequestAccess => {
             if let Some((_, o)) = who.practitioner {
-                input.facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-                input.facts.set(Fact::ConsentOtherHolder, f.consent_other_holder(o));
+                input
+                    .facts
+                    .set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+                input
+                    .facts
+                    .set(Fact::ConsentOtherHolder, f.consent_other_holder(o));
             }
         }
         Action::Share => {
             if let Some((_, o)) = who.practitioner {
-                input.facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(o)));
+                input
+                    .facts
+                    .set(Fact::DossierConsent, f.active(FactKey::DossierConsent(o)));
             }
         }
         Action::StartModule { module } | Action::Contribute { module } => {
             module_ok(module)?;
             input.module = Some(module);
             if let Some((p, o)) = who.practitioner {
-                input.facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-                input.facts.set(Fact::PgoAccount, f.active(FactKey::PgoAccount));
-                input.facts.set(Fact::PgoTransferConsent, f.active(FactKey::PgoTransferConsent));
+                input
+                    .facts
+                    .set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+                input
+                    .facts
+                    .set(Fact::PgoAccount, f.active(FactKey::PgoAccount));
+                input.facts.set(
+                    Fact::PgoTransferConsent,
+                    f.active(FactKey::PgoTransferConsent),
+                );
                 if let Some(m) = registry.modules.get(module) {
-                    input.facts.set(Fact::ModuleStarted, f.exists(FactKey::ModuleStarted(m)));
-                    input.facts.set(Fact::ModuleStorageConsent, f.active(FactKey::ModuleStorageConsent(m)));
                     input
                         .facts
-                        .set(Fact::OwnershipAccepted, f.exists(FactKey::Ownership { practitioner: p, module: m }));
+                        .set(Fact::ModuleStarted, f.exists(FactKey::ModuleStarted(m)));
+                    input.facts.set(
+                        Fact::ModuleStorageConsent,
+                        f.active(FactKey::ModuleStorageConsent(m)),
+                    );
+                    input.facts.set(
+                        Fact::OwnershipAccepted,
+                        f.exists(FactKey::Ownership {
+                            practitioner: p,
+                            module: m,
+                        }),
+                    );
                 }
             }
         }
@@ -304,23 +368,35 @@ pub(crate) fn build<'r>(
             let h = org(holder)?;
             input.holder = Some(holder);
             input.purpose = Some(*purpose);
-            if let (PrincipalIn::Organisation(_), Some(q)) = (who.principal, principal_org(registry, &who)) {
+            if let (PrincipalIn::Organisation(_), Some(q)) =
+                (who.principal, principal_org(registry, &who))
+            {
                 input.facts.set(
                     Fact::PartyConsent,
-                    f.active(FactKey::PartyConsent { holder: h, party: q, purpose: *purpose }),
+                    f.active(FactKey::PartyConsent {
+                        holder: h,
+                        party: q,
+                        purpose: *purpose,
+                    }),
                 );
             }
         }
         Action::UseForResearch { purpose, study } => {
             input.purpose = Some(*purpose);
-            input.facts.set(Fact::Objection, f.active(FactKey::Objection(*purpose)));
+            input
+                .facts
+                .set(Fact::Objection, f.active(FactKey::Objection(*purpose)));
             let consent = study
                 .as_ref()
                 .and_then(|s| registry.study(s))
                 .is_some_and(|s| f.active(FactKey::ResearchConsent(s)));
             input.facts.set(Fact::ResearchConsent, consent);
         }
-        Action::ViewOwn { holder, category, record } => {
+        Action::ViewOwn {
+            holder,
+            category,
+            record,
+        } => {
             if let Some(h) = holder {
                 org(h)?;
                 input.holder = Some(h);
@@ -347,7 +423,15 @@ pub(crate) fn build<'r>(
     Ok(input)
 }
 
-fn record_facts(facts: &mut Facts, registry: &Registry, state: &crate::registry::RecordState, at: Timestamp) {
-    facts.set(Fact::RecordFlagged, state.flagged_at.is_some_and(|f| f <= at.unix_nanos()));
+fn record_facts(
+    facts: &mut Facts,
+    registry: &Registry,
+    state: &crate::registry::RecordState,
+    at: Timestamp,
+) {
+    facts.set(
+        Fact::RecordFlagged,
+        state.flagged_at.is_some_and(|f| f <= at.unix_nanos()),
+    );
     facts.set(Fact::RecordDeleted, registry.record_deleted(state, at));
 }

@@ -17,7 +17,8 @@ use crate::error::EntityError;
 use crate::model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 use crate::model::event::{Event, EventError};
 use crate::model::request::{
-    Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request, Response,
+    Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request,
+    Response,
 };
 use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
@@ -85,7 +86,10 @@ impl Engine {
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
-        let mut guard = self.registry.write().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         f(&mut guard)
     }
 
@@ -268,7 +272,10 @@ fn dashboard_in(
             } else {
                 common = Some(match common {
                     None => outcome.reasons.clone(),
-                    Some(c) => c.into_iter().filter(|r| outcome.reasons.contains(r)).collect(),
+                    Some(c) => c
+                        .into_iter()
+                        .filter(|r| outcome.reasons.contains(r))
+                        .collect(),
                 });
                 all.extend(outcome.reasons);
             }
@@ -291,7 +298,9 @@ fn dashboard_in(
         if !started.contains(&idx) {
             continue;
         }
-        request.action = Action::Contribute { module: module.clone() };
+        request.action = Action::Contribute {
+            module: module.clone(),
+        };
         let outcome = decide_in(policies, registry, &request, Path::Fast);
         answer.modules.push(ModuleView {
             module: module.clone(),

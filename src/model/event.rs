@@ -5,8 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    CareModule, Category, DocumentRef, OrganisationId, PatientId, PractitionerId, RecordId,
-    StudyId,
+    CareModule, Category, DocumentRef, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,
 };
 use super::time::Timestamp;
 use super::vocab::{Purpose, Source};
@@ -81,12 +80,21 @@ pub struct Event {
 /// The given/withdrawn pairs share their fields; a withdrawal matches the
 /// earlier event with the same fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[expect(missing_docs, reason = "the fields are the ones of SPEC.md §3, named as there")]
+#[expect(
+    missing_docs,
+    reason = "the fields are the ones of SPEC.md §3, named as there"
+)]
 pub enum EventKind {
     /// `treatment_started`
-    TreatmentStarted { patient: PatientId, organisation: OrganisationId },
+    TreatmentStarted {
+        patient: PatientId,
+        organisation: OrganisationId,
+    },
     /// `treatment_ended`
-    TreatmentEnded { patient: PatientId, organisation: OrganisationId },
+    TreatmentEnded {
+        patient: PatientId,
+        organisation: OrganisationId,
+    },
     /// `dossier_consent_given`
     DossierConsentGiven {
         patient: PatientId,
@@ -102,9 +110,16 @@ pub enum EventKind {
         evidence: Option<DocumentRef>,
     },
     /// `access_requested`
-    AccessRequested { practitioner: PractitionerId, patient: PatientId },
+    AccessRequested {
+        practitioner: PractitionerId,
+        patient: PatientId,
+    },
     /// `referral_sent`
-    ReferralSent { patient: PatientId, from: OrganisationId, to: OrganisationId },
+    ReferralSent {
+        patient: PatientId,
+        from: OrganisationId,
+        to: OrganisationId,
+    },
     /// `referral_objection_recorded`; without a category it covers all categories
     ReferralObjectionRecorded {
         patient: PatientId,
@@ -118,9 +133,15 @@ pub enum EventKind {
         category: Option<Category>,
     },
     /// `unplanned_care_consent_given`
-    UnplannedCareConsentGiven { patient: PatientId, holder: OrganisationId },
+    UnplannedCareConsentGiven {
+        patient: PatientId,
+        holder: OrganisationId,
+    },
     /// `unplanned_care_consent_withdrawn`
-    UnplannedCareConsentWithdrawn { patient: PatientId, holder: OrganisationId },
+    UnplannedCareConsentWithdrawn {
+        patient: PatientId,
+        holder: OrganisationId,
+    },
     /// `pgo_account_created`
     PgoAccountCreated { patient: PatientId },
     /// `pgo_account_deleted`
@@ -130,13 +151,27 @@ pub enum EventKind {
     /// `pgo_transfer_consent_withdrawn`
     PgoTransferConsentWithdrawn { patient: PatientId },
     /// `module_started`
-    ModuleStarted { patient: PatientId, module: CareModule, practitioner: PractitionerId },
+    ModuleStarted {
+        patient: PatientId,
+        module: CareModule,
+        practitioner: PractitionerId,
+    },
     /// `module_storage_consent_given`
-    ModuleStorageConsentGiven { patient: PatientId, module: CareModule },
+    ModuleStorageConsentGiven {
+        patient: PatientId,
+        module: CareModule,
+    },
     /// `module_storage_consent_withdrawn`
-    ModuleStorageConsentWithdrawn { patient: PatientId, module: CareModule },
+    ModuleStorageConsentWithdrawn {
+        patient: PatientId,
+        module: CareModule,
+    },
     /// `module_ownership_accepted`
-    ModuleOwnershipAccepted { practitioner: PractitionerId, patient: PatientId, module: CareModule },
+    ModuleOwnershipAccepted {
+        practitioner: PractitionerId,
+        patient: PatientId,
+        module: CareModule,
+    },
     /// `record_added`: `holder` is set for `dossier` and `module` records, `module` for `module` records
     RecordAdded {
         record: RecordId,
@@ -163,9 +198,15 @@ pub enum EventKind {
         purpose: Purpose,
     },
     /// `objection_recorded`
-    ObjectionRecorded { patient: PatientId, purpose: Purpose },
+    ObjectionRecorded {
+        patient: PatientId,
+        purpose: Purpose,
+    },
     /// `objection_withdrawn`
-    ObjectionWithdrawn { patient: PatientId, purpose: Purpose },
+    ObjectionWithdrawn {
+        patient: PatientId,
+        purpose: Purpose,
+    },
     /// `research_consent_given`
     ResearchConsentGiven { patient: PatientId, study: StudyId },
     /// `research_consent_withdrawn`
@@ -178,7 +219,10 @@ pub enum EventKind {
 /// checks that the fields match the type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[expect(missing_docs, reason = "the fields are the ones of SPEC.md §3, named as there")]
+#[expect(
+    missing_docs,
+    reason = "the fields are the ones of SPEC.md §3, named as there"
+)]
 pub struct EventRecord {
     pub at: Timestamp,
     #[serde(rename = "type")]
@@ -342,18 +386,21 @@ impl TryFrom<EventRecord> for Event {
     fn try_from(r: EventRecord) -> Result<Self, EventError> {
         use EventType as T;
         let at = r.at;
-        let mut f = Fields {
-            t: r.event_type,
-            r,
-        };
+        let mut f = Fields { t: r.event_type, r };
         let kind = match f.t {
             T::TreatmentStarted | T::TreatmentEnded => {
                 let patient = need!(f, patient);
                 let organisation = need!(f, organisation);
                 if f.t == T::TreatmentStarted {
-                    EventKind::TreatmentStarted { patient, organisation }
+                    EventKind::TreatmentStarted {
+                        patient,
+                        organisation,
+                    }
                 } else {
-                    EventKind::TreatmentEnded { patient, organisation }
+                    EventKind::TreatmentEnded {
+                        patient,
+                        organisation,
+                    }
                 }
             }
             T::DossierConsentGiven | T::DossierConsentWithdrawn => {
@@ -362,9 +409,19 @@ impl TryFrom<EventRecord> for Event {
                 let recorded_by = f.r.recorded_by.take();
                 let evidence = f.r.evidence.take();
                 if f.t == T::DossierConsentGiven {
-                    EventKind::DossierConsentGiven { patient, holder, recorded_by, evidence }
+                    EventKind::DossierConsentGiven {
+                        patient,
+                        holder,
+                        recorded_by,
+                        evidence,
+                    }
                 } else {
-                    EventKind::DossierConsentWithdrawn { patient, holder, recorded_by, evidence }
+                    EventKind::DossierConsentWithdrawn {
+                        patient,
+                        holder,
+                        recorded_by,
+                        evidence,
+                    }
                 }
             }
             T::AccessRequested => EventKind::AccessRequested {
@@ -381,9 +438,17 @@ impl TryFrom<EventRecord> for Event {
                 let holder = need!(f, holder);
                 let category = f.r.category.take();
                 if f.t == T::ReferralObjectionRecorded {
-                    EventKind::ReferralObjectionRecorded { patient, holder, category }
+                    EventKind::ReferralObjectionRecorded {
+                        patient,
+                        holder,
+                        category,
+                    }
                 } else {
-                    EventKind::ReferralObjectionWithdrawn { patient, holder, category }
+                    EventKind::ReferralObjectionWithdrawn {
+                        patient,
+                        holder,
+                        category,
+                    }
                 }
             }
             T::UnplannedCareConsentGiven | T::UnplannedCareConsentWithdrawn => {
@@ -395,14 +460,18 @@ impl TryFrom<EventRecord> for Event {
                     EventKind::UnplannedCareConsentWithdrawn { patient, holder }
                 }
             }
-            T::PgoAccountCreated => EventKind::PgoAccountCreated { patient: need!(f, patient) },
-            T::PgoAccountDeleted => EventKind::PgoAccountDeleted { patient: need!(f, patient) },
-            T::PgoTransferConsentGiven => {
-                EventKind::PgoTransferConsentGiven { patient: need!(f, patient) }
-            }
-            T::PgoTransferConsentWithdrawn => {
-                EventKind::PgoTransferConsentWithdrawn { patient: need!(f, patient) }
-            }
+            T::PgoAccountCreated => EventKind::PgoAccountCreated {
+                patient: need!(f, patient),
+            },
+            T::PgoAccountDeleted => EventKind::PgoAccountDeleted {
+                patient: need!(f, patient),
+            },
+            T::PgoTransferConsentGiven => EventKind::PgoTransferConsentGiven {
+                patient: need!(f, patient),
+            },
+            T::PgoTransferConsentWithdrawn => EventKind::PgoTransferConsentWithdrawn {
+                patient: need!(f, patient),
+            },
             T::ModuleStarted => EventKind::ModuleStarted {
                 patient: need!(f, patient),
                 module: need!(f, module),
@@ -435,18 +504,37 @@ impl TryFrom<EventRecord> for Event {
                     Source::Module => Some(need!(f, module)),
                     Source::Dossier | Source::Pgo => None,
                 };
-                EventKind::RecordAdded { record, patient, category, source, holder, module }
+                EventKind::RecordAdded {
+                    record,
+                    patient,
+                    category,
+                    source,
+                    holder,
+                    module,
+                }
             }
-            T::RecordFlagged => EventKind::RecordFlagged { record: need!(f, record) },
+            T::RecordFlagged => EventKind::RecordFlagged {
+                record: need!(f, record),
+            },
             T::PartyConsentGiven | T::PartyConsentWithdrawn => {
                 let patient = need!(f, patient);
                 let holder = need!(f, holder);
                 let party = need!(f, party);
                 let purpose = need!(f, purpose);
                 if f.t == T::PartyConsentGiven {
-                    EventKind::PartyConsentGiven { patient, holder, party, purpose }
+                    EventKind::PartyConsentGiven {
+                        patient,
+                        holder,
+                        party,
+                        purpose,
+                    }
                 } else {
-                    EventKind::PartyConsentWithdrawn { patient, holder, party, purpose }
+                    EventKind::PartyConsentWithdrawn {
+                        patient,
+                        holder,
+                        party,
+                        purpose,
+                    }
                 }
             }
             T::ObjectionRecorded | T::ObjectionWithdrawn => {
@@ -478,19 +566,38 @@ impl From<Event> for EventRecord {
         use EventKind as K;
         let mut r = EventRecord::new(e.at, e.kind.event_type());
         match e.kind {
-            K::TreatmentStarted { patient, organisation }
-            | K::TreatmentEnded { patient, organisation } => {
+            K::TreatmentStarted {
+                patient,
+                organisation,
+            }
+            | K::TreatmentEnded {
+                patient,
+                organisation,
+            } => {
                 r.patient = Some(patient);
                 r.organisation = Some(organisation);
             }
-            K::DossierConsentGiven { patient, holder, recorded_by, evidence }
-            | K::DossierConsentWithdrawn { patient, holder, recorded_by, evidence } => {
+            K::DossierConsentGiven {
+                patient,
+                holder,
+                recorded_by,
+                evidence,
+            }
+            | K::DossierConsentWithdrawn {
+                patient,
+                holder,
+                recorded_by,
+                evidence,
+            } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
                 r.recorded_by = recorded_by;
                 r.evidence = evidence;
             }
-            K::AccessRequested { practitioner, patient } => {
+            K::AccessRequested {
+                practitioner,
+                patient,
+            } => {
                 r.practitioner = Some(practitioner);
                 r.patient = Some(patient);
             }
@@ -499,8 +606,16 @@ impl From<Event> for EventRecord {
                 r.from = Some(from);
                 r.to = Some(to);
             }
-            K::ReferralObjectionRecorded { patient, holder, category }
-            | K::ReferralObjectionWithdrawn { patient, holder, category } => {
+            K::ReferralObjectionRecorded {
+                patient,
+                holder,
+                category,
+            }
+            | K::ReferralObjectionWithdrawn {
+                patient,
+                holder,
+                category,
+            } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
                 r.category = category;
@@ -514,7 +629,11 @@ impl From<Event> for EventRecord {
             | K::PgoAccountDeleted { patient }
             | K::PgoTransferConsentGiven { patient }
             | K::PgoTransferConsentWithdrawn { patient } => r.patient = Some(patient),
-            K::ModuleStarted { patient, module, practitioner } => {
+            K::ModuleStarted {
+                patient,
+                module,
+                practitioner,
+            } => {
                 r.patient = Some(patient);
                 r.module = Some(module);
                 r.practitioner = Some(practitioner);
@@ -524,12 +643,23 @@ impl From<Event> for EventRecord {
                 r.patient = Some(patient);
                 r.module = Some(module);
             }
-            K::ModuleOwnershipAccepted { practitioner, patient, module } => {
+            K::ModuleOwnershipAccepted {
+                practitioner,
+                patient,
+                module,
+            } => {
                 r.practitioner = Some(practitioner);
                 r.patient = Some(patient);
                 r.module = Some(module);
             }
-            K::RecordAdded { record, patient, category, source, holder, module } => {
+            K::RecordAdded {
+                record,
+                patient,
+                category,
+                source,
+                holder,
+                module,
+            } => {
                 r.record = Some(record);
                 r.patient = Some(patient);
                 r.category = Some(category);
@@ -538,14 +668,25 @@ impl From<Event> for EventRecord {
                 r.module = module;
             }
             K::RecordFlagged { record } => r.record = Some(record),
-            K::PartyConsentGiven { patient, holder, party, purpose }
-            | K::PartyConsentWithdrawn { patient, holder, party, purpose } => {
+            K::PartyConsentGiven {
+                patient,
+                holder,
+                party,
+                purpose,
+            }
+            | K::PartyConsentWithdrawn {
+                patient,
+                holder,
+                party,
+                purpose,
+            } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
                 r.party = Some(party);
                 r.purpose = Some(purpose);
             }
-            K::ObjectionRecorded { patient, purpose } | K::ObjectionWithdrawn { patient, purpose } => {
+            K::ObjectionRecorded { patient, purpose }
+            | K::ObjectionWithdrawn { patient, purpose } => {
                 r.patient = Some(patient);
                 r.purpose = Some(purpose);
             }
@@ -623,8 +764,10 @@ mod tests {
 
     #[test]
     fn names_missing_and_unused_fields() {
-        let e = Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"c1"}"#)
-            .unwrap_err();
+        let e = Event::from_json(
+            r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"c1"}"#,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("`treatment_started`"), "{e}");
         assert!(e.to_string().contains("`organisation` is missing"), "{e}");
         let e = Event::from_json(
@@ -639,15 +782,29 @@ mod tests {
         let base = r#"{"at":"2026-01-10T09:00:00Z","type":"record_added","record":"r","patient":"c1","category":"basis""#;
         assert!(Event::from_json(&format!("{base},\"source\":\"pgo\"}}")).is_ok());
         assert!(Event::from_json(&format!("{base},\"source\":\"dossier\"}}")).is_err());
-        assert!(Event::from_json(&format!("{base},\"source\":\"dossier\",\"holder\":\"h\"}}")).is_ok());
-        assert!(Event::from_json(&format!("{base},\"source\":\"module\",\"holder\":\"h\"}}")).is_err());
-        assert!(Event::from_json(&format!("{base},\"source\":\"pgo\",\"holder\":\"h\"}}")).is_err());
+        assert!(
+            Event::from_json(&format!("{base},\"source\":\"dossier\",\"holder\":\"h\"}}")).is_ok()
+        );
+        assert!(
+            Event::from_json(&format!("{base},\"source\":\"module\",\"holder\":\"h\"}}")).is_err()
+        );
+        assert!(
+            Event::from_json(&format!("{base},\"source\":\"pgo\",\"holder\":\"h\"}}")).is_err()
+        );
         assert!(Event::from_json(&format!("{base},\"source\":\"mail\"}}")).is_err());
     }
 
     #[test]
     fn rejects_unknown_type_and_field() {
-        assert!(Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"nope","patient":"c1"}"#).is_err());
-        assert!(Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"pgo_account_created","patient":"c1","x":1}"#).is_err());
+        assert!(
+            Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"nope","patient":"c1"}"#)
+                .is_err()
+        );
+        assert!(
+            Event::from_json(
+                r#"{"at":"2026-01-10T09:00:00Z","type":"pgo_account_created","patient":"c1","x":1}"#
+            )
+            .is_err()
+        );
     }
 }

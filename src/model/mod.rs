@@ -39,7 +39,11 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// Byte offset of a 1-based line and column
 pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (start + column).min(text.len())
 }
 
@@ -90,7 +94,9 @@ fn field_before(text: &str, offset: usize) -> Option<String> {
                 }
                 key = Some(last.clone());
             }
-            c if (c.is_ascii_alphanumeric() || c == '_' || c == '-') && word.len() < 64 => word.push(c),
+            c if (c.is_ascii_alphanumeric() || c == '_' || c == '-') && word.len() < 64 => {
+                word.push(c);
+            }
             _ => {
                 if !word.is_empty() {
                     last = std::mem::take(&mut word);
@@ -101,7 +107,7 @@ fn field_before(text: &str, offset: usize) -> Option<String> {
     key.filter(|k| !k.is_empty())
 }
 
-/// serde_json appends " at line L column C"; we report those separately
+/// `serde_json` appends " at line L column C"; we report those separately
 pub(crate) fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
@@ -121,16 +127,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("field `practitioner`"), "{e}");
-        let e = parse_json::<event::EventRecord>(r#"{"at":"2026-02-30T00:00:00Z","type":"pgo_account_created"}"#, "event")
-            .unwrap_err();
+        let e = parse_json::<event::EventRecord>(
+            r#"{"at":"2026-02-30T00:00:00Z","type":"pgo_account_created"}"#,
+            "event",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("field `at`"), "{e}");
-        let e = parse_json::<event::EventRecord>(r#"{"at":"2026-01-01T00:00:00Z","type":"lab"}"#, "event").unwrap_err();
+        let e = parse_json::<event::EventRecord>(
+            r#"{"at":"2026-01-01T00:00:00Z","type":"lab"}"#,
+            "event",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("field `type`"), "{e}");
     }
 
     #[test]
     fn oversized_json_is_refused() {
         let big = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_JSON_LEN));
-        assert!(matches!(parse_json::<serde_json::Value>(&big, "event"), Err(ParseError::TooLarge { .. })));
+        assert!(matches!(
+            parse_json::<serde_json::Value>(&big, "event"),
+            Err(ParseError::TooLarge { .. })
+        ));
     }
 }

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId};
+use super::ids::{
+    CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,
+};
 use super::time::Timestamp;
 use super::vocab::{ActionKind, Purpose, Reason};
 
@@ -20,10 +22,17 @@ pub enum Principal {
 
 /// What is asked, with the action's own fields
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[expect(missing_docs, reason = "the fields are the ones of SPEC.md §4, named as there")]
+#[expect(
+    missing_docs,
+    reason = "the fields are the ones of SPEC.md §4, named as there"
+)]
 pub enum Action {
     /// May they see this category of the patient's data held by `holder`?
-    View { holder: OrganisationId, category: Category, purpose: Purpose },
+    View {
+        holder: OrganisationId,
+        category: Category,
+        purpose: Purpose,
+    },
     /// May they see this one record?
     ViewRecord { record: RecordId, purpose: Purpose },
     /// May they request access to this patient in the viewer?
@@ -39,9 +48,15 @@ pub enum Action {
     /// May they see the patient's consent overview at `holder`?
     ViewConsents { holder: OrganisationId },
     /// May this external party use the patient's personal data held by `holder`?
-    UsePersonalData { holder: OrganisationId, purpose: Purpose },
+    UsePersonalData {
+        holder: OrganisationId,
+        purpose: Purpose,
+    },
     /// May this party use the patient's data for NZa registration or a study?
-    UseForResearch { purpose: Purpose, study: Option<StudyId> },
+    UseForResearch {
+        purpose: Purpose,
+        study: Option<StudyId>,
+    },
     /// May the patient see their own data?
     ViewOwn {
         holder: Option<OrganisationId>,
@@ -95,7 +110,10 @@ pub struct Request {
 /// action's purpose is optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[expect(missing_docs, reason = "the fields are the ones of SPEC.md §4, named as there")]
+#[expect(
+    missing_docs,
+    reason = "the fields are the ones of SPEC.md §4, named as there"
+)]
 pub struct RequestRecord {
     pub principal: Principal,
     pub action: ActionKind,
@@ -236,7 +254,11 @@ impl From<Request> for RequestRecord {
             study: None,
         };
         match q.action {
-            Action::View { holder, category, purpose } => {
+            Action::View {
+                holder,
+                category,
+                purpose,
+            } => {
                 r.holder = Some(holder);
                 r.category = Some(category);
                 r.purpose = Some(purpose);
@@ -246,8 +268,12 @@ impl From<Request> for RequestRecord {
                 r.purpose = Some(purpose);
             }
             Action::RequestAccess | Action::Share => {}
-            Action::StartModule { module } | Action::Contribute { module } => r.module = Some(module),
-            Action::ChangeConsent { holder } | Action::ViewConsents { holder } => r.holder = Some(holder),
+            Action::StartModule { module } | Action::Contribute { module } => {
+                r.module = Some(module);
+            }
+            Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
+                r.holder = Some(holder);
+            }
             Action::UsePersonalData { holder, purpose } => {
                 r.holder = Some(holder);
                 r.purpose = Some(purpose);
@@ -256,7 +282,11 @@ impl From<Request> for RequestRecord {
                 r.purpose = Some(purpose);
                 r.study = study;
             }
-            Action::ViewOwn { holder, category, record } => {
+            Action::ViewOwn {
+                holder,
+                category,
+                record,
+            } => {
                 r.holder = holder;
                 r.category = category;
                 r.record = record;
@@ -331,16 +361,6 @@ impl Response {
     /// Whether the decision is allow
     pub fn is_allowed(&self) -> bool {
         self.decision == Decision::Allow
-    }
-
-    /// A deny with one reason and no policy
-    pub(crate) fn deny(reason: Reason, seq: u64) -> Self {
-        Self {
-            decision: Decision::Deny,
-            reasons: vec![reason],
-            policies: Vec::new(),
-            seq,
-        }
     }
 }
 
@@ -427,21 +447,32 @@ mod tests {
         )
         .unwrap();
         assert!(!q.mfa);
-        assert!(matches!(q.action, Action::View { purpose: Purpose::Treatment, .. }));
+        assert!(matches!(
+            q.action,
+            Action::View {
+                purpose: Purpose::Treatment,
+                ..
+            }
+        ));
         let json = serde_json::to_string(&q).unwrap();
         assert_eq!(Request::from_json(&json).unwrap(), q);
     }
 
     #[test]
     fn rejects_missing_unused_duplicate_and_unknown_fields() {
-        let base = r#""principal":{"practitioner":"anna"},"patient":"c1","at":"2026-02-01T00:00:00Z""#;
-        let e = Request::from_json(&format!(r#"{{{base},"action":"view","holder":"vp"}}"#)).unwrap_err();
+        let base =
+            r#""principal":{"practitioner":"anna"},"patient":"c1","at":"2026-02-01T00:00:00Z""#;
+        let e = Request::from_json(&format!(r#"{{{base},"action":"view","holder":"vp"}}"#))
+            .unwrap_err();
         assert!(e.to_string().contains("`category` is missing"), "{e}");
-        let e = Request::from_json(&format!(r#"{{{base},"action":"share","module":"DM"}}"#)).unwrap_err();
+        let e = Request::from_json(&format!(r#"{{{base},"action":"share","module":"DM"}}"#))
+            .unwrap_err();
         assert!(e.to_string().contains("`module` is not used"), "{e}");
-        let e = Request::from_json(&format!(r#"{{{base},"action":"share","action":"share"}}"#)).unwrap_err();
+        let e = Request::from_json(&format!(r#"{{{base},"action":"share","action":"share"}}"#))
+            .unwrap_err();
         assert!(e.to_string().contains("duplicate"), "{e}");
-        let e = Request::from_json(&format!(r#"{{{base},"action":"share","bogus":1}}"#)).unwrap_err();
+        let e =
+            Request::from_json(&format!(r#"{{{base},"action":"share","bogus":1}}"#)).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
         let e = Request::from_json(&format!(r#"{{{base},"action":"fly"}}"#)).unwrap_err();
         assert!(e.to_string().contains("fly"), "{e}");

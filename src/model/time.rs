@@ -16,7 +16,9 @@ pub struct Timestamp(i64);
 
 /// Why a string is not an RFC 3339 timestamp
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid time `{value}`: expected an RFC 3339 timestamp such as `2026-03-01T09:30:00Z` between 1677 and 2262")]
+#[error(
+    "invalid time `{value}`: expected an RFC 3339 timestamp such as `2026-03-01T09:30:00Z` between 1677 and 2262"
+)]
 pub struct TimeError {
     value: String,
 }
@@ -39,7 +41,12 @@ impl Timestamp {
     /// [`TimeError`] when `s` is not RFC 3339 or lies outside 1677–2262.
     pub fn parse(s: &str) -> Result<Self, TimeError> {
         let err = || TimeError {
-            value: s.chars().take(64).collect::<String>().escape_debug().to_string(),
+            value: s
+                .chars()
+                .take(64)
+                .collect::<String>()
+                .escape_debug()
+                .to_string(),
         };
         let dt = DateTime::parse_from_rfc3339(s).map_err(|_| err())?;
         dt.timestamp_nanos_opt().map(Self).ok_or_else(err)

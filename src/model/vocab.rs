@@ -188,9 +188,7 @@ impl Reason {
             Reason::NoModuleStorageConsent => {
                 "the patient has not consented to storing this module's data in the network"
             }
-            Reason::OwnershipNotAccepted => {
-                "accept shared ownership of this module's data first"
-            }
+            Reason::OwnershipNotAccepted => "accept shared ownership of this module's data first",
             Reason::TaskNotAuthorised => "you lack the task this action needs",
             Reason::NotOwnOrganisation => "only staff of the holder may do this",
             Reason::NoPartyConsent => {

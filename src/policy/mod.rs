@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 
-use cedar_policy::{ActionConstraint, Effect, EntityUid, PolicyId, PolicySet, Schema, SchemaFragment, ValidationMode, Validator};
+use cedar_policy::{
+    ActionConstraint, Effect, EntityUid, PolicyId, PolicySet, Schema, SchemaFragment,
+    ValidationMode, Validator,
+};
 use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
@@ -22,19 +25,55 @@ pub const SCHEMA_FILE: &str = "zorg.cedarschema";
 /// The shipped policies, embedded so the engine works with no files present
 const SHIPPED_SCHEMA: &str = include_str!("../../policies/zorg.cedarschema");
 const SHIPPED_POLICIES: &[(&str, &str)] = &[
-    ("access-and-sharing.cedar", include_str!("../../policies/access-and-sharing.cedar")),
-    ("administration.cedar", include_str!("../../policies/administration.cedar")),
-    ("care-modules.cedar", include_str!("../../policies/care-modules.cedar")),
-    ("external-parties.cedar", include_str!("../../policies/external-parties.cedar")),
+    (
+        "access-and-sharing.cedar",
+        include_str!("../../policies/access-and-sharing.cedar"),
+    ),
+    (
+        "administration.cedar",
+        include_str!("../../policies/administration.cedar"),
+    ),
+    (
+        "care-modules.cedar",
+        include_str!("../../policies/care-modules.cedar"),
+    ),
+    (
+        "external-parties.cedar",
+        include_str!("../../policies/external-parties.cedar"),
+    ),
     ("mfa.cedar", include_str!("../../policies/mfa.cedar")),
-    ("patient.cedar", include_str!("../../policies/patient.cedar")),
-    ("records.cedar", include_str!("../../policies/records.cedar")),
-    ("role-matrix.cedar", include_str!("../../policies/role-matrix.cedar")),
-    ("view-own-dossier.cedar", include_str!("../../policies/view-own-dossier.cedar")),
-    ("view-planned-care.cedar", include_str!("../../policies/view-planned-care.cedar")),
-    ("view-relationship.cedar", include_str!("../../policies/view-relationship.cedar")),
-    ("view-shared-dossier.cedar", include_str!("../../policies/view-shared-dossier.cedar")),
-    ("view-unplanned-care.cedar", include_str!("../../policies/view-unplanned-care.cedar")),
+    (
+        "patient.cedar",
+        include_str!("../../policies/patient.cedar"),
+    ),
+    (
+        "records.cedar",
+        include_str!("../../policies/records.cedar"),
+    ),
+    (
+        "role-matrix.cedar",
+        include_str!("../../policies/role-matrix.cedar"),
+    ),
+    (
+        "view-own-dossier.cedar",
+        include_str!("../../policies/view-own-dossier.cedar"),
+    ),
+    (
+        "view-planned-care.cedar",
+        include_str!("../../policies/view-planned-care.cedar"),
+    ),
+    (
+        "view-relationship.cedar",
+        include_str!("../../policies/view-relationship.cedar"),
+    ),
+    (
+        "view-shared-dossier.cedar",
+        include_str!("../../policies/view-shared-dossier.cedar"),
+    ),
+    (
+        "view-unplanned-care.cedar",
+        include_str!("../../policies/view-unplanned-care.cedar"),
+    ),
 ];
 
 /// Why a policy set did not load
@@ -192,8 +231,8 @@ impl Policies {
                 size: schema_text.len(),
             });
         }
-        let (schema, _warnings) =
-            Schema::from_cedarschema_str(schema_text).map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+        let (schema, _warnings) = Schema::from_cedarschema_str(schema_text)
+            .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
         let vocabulary = vocabulary_of(schema_text)?;
 
         let mut hasher = Sha256::new();
@@ -230,10 +269,15 @@ impl Policies {
             let mut in_file: Vec<_> = parsed.policies().collect();
             in_file.sort_by_key(|p| p.id().to_string());
             for policy in in_file {
-                let id = policy.annotation("id").ok_or_else(|| PolicyLoadError::Annotation {
-                    file: name.into(),
-                    message: format!("a policy has no `@id` annotation: `{}`", head(&policy.to_string())),
-                })?;
+                let id = policy
+                    .annotation("id")
+                    .ok_or_else(|| PolicyLoadError::Annotation {
+                        file: name.into(),
+                        message: format!(
+                            "a policy has no `@id` annotation: `{}`",
+                            head(&policy.to_string())
+                        ),
+                    })?;
                 crate::model::ids::check_id(id).map_err(|e| PolicyLoadError::Annotation {
                     file: name.into(),
                     message: format!("`@id`: {e}"),
@@ -241,19 +285,24 @@ impl Policies {
                 if info.contains_key(id) {
                     return Err(PolicyLoadError::DuplicateId(id.into()));
                 }
-                let reason = match (policy.effect(), policy.annotation("reason")) {
-                    (Effect::Forbid, None) => {
-                        return Err(PolicyLoadError::Reason {
-                            id: id.into(),
-                            message: "a forbid needs a `@reason` annotation".into(),
-                        });
-                    }
-                    (_, Some(code)) => Some(Reason::from_name(code).ok_or_else(|| PolicyLoadError::Reason {
-                        id: id.into(),
-                        message: format!("`@reason(\"{code}\")` is not a reason code of SPEC.md"),
-                    })?),
-                    (Effect::Permit, None) => None,
-                };
+                let reason =
+                    match (policy.effect(), policy.annotation("reason")) {
+                        (Effect::Forbid, None) => {
+                            return Err(PolicyLoadError::Reason {
+                                id: id.into(),
+                                message: "a forbid needs a `@reason` annotation".into(),
+                            });
+                        }
+                        (_, Some(code)) => Some(Reason::from_name(code).ok_or_else(|| {
+                            PolicyLoadError::Reason {
+                                id: id.into(),
+                                message: format!(
+                                    "`@reason(\"{code}\")` is not a reason code of SPEC.md"
+                                ),
+                            }
+                        })?),
+                        (Effect::Permit, None) => None,
+                    };
                 let renamed = policy.new_id(PolicyId::new(id));
                 set.add(renamed).map_err(|e| PolicyLoadError::Parse {
                     file: name.into(),
@@ -314,7 +363,9 @@ impl Policies {
 
     /// Whether the policy is a `permit`
     pub fn is_permit(&self, id: &str) -> bool {
-        self.info.get(id).is_some_and(|i| i.effect == Effect::Permit)
+        self.info
+            .get(id)
+            .is_some_and(|i| i.effect == Effect::Permit)
     }
 
     /// `sha256:` and the hex SHA-256 of the schema and every policy file (name and text), in name order
@@ -328,8 +379,13 @@ impl Policies {
 /// action group `a` belongs to (by the schema's action hierarchy). A policy
 /// outside the bucket cannot match a request for `a`, so evaluating the
 /// bucket gives exactly Cedar's answer for the whole set.
-fn bucket_by_action(schema: &Schema, set: &PolicySet) -> Result<HashMap<ActionKind, PolicySet>, PolicyLoadError> {
-    let actions = schema.action_entities().map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+fn bucket_by_action(
+    schema: &Schema,
+    set: &PolicySet,
+) -> Result<HashMap<ActionKind, PolicySet>, PolicyLoadError> {
+    let actions = schema
+        .action_entities()
+        .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
     let mut buckets = HashMap::new();
     for &action in ActionKind::ALL {
         let uid = EntityUid::from_str(&format!("Action::\"{}\"", action.as_str()))
@@ -346,7 +402,9 @@ fn bucket_by_action(schema: &Schema, set: &PolicySet) -> Result<HashMap<ActionKi
                 ActionConstraint::In(list) => list.iter().any(|a| scope.contains(a)),
             };
             if applies {
-                bucket.add(policy.clone()).map_err(|e| PolicyLoadError::Validation(flatten(&e)))?;
+                bucket
+                    .add(policy.clone())
+                    .map_err(|e| PolicyLoadError::Validation(flatten(&e)))?;
             }
         }
         buckets.insert(action, bucket);
@@ -356,7 +414,12 @@ fn bucket_by_action(schema: &Schema, set: &PolicySet) -> Result<HashMap<ActionKi
 
 /// The first line of a policy, for error messages
 fn head(s: &str) -> String {
-    s.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('@')).unwrap_or("").chars().take(80).collect()
+    s.lines()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('@'))
+        .unwrap_or("")
+        .chars()
+        .take(80)
+        .collect()
 }
 
 /// One-line error text: Cedar's message and its causes
@@ -370,35 +433,45 @@ fn flatten(e: &dyn std::error::Error) -> String {
     s.replace('\n', " ")
 }
 
+/// The values of one enumerated entity type
+fn list<T>(
+    types: &serde_json::Value,
+    name: &str,
+    make: fn(&str) -> Result<T, crate::model::ids::IdError>,
+) -> Result<Vec<T>, PolicyLoadError> {
+    let values = types
+        .get(name)
+        .and_then(|t| t.get("enum"))
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| {
+            PolicyLoadError::Vocabulary(format!("`{name}` must be an enumerated entity type"))
+        })?;
+    values
+        .iter()
+        .map(|v| {
+            let s = v.as_str().ok_or_else(|| {
+                PolicyLoadError::Vocabulary(format!("`{name}`: values must be strings"))
+            })?;
+            make(s).map_err(|e| PolicyLoadError::Vocabulary(format!("`{name}`: {e}")))
+        })
+        .collect()
+}
+
 /// Reads the enumerated entity types `Role`, `Task`, `Category` and `CareModule`
 fn vocabulary_of(schema_text: &str) -> Result<Vocabulary, PolicyLoadError> {
-    let (fragment, _) =
-        SchemaFragment::from_cedarschema_str(schema_text).map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
-    let json = fragment.to_json_value().map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+    let (fragment, _) = SchemaFragment::from_cedarschema_str(schema_text)
+        .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+    let json = fragment
+        .to_json_value()
+        .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
     let types = json
         .get("")
         .and_then(|ns| ns.get("entityTypes"))
-        .ok_or_else(|| PolicyLoadError::Vocabulary("the schema must declare its types outside any namespace".into()))?;
-    fn list<T>(
-        types: &serde_json::Value,
-        name: &str,
-        make: fn(&str) -> Result<T, crate::model::ids::IdError>,
-    ) -> Result<Vec<T>, PolicyLoadError> {
-        let values = types
-            .get(name)
-            .and_then(|t| t.get("enum"))
-            .and_then(serde_json::Value::as_array)
-            .ok_or_else(|| PolicyLoadError::Vocabulary(format!("`{name}` must be an enumerated entity type")))?;
-        values
-            .iter()
-            .map(|v| {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| PolicyLoadError::Vocabulary(format!("`{name}`: values must be strings")))?;
-                make(s).map_err(|e| PolicyLoadError::Vocabulary(format!("`{name}`: {e}")))
-            })
-            .collect()
-    }
+        .ok_or_else(|| {
+            PolicyLoadError::Vocabulary(
+                "the schema must declare its types outside any namespace".into(),
+            )
+        })?;
     Ok(Vocabulary {
         roles: list(types, "Role", Role::new)?,
         tasks: list(types, "Task", Task::new)?,
@@ -434,38 +507,69 @@ mod tests {
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".cedar"))
+            .filter(|n| {
+                std::path::Path::new(n)
+                    .extension()
+                    .is_some_and(|x| x == "cedar")
+            })
             .collect();
         on_disk.sort();
-        let embedded: Vec<String> = SHIPPED_POLICIES.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let embedded: Vec<String> = SHIPPED_POLICIES
+            .iter()
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
         assert_eq!(on_disk, embedded);
         let from_dir = Policies::from_dir(dir).unwrap();
-        assert_eq!(from_dir.content_hash(), Policies::shipped().unwrap().content_hash());
+        assert_eq!(
+            from_dir.content_hash(),
+            Policies::shipped().unwrap().content_hash()
+        );
     }
 
     #[test]
     fn rejects_forbid_without_reason_missing_id_unknown_reason_and_invalid_policy() {
         let ok = "@id(\"p\") permit(principal, action, resource);";
         assert!(Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", ok)]).is_ok());
-        let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", "@id(\"f\") forbid(principal, action, resource);")]);
-        assert!(matches!(e, Err(PolicyLoadError::Reason { .. })), "{e:?}");
-        let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", "permit(principal, action, resource);")]);
-        assert!(matches!(e, Err(PolicyLoadError::Annotation { .. })), "{e:?}");
         let e = Policies::from_sources(
             SHIPPED_SCHEMA,
-            [("a.cedar", "@id(\"f\") @reason(\"because\") forbid(principal, action, resource);")],
+            [("a.cedar", "@id(\"f\") forbid(principal, action, resource);")],
         );
         assert!(matches!(e, Err(PolicyLoadError::Reason { .. })), "{e:?}");
         let e = Policies::from_sources(
             SHIPPED_SCHEMA,
-            [("a.cedar", "@id(\"p\") permit(principal, action == Action::\"view\", resource) when { context.age > 3 };")],
+            [("a.cedar", "permit(principal, action, resource);")],
+        );
+        assert!(
+            matches!(e, Err(PolicyLoadError::Annotation { .. })),
+            "{e:?}"
+        );
+        let e = Policies::from_sources(
+            SHIPPED_SCHEMA,
+            [(
+                "a.cedar",
+                "@id(\"f\") @reason(\"because\") forbid(principal, action, resource);",
+            )],
+        );
+        assert!(matches!(e, Err(PolicyLoadError::Reason { .. })), "{e:?}");
+        let e = Policies::from_sources(
+            SHIPPED_SCHEMA,
+            [(
+                "a.cedar",
+                "@id(\"p\") permit(principal, action == Action::\"view\", resource) when { context.age > 3 };",
+            )],
         );
         assert!(matches!(e, Err(PolicyLoadError::Validation(_))), "{e:?}");
         let e = Policies::from_sources(
             SHIPPED_SCHEMA,
-            [("a.cedar", "@id(\"p\") permit(principal, action == Action::\"view\", resource) when { context.category == Category::\"wondzorg\" };")],
+            [(
+                "a.cedar",
+                "@id(\"p\") permit(principal, action == Action::\"view\", resource) when { context.category == Category::\"wondzorg\" };",
+            )],
         );
-        assert!(matches!(e, Err(PolicyLoadError::Validation(_))), "typo in a category fails validation: {e:?}");
+        assert!(
+            matches!(e, Err(PolicyLoadError::Validation(_))),
+            "typo in a category fails validation: {e:?}"
+        );
         let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", ok), ("b.cedar", ok)]);
         assert!(matches!(e, Err(PolicyLoadError::DuplicateId(_))), "{e:?}");
     }

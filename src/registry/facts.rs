@@ -29,7 +29,11 @@ pub(crate) enum FactKey {
     /// `module_ownership_accepted` by a practitioner for a module
     Ownership { practitioner: Idx, module: Idx },
     /// `party_consent_given` / `_withdrawn`
-    PartyConsent { holder: Idx, party: Idx, purpose: Purpose },
+    PartyConsent {
+        holder: Idx,
+        party: Idx,
+        purpose: Purpose,
+    },
     /// `objection_recorded` / `_withdrawn` for a purpose
     Objection(Purpose),
     /// `research_consent_given` / `_withdrawn` for a study
@@ -51,11 +55,6 @@ impl<'a> PatientFacts<'a> {
         }
     }
 
-    /// Every entry seen, oldest first
-    pub(crate) fn entries(&self) -> &'a [Entry] {
-        self.seen
-    }
-
     /// The latest entry for `key` (by time, then arrival)
     fn latest(&self, key: FactKey) -> Option<&'a Entry> {
         self.seen.iter().rev().find(|e| e.key == key)
@@ -73,7 +72,9 @@ impl<'a> PatientFacts<'a> {
 
     /// Whether an entry for `key` with polarity `on` exists at or after `since`
     pub(crate) fn any_since(&self, key: FactKey, on: bool, since: i64) -> bool {
-        self.seen.iter().any(|e| e.key == key && e.on == on && e.at >= since)
+        self.seen
+            .iter()
+            .any(|e| e.key == key && e.on == on && e.at >= since)
     }
 
     /// The start of the current treatment relationship of `org`: the first
@@ -94,42 +95,48 @@ impl<'a> PatientFacts<'a> {
     /// requested(p, x): an access request of `practitioner` at or after the
     /// start of the current relationship of `org` (false without one)
     pub(crate) fn requested(&self, practitioner: Idx, org: Idx) -> bool {
-        self.relationship_start(org)
-            .is_some_and(|start| self.any_since(FactKey::AccessRequested(practitioner), true, start))
+        self.relationship_start(org).is_some_and(|start| {
+            self.any_since(FactKey::AccessRequested(practitioner), true, start)
+        })
     }
 
     /// Whether some holder other than `org` has active dossier consent
     pub(crate) fn consent_other_holder(&self, org: Idx) -> bool {
         let mut holders: smallvec::SmallVec<[Idx; 8]> = smallvec::SmallVec::new();
         for e in self.seen {
-            if let FactKey::DossierConsent(h) = e.key {
-                if h != org && !holders.contains(&h) {
-                    holders.push(h);
-                }
+            if let FactKey::DossierConsent(h) = e.key
+                && h != org
+                && !holders.contains(&h)
+            {
+                holders.push(h);
             }
         }
-        holders.iter().any(|&h| self.active(FactKey::DossierConsent(h)))
+        holders
+            .iter()
+            .any(|&h| self.active(FactKey::DossierConsent(h)))
     }
 
     /// Whether an active referral objection of the patient at `holder` covers `category`
     pub(crate) fn referral_objection(&self, holder: Idx, category: Option<Idx>) -> bool {
-        self.active(FactKey::ReferralObjection { holder, category: None })
-            || category.is_some_and(|c| {
-                self.active(FactKey::ReferralObjection {
-                    holder,
-                    category: Some(c),
-                })
+        self.active(FactKey::ReferralObjection {
+            holder,
+            category: None,
+        }) || category.is_some_and(|c| {
+            self.active(FactKey::ReferralObjection {
+                holder,
+                category: Some(c),
             })
+        })
     }
 
     /// Organisations that ever had a relationship or held a dossier consent
     pub(crate) fn holders(&self) -> smallvec::SmallVec<[Idx; 8]> {
         let mut out = smallvec::SmallVec::new();
         for e in self.seen {
-            if let (FactKey::Relationship(o) | FactKey::DossierConsent(o), true) = (e.key, e.on) {
-                if !out.contains(&o) {
-                    out.push(o);
-                }
+            if let (FactKey::Relationship(o) | FactKey::DossierConsent(o), true) = (e.key, e.on)
+                && !out.contains(&o)
+            {
+                out.push(o);
             }
         }
         out
@@ -139,10 +146,10 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn modules_started(&self) -> smallvec::SmallVec<[Idx; 4]> {
         let mut out = smallvec::SmallVec::new();
         for e in self.seen {
-            if let FactKey::ModuleStarted(m) = e.key {
-                if !out.contains(&m) {
-                    out.push(m);
-                }
+            if let FactKey::ModuleStarted(m) = e.key
+                && !out.contains(&m)
+            {
+                out.push(m);
             }
         }
         out
@@ -161,20 +168,32 @@ mod tests {
     fn latest_by_time_then_arrival() {
         let k = FactKey::DossierConsent(0);
         let v = vec![e(1, 1, k, true), e(5, 3, k, false), e(5, 4, k, true)];
-        assert!(PatientFacts::new(&v, 0).active(k) == false);
+        assert!(!PatientFacts::new(&v, 0).active(k));
         assert!(PatientFacts::new(&v, 1).active(k));
         assert!(PatientFacts::new(&v, 4).active(k));
-        assert!(PatientFacts::new(&v, 5).active(k), "tie: the later arrival wins");
+        assert!(
+            PatientFacts::new(&v, 5).active(k),
+            "tie: the later arrival wins"
+        );
     }
 
     #[test]
     fn requested_needs_request_in_current_relationship() {
         let r = FactKey::Relationship(0);
         let a = FactKey::AccessRequested(7);
-        let v = vec![e(1, 1, r, true), e(2, 2, a, true), e(3, 3, r, false), e(4, 4, r, true), e(6, 5, r, true)];
+        let v = vec![
+            e(1, 1, r, true),
+            e(2, 2, a, true),
+            e(3, 3, r, false),
+            e(4, 4, r, true),
+            e(6, 5, r, true),
+        ];
         assert!(PatientFacts::new(&v, 2).requested(7, 0));
         assert!(!PatientFacts::new(&v, 3).requested(7, 0), "no relationship");
-        assert!(!PatientFacts::new(&v, 5).requested(7, 0), "new relationship needs a new request");
+        assert!(
+            !PatientFacts::new(&v, 5).requested(7, 0),
+            "new relationship needs a new request"
+        );
         assert_eq!(PatientFacts::new(&v, 9).relationship_start(0), Some(4));
     }
 }

@@ -13,7 +13,9 @@ use hashbrown::HashMap;
 use crate::error::EntityError;
 use crate::model::entities::{Organisation, Patient, Practitioner};
 use crate::model::event::{Event, EventError, EventKind, EventProblem, EventType};
-use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId};
+use crate::model::ids::{
+    CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,
+};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
@@ -86,7 +88,10 @@ impl Registry {
     ///
     /// [`EntityError::Capacity`] past `u32::MAX` organisations.
     pub fn register_organisation(&mut self, org: Organisation) -> Result<(), EntityError> {
-        let idx = self.organisations.intern(&org.id).ok_or(EntityError::Capacity("organisations"))?;
+        let idx = self
+            .organisations
+            .intern(&org.id)
+            .ok_or(EntityError::Capacity("organisations"))?;
         match self.organisation_entities.get_mut(idx as usize) {
             Some(slot) => *slot = org,
             None => self.organisation_entities.push(org),
@@ -105,12 +110,13 @@ impl Registry {
         practitioner: Practitioner,
         vocabulary: &Vocabulary,
     ) -> Result<(), EntityError> {
-        let organisation = self.organisations.get(&practitioner.organisation).ok_or_else(|| {
-            EntityError::UnknownOrganisation {
+        let organisation = self
+            .organisations
+            .get(&practitioner.organisation)
+            .ok_or_else(|| EntityError::UnknownOrganisation {
                 practitioner: practitioner.id.to_string(),
                 organisation: practitioner.organisation.to_string(),
-            }
-        })?;
+            })?;
         if !vocabulary.has_role(&practitioner.role) {
             return Err(EntityError::UnknownValue {
                 practitioner: practitioner.id.to_string(),
@@ -125,7 +131,10 @@ impl Registry {
                 value: task.to_string(),
             });
         }
-        let idx = self.practitioners.intern(&practitioner.id).ok_or(EntityError::Capacity("practitioners"))?;
+        let idx = self
+            .practitioners
+            .intern(&practitioner.id)
+            .ok_or(EntityError::Capacity("practitioners"))?;
         let state = PractitionerState {
             entity: practitioner,
             organisation,
@@ -143,7 +152,10 @@ impl Registry {
     ///
     /// [`EntityError::Capacity`] past `u32::MAX` patients.
     pub fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
-        let idx = self.patients.intern(&patient.id).ok_or(EntityError::Capacity("patients"))?;
+        let idx = self
+            .patients
+            .intern(&patient.id)
+            .ok_or(EntityError::Capacity("patients"))?;
         if idx as usize == self.patient_facts.len() {
             self.patient_facts.push(Vec::new());
         }
@@ -163,7 +175,9 @@ impl Registry {
     /// A registered practitioner
     pub fn practitioner(&self, id: &PractitionerId) -> Option<&Practitioner> {
         let idx = self.practitioners.get(id)?;
-        self.practitioner_states.get(idx as usize).map(|s| &s.entity)
+        self.practitioner_states
+            .get(idx as usize)
+            .map(|s| &s.entity)
     }
 
     /// A registered organisation
@@ -199,7 +213,11 @@ impl Registry {
             } => {
                 let holder = holder.as_ref().and_then(|h| self.organisations.get(h));
                 let module = match module {
-                    Some(m) => Some(self.modules.intern(m).ok_or_else(|| capacity(t, "module"))?),
+                    Some(m) => Some(
+                        self.modules
+                            .intern(m)
+                            .ok_or_else(|| capacity(t, "module"))?,
+                    ),
                     None => None,
                 };
                 self.records.insert(
@@ -261,73 +279,176 @@ impl Registry {
             if vocabulary.has_module(m) {
                 s.modules.intern(m).ok_or_else(|| capacity(t, "module"))
             } else {
-                Err(EventError::new(t, "module", EventProblem::Unknown(m.to_string())))
+                Err(EventError::new(
+                    t,
+                    "module",
+                    EventProblem::Unknown(m.to_string()),
+                ))
             }
         };
         let category = |s: &mut Self, c: &Category| {
             if vocabulary.has_category(c) {
-                s.categories.intern(c).ok_or_else(|| capacity(t, "category"))
+                s.categories
+                    .intern(c)
+                    .ok_or_else(|| capacity(t, "category"))
             } else {
-                Err(EventError::new(t, "category", EventProblem::Unknown(c.to_string())))
+                Err(EventError::new(
+                    t,
+                    "category",
+                    EventProblem::Unknown(c.to_string()),
+                ))
             }
         };
         Ok(match kind {
-            K::TreatmentStarted { patient, organisation } | K::TreatmentEnded { patient, organisation } => {
-                let o = org(self, organisation, "organisation")?;
-                (pat(self, patient)?, Some(FactKey::Relationship(o)), matches!(kind, K::TreatmentStarted { .. }))
+            K::TreatmentStarted {
+                patient,
+                organisation,
             }
-            K::DossierConsentGiven { patient, holder, recorded_by, .. }
-            | K::DossierConsentWithdrawn { patient, holder, recorded_by, .. } => {
+            | K::TreatmentEnded {
+                patient,
+                organisation,
+            } => {
+                let o = org(self, organisation, "organisation")?;
+                (
+                    pat(self, patient)?,
+                    Some(FactKey::Relationship(o)),
+                    matches!(kind, K::TreatmentStarted { .. }),
+                )
+            }
+            K::DossierConsentGiven {
+                patient,
+                holder,
+                recorded_by,
+                ..
+            }
+            | K::DossierConsentWithdrawn {
+                patient,
+                holder,
+                recorded_by,
+                ..
+            } => {
                 let h = org(self, holder, "holder")?;
                 if let Some(p) = recorded_by {
                     pra(self, p, "recorded_by")?;
                 }
-                (pat(self, patient)?, Some(FactKey::DossierConsent(h)), matches!(kind, K::DossierConsentGiven { .. }))
+                (
+                    pat(self, patient)?,
+                    Some(FactKey::DossierConsent(h)),
+                    matches!(kind, K::DossierConsentGiven { .. }),
+                )
             }
-            K::AccessRequested { practitioner, patient } => {
+            K::AccessRequested {
+                practitioner,
+                patient,
+            } => {
                 let p = pra(self, practitioner, "practitioner")?;
                 (pat(self, patient)?, Some(FactKey::AccessRequested(p)), true)
             }
             K::ReferralSent { patient, from, to } => {
                 let f = org(self, from, "from")?;
                 let to = org(self, to, "to")?;
-                (pat(self, patient)?, Some(FactKey::Referral { from: f, to }), true)
+                (
+                    pat(self, patient)?,
+                    Some(FactKey::Referral { from: f, to }),
+                    true,
+                )
             }
-            K::ReferralObjectionRecorded { patient, holder, category: c }
-            | K::ReferralObjectionWithdrawn { patient, holder, category: c } => {
+            K::ReferralObjectionRecorded {
+                patient,
+                holder,
+                category: c,
+            }
+            | K::ReferralObjectionWithdrawn {
+                patient,
+                holder,
+                category: c,
+            } => {
                 let h = org(self, holder, "holder")?;
                 let x = pat(self, patient)?;
                 let c = match c {
                     Some(c) => Some(category(self, c)?),
                     None => None,
                 };
-                (x, Some(FactKey::ReferralObjection { holder: h, category: c }), matches!(kind, K::ReferralObjectionRecorded { .. }))
+                (
+                    x,
+                    Some(FactKey::ReferralObjection {
+                        holder: h,
+                        category: c,
+                    }),
+                    matches!(kind, K::ReferralObjectionRecorded { .. }),
+                )
             }
-            K::UnplannedCareConsentGiven { patient, holder } | K::UnplannedCareConsentWithdrawn { patient, holder } => {
+            K::UnplannedCareConsentGiven { patient, holder }
+            | K::UnplannedCareConsentWithdrawn { patient, holder } => {
                 let h = org(self, holder, "holder")?;
-                (pat(self, patient)?, Some(FactKey::UnplannedCareConsent(h)), matches!(kind, K::UnplannedCareConsentGiven { .. }))
+                (
+                    pat(self, patient)?,
+                    Some(FactKey::UnplannedCareConsent(h)),
+                    matches!(kind, K::UnplannedCareConsentGiven { .. }),
+                )
             }
-            K::PgoAccountCreated { patient } => (pat(self, patient)?, Some(FactKey::PgoAccount), true),
-            K::PgoAccountDeleted { patient } => (pat(self, patient)?, Some(FactKey::PgoAccount), false),
-            K::PgoTransferConsentGiven { patient } => (pat(self, patient)?, Some(FactKey::PgoTransferConsent), true),
-            K::PgoTransferConsentWithdrawn { patient } => (pat(self, patient)?, Some(FactKey::PgoTransferConsent), false),
-            K::ModuleStarted { patient, module: m, practitioner } => {
+            K::PgoAccountCreated { patient } => {
+                (pat(self, patient)?, Some(FactKey::PgoAccount), true)
+            }
+            K::PgoAccountDeleted { patient } => {
+                (pat(self, patient)?, Some(FactKey::PgoAccount), false)
+            }
+            K::PgoTransferConsentGiven { patient } => {
+                (pat(self, patient)?, Some(FactKey::PgoTransferConsent), true)
+            }
+            K::PgoTransferConsentWithdrawn { patient } => (
+                pat(self, patient)?,
+                Some(FactKey::PgoTransferConsent),
+                false,
+            ),
+            K::ModuleStarted {
+                patient,
+                module: m,
+                practitioner,
+            } => {
                 pra(self, practitioner, "practitioner")?;
                 let x = pat(self, patient)?;
                 (x, Some(FactKey::ModuleStarted(module(self, m)?)), true)
             }
-            K::ModuleStorageConsentGiven { patient, module: m } | K::ModuleStorageConsentWithdrawn { patient, module: m } => {
+            K::ModuleStorageConsentGiven { patient, module: m }
+            | K::ModuleStorageConsentWithdrawn { patient, module: m } => {
                 let x = pat(self, patient)?;
-                (x, Some(FactKey::ModuleStorageConsent(module(self, m)?)), matches!(kind, K::ModuleStorageConsentGiven { .. }))
+                (
+                    x,
+                    Some(FactKey::ModuleStorageConsent(module(self, m)?)),
+                    matches!(kind, K::ModuleStorageConsentGiven { .. }),
+                )
             }
-            K::ModuleOwnershipAccepted { practitioner, patient, module: m } => {
+            K::ModuleOwnershipAccepted {
+                practitioner,
+                patient,
+                module: m,
+            } => {
                 let p = pra(self, practitioner, "practitioner")?;
                 let x = pat(self, patient)?;
-                (x, Some(FactKey::Ownership { practitioner: p, module: module(self, m)? }), true)
+                (
+                    x,
+                    Some(FactKey::Ownership {
+                        practitioner: p,
+                        module: module(self, m)?,
+                    }),
+                    true,
+                )
             }
-            K::RecordAdded { record, patient, category: c, holder, module: m, .. } => {
+            K::RecordAdded {
+                record,
+                patient,
+                category: c,
+                holder,
+                module: m,
+                ..
+            } => {
                 if self.records.contains_key(record) {
-                    return Err(EventError::new(t, "record", EventProblem::Invalid(format!("record `{record}` was added before"))));
+                    return Err(EventError::new(
+                        t,
+                        "record",
+                        EventProblem::Invalid(format!("record `{record}` was added before")),
+                    ));
                 }
                 let x = pat(self, patient)?;
                 category(self, c)?;
@@ -340,35 +461,63 @@ impl Registry {
                 (x, None, true)
             }
             K::RecordFlagged { record } => {
-                let r = self
-                    .records
-                    .get(record)
-                    .ok_or_else(|| EventError::new(t, "record", EventProblem::Unknown(record.to_string())))?;
+                let r = self.records.get(record).ok_or_else(|| {
+                    EventError::new(t, "record", EventProblem::Unknown(record.to_string()))
+                })?;
                 (r.patient, None, true)
             }
-            K::PartyConsentGiven { patient, holder, party, purpose } | K::PartyConsentWithdrawn { patient, holder, party, purpose } => {
+            K::PartyConsentGiven {
+                patient,
+                holder,
+                party,
+                purpose,
+            }
+            | K::PartyConsentWithdrawn {
+                patient,
+                holder,
+                party,
+                purpose,
+            } => {
                 let h = org(self, holder, "holder")?;
                 let q = org(self, party, "party")?;
                 (
                     pat(self, patient)?,
-                    Some(FactKey::PartyConsent { holder: h, party: q, purpose: *purpose }),
+                    Some(FactKey::PartyConsent {
+                        holder: h,
+                        party: q,
+                        purpose: *purpose,
+                    }),
                     matches!(kind, K::PartyConsentGiven { .. }),
                 )
             }
-            K::ObjectionRecorded { patient, purpose } | K::ObjectionWithdrawn { patient, purpose } => {
-                (pat(self, patient)?, Some(FactKey::Objection(*purpose)), matches!(kind, K::ObjectionRecorded { .. }))
-            }
-            K::ResearchConsentGiven { patient, study } | K::ResearchConsentWithdrawn { patient, study } => {
+            K::ObjectionRecorded { patient, purpose }
+            | K::ObjectionWithdrawn { patient, purpose } => (
+                pat(self, patient)?,
+                Some(FactKey::Objection(*purpose)),
+                matches!(kind, K::ObjectionRecorded { .. }),
+            ),
+            K::ResearchConsentGiven { patient, study }
+            | K::ResearchConsentWithdrawn { patient, study } => {
                 let x = pat(self, patient)?;
-                let s = self.studies.intern(study).ok_or_else(|| capacity(t, "study"))?;
-                (x, Some(FactKey::ResearchConsent(s)), matches!(kind, K::ResearchConsentGiven { .. }))
+                let s = self
+                    .studies
+                    .intern(study)
+                    .ok_or_else(|| capacity(t, "study"))?;
+                (
+                    x,
+                    Some(FactKey::ResearchConsent(s)),
+                    matches!(kind, K::ResearchConsentGiven { .. }),
+                )
             }
         })
     }
 
     /// The facts of one patient as of `at`
     pub(crate) fn facts(&self, patient: Idx, at: Timestamp) -> PatientFacts<'_> {
-        let entries = self.patient_facts.get(patient as usize).map_or(&[][..], Vec::as_slice);
+        let entries = self
+            .patient_facts
+            .get(patient as usize)
+            .map_or(&[][..], Vec::as_slice);
         PatientFacts::new(entries, at.unix_nanos())
     }
 
@@ -393,5 +542,9 @@ impl Registry {
 }
 
 fn capacity(t: EventType, field: &'static str) -> EventError {
-    EventError::new(t, field, EventProblem::Invalid("too many distinct values".into()))
+    EventError::new(
+        t,
+        field,
+        EventProblem::Invalid("too many distinct values".into()),
+    )
 }

@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::model::entities::{Organisation, Patient, Practitioner};
 use crate::model::event::{Event, EventRecord};
 use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, StudyId};
-use crate::model::request::{Decision, DashboardQuery, Principal, Request, RequestRecord};
+use crate::model::request::{DashboardQuery, Decision, Principal, Request, RequestRecord};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Reason};
 
@@ -215,8 +215,8 @@ impl Scenario {
                 format!("{len} bytes is more than the limit of {MAX_SCENARIO_LEN}"),
             ));
         }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
         Self::parse(&text, path)
     }
 
@@ -227,12 +227,20 @@ impl Scenario {
     /// [`ScenarioError`] naming the file, and the line and field where known.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
         if text.len() > MAX_SCENARIO_LEN {
-            return Err(ScenarioError::new(path, None, format!("more than {MAX_SCENARIO_LEN} bytes")));
+            return Err(ScenarioError::new(
+                path,
+                None,
+                format!("more than {MAX_SCENARIO_LEN} bytes"),
+            ));
         }
         match format_of(path) {
             Format::Json => serde_json::from_str(text).map_err(|e| {
                 let offset = crate::model::offset_of(text, e.line(), e.column());
-                let message = crate::model::name_field(text, offset, crate::model::strip_position(&e.to_string()));
+                let message = crate::model::name_field(
+                    text,
+                    offset,
+                    crate::model::strip_position(&e.to_string()),
+                );
                 ScenarioError::new(path, Some(e.line()), message)
             }),
             Format::Toml => toml::from_str(text).map_err(|e| {
@@ -267,14 +275,21 @@ impl Scenario {
     ///
     /// [`ScenarioError`] naming the entity or event (with its line in a TOML
     /// file) and the field.
-    pub fn load_into(&self, engine: &Engine, path: &Path, text: Option<&str>) -> Result<(), ScenarioError> {
+    pub fn load_into(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        text: Option<&str>,
+    ) -> Result<(), ScenarioError> {
         for o in &self.organisations {
             engine
                 .register_organisation(o.clone())
                 .map_err(|e| ScenarioError::new(path, None, e.to_string()))?;
         }
         for p in &self.patients {
-            engine.register_patient(p).map_err(|e| ScenarioError::new(path, None, e.to_string()))?;
+            engine
+                .register_patient(p)
+                .map_err(|e| ScenarioError::new(path, None, e.to_string()))?;
         }
         for (i, p) in self.practitioners.iter().enumerate() {
             engine.register_practitioner(p.clone()).map_err(|e| {
@@ -295,7 +310,10 @@ impl Scenario {
 }
 
 fn format_of(path: &Path) -> Format {
-    if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")) {
+    if path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+    {
         Format::Json
     } else {
         Format::Toml
@@ -304,7 +322,8 @@ fn format_of(path: &Path) -> Format {
 
 /// 1-based line of a byte offset
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
 }
 
 /// The line of the `n`-th (0-based) `[[name]]` header in a TOML text
@@ -334,9 +353,11 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
         for entry in entries {
-            let entry = entry.map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
+            let entry =
+                entry.map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
             let p = entry.path();
             if p.is_dir() {
                 collect(&p, out)?;

@@ -32,7 +32,11 @@ impl fmt::Display for Failure {
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        write!(f, ": {}: expected {}, got {}", self.label, self.expected, self.actual)
+        write!(
+            f,
+            ": {}: expected {}, got {}",
+            self.label, self.expected, self.actual
+        )
     }
 }
 
@@ -69,7 +73,11 @@ impl Coverage {
 
     /// Policies no expectation reached
     pub fn unreached(&self) -> Vec<&str> {
-        self.by_policy.iter().filter(|(_, n)| **n == 0).map(|(id, _)| id.as_str()).collect()
+        self.by_policy
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(id, _)| id.as_str())
+            .collect()
     }
 }
 
@@ -128,7 +136,11 @@ pub fn run_paths(policies: &Policies, paths: &[PathBuf]) -> RunReport {
 }
 
 /// As [`run_paths`], handing every engine to `observe` after its scenario ran
-pub fn run_paths_with(policies: &Policies, paths: &[PathBuf], observe: &mut dyn FnMut(&Engine)) -> RunReport {
+pub fn run_paths_with(
+    policies: &Policies,
+    paths: &[PathBuf],
+    observe: &mut dyn FnMut(&Engine),
+) -> RunReport {
     let mut report = RunReport {
         coverage: Coverage::new(policies),
         ..RunReport::default()
@@ -149,8 +161,13 @@ pub fn run_paths_with(policies: &Policies, paths: &[PathBuf], observe: &mut dyn 
     report
 }
 
-fn run_file(policies: &Policies, file: &Path, observe: &mut dyn FnMut(&Engine)) -> Result<RunReport, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|e| ScenarioError::new(file, None, format!("cannot read: {e}")))?;
+fn run_file(
+    policies: &Policies,
+    file: &Path,
+    observe: &mut dyn FnMut(&Engine),
+) -> Result<RunReport, ScenarioError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ScenarioError::new(file, None, format!("cannot read: {e}")))?;
     let scenario = Scenario::parse(&text, file)?;
     let engine = Engine::with_policies(policies.clone());
     let r = run_scenario_on(&engine, &scenario, file, Some(&text))?;
@@ -163,7 +180,11 @@ fn run_file(policies: &Policies, file: &Path, observe: &mut dyn FnMut(&Engine)) 
 /// # Errors
 ///
 /// [`ScenarioError`] when an entity or event of the scenario is rejected.
-pub fn run_scenario(policies: &Policies, scenario: &Scenario, file: &Path) -> Result<RunReport, ScenarioError> {
+pub fn run_scenario(
+    policies: &Policies,
+    scenario: &Scenario,
+    file: &Path,
+) -> Result<RunReport, ScenarioError> {
     let engine = Engine::with_policies(policies.clone());
     run_scenario_on(&engine, scenario, file, None)
 }
@@ -209,7 +230,13 @@ fn run_scenario_on(
             report.passed += 1;
         } else {
             let expected = show(exp.decision, exp.reasons.as_deref().unwrap_or(&[]));
-            fail(&mut report, label, line("expect", i), expected, show(response.decision, &response.reasons));
+            fail(
+                &mut report,
+                label,
+                line("expect", i),
+                expected,
+                show(response.decision, &response.reasons),
+            );
         }
     }
 
@@ -218,7 +245,13 @@ fn run_scenario_on(
         let answer = match engine.dashboard(&exp.query()) {
             Ok(a) => a,
             Err(e) => {
-                fail(&mut report, label, line("expect_dashboard", i), "a dashboard".into(), e.to_string());
+                fail(
+                    &mut report,
+                    label,
+                    line("expect_dashboard", i),
+                    "a dashboard".into(),
+                    e.to_string(),
+                );
                 continue;
             }
         };
@@ -237,22 +270,34 @@ fn run_scenario_on(
                     join(&h.visible)
                 ));
             }
-            if let Some(want) = exp.reasons.as_ref().and_then(|m| m.get(&h.holder)) {
-                if !want.iter().all(|r| h.reasons.contains(r)) {
-                    let w: Vec<&str> = want.iter().map(|r| r.as_str()).collect();
-                    let g: Vec<&str> = h.reasons.iter().map(|r| r.as_str()).collect();
-                    problems.push(format!("{} reasons: expected [{}], got [{}]", h.holder, w.join(", "), g.join(", ")));
-                }
+            if let Some(want) = exp.reasons.as_ref().and_then(|m| m.get(&h.holder))
+                && !want.iter().all(|r| h.reasons.contains(r))
+            {
+                let w: Vec<&str> = want.iter().map(|r| r.as_str()).collect();
+                let g: Vec<&str> = h.reasons.iter().map(|r| r.as_str()).collect();
+                problems.push(format!(
+                    "{} reasons: expected [{}], got [{}]",
+                    h.holder,
+                    w.join(", "),
+                    g.join(", ")
+                ));
             }
         }
         for (holder, want) in &exp.visible {
             if !want.is_empty() && !answer.holders.iter().any(|h| &h.holder == holder) {
-                problems.push(format!("{holder}: expected [{}], but the dashboard does not list it", join(want)));
+                problems.push(format!(
+                    "{holder}: expected [{}], but the dashboard does not list it",
+                    join(want)
+                ));
             }
         }
         if let Some(modules) = &exp.modules {
             for (module, allowed) in modules {
-                let got = answer.modules.iter().find(|m| &m.module == module).map(|m| m.allowed);
+                let got = answer
+                    .modules
+                    .iter()
+                    .find(|m| &m.module == module)
+                    .map(|m| m.allowed);
                 if got != Some(*allowed) {
                     problems.push(format!("module {module}: expected {allowed}, got {got:?}"));
                 }
@@ -266,12 +311,22 @@ fn run_scenario_on(
                 seq: 0,
             },
             &exp.rules,
-            if answer.holders.iter().any(|h| !h.visible.is_empty()) { Decision::Allow } else { Decision::Deny },
+            if answer.holders.iter().any(|h| !h.visible.is_empty()) {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
         );
         if problems.is_empty() {
             report.passed += 1;
         } else {
-            fail(&mut report, label, line("expect_dashboard", i), "the dashboard".into(), problems.join("; "));
+            fail(
+                &mut report,
+                label,
+                line("expect_dashboard", i),
+                "the dashboard".into(),
+                problems.join("; "),
+            );
         }
     }
 
@@ -284,7 +339,13 @@ fn run_scenario_on(
             .and_then(|e| engine.apply(&e).map_err(|e| e.to_string()));
         match outcome {
             Err(_) if engine.seq() == before => report.passed += 1,
-            Err(_) => fail(&mut report, label, line("expect_error", i), "rejection, state unchanged".into(), "state changed".into()),
+            Err(_) => fail(
+                &mut report,
+                label,
+                line("expect_error", i),
+                "rejection, state unchanged".into(),
+                "state changed".into(),
+            ),
             Ok(seq) => fail(
                 &mut report,
                 label,
@@ -298,5 +359,9 @@ fn run_scenario_on(
 }
 
 fn join(categories: &[crate::model::ids::Category]) -> String {
-    categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+    categories
+        .iter()
+        .map(super::super::model::ids::Category::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

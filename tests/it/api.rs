@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use zorg_pdp::{
-    Category, Decision, Engine, Event, Organisation, OrganisationId, Patient, PatientId, Policies, Practitioner,
-    PractitionerId, Reason, Request, Role, Timestamp,
+    Category, Decision, Engine, Event, Organisation, OrganisationId, Patient, PatientId, Policies,
+    Practitioner, PractitionerId, Reason, Request, Role, Timestamp,
 };
 
 const SCHEMA: &str = include_str!("../../policies/zorg.cedarschema");
@@ -15,7 +15,9 @@ fn at(s: &str) -> Timestamp {
 
 fn small_world(engine: &Engine) {
     for o in ["vp-noord", "kz-oost"] {
-        engine.register_organisation(Organisation::new(OrganisationId::new(o).unwrap())).unwrap();
+        engine
+            .register_organisation(Organisation::new(OrganisationId::new(o).unwrap()))
+            .unwrap();
     }
     engine
         .register_practitioner(Practitioner::new(
@@ -24,7 +26,11 @@ fn small_world(engine: &Engine) {
             Role::new("kraamverzorgende").unwrap(),
         ))
         .unwrap();
-    engine.register_patient(&Patient { id: PatientId::new("client-1").unwrap() }).unwrap();
+    engine
+        .register_patient(&Patient {
+            id: PatientId::new("client-1").unwrap(),
+        })
+        .unwrap();
     for e in [
         r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"client-1","organisation":"kz-oost"}"#,
         r#"{"at":"2026-01-10T09:00:00Z","type":"dossier_consent_given","patient":"client-1","holder":"vp-noord"}"#,
@@ -69,8 +75,15 @@ fn an_erroring_forbid_fails_closed() {
     let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::EvaluationError]);
-    assert!(r.policies.contains(&"forbid-overflow".to_owned()), "{:?}", r.policies);
-    assert_eq!(engine.decide_plain(&view("basis", "2026-02-01T00:00:00Z")), r);
+    assert!(
+        r.policies.contains(&"forbid-overflow".to_owned()),
+        "{:?}",
+        r.policies
+    );
+    assert_eq!(
+        engine.decide_plain(&view("basis", "2026-02-01T00:00:00Z")),
+        r
+    );
 }
 
 #[test]
@@ -93,9 +106,14 @@ fn an_erroring_permit_fails_closed_too() {
 
 #[test]
 fn without_errors_the_same_policies_allow() {
-    let policies =
-        Policies::from_sources(SCHEMA, [("p.cedar", r#"@id("permit-all") permit(principal, action, resource);"#)])
-            .unwrap();
+    let policies = Policies::from_sources(
+        SCHEMA,
+        [(
+            "p.cedar",
+            r#"@id("permit-all") permit(principal, action, resource);"#,
+        )],
+    )
+    .unwrap();
     let engine = Engine::with_policies(policies);
     small_world(&engine);
     let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
@@ -110,7 +128,10 @@ fn shipped_engine_decides_the_spec_example() {
     let r = engine.decide(&view("labuitslagen", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::RoleNotPermitted]);
-    assert_eq!(r.policies, vec!["forbid-category-not-in-role-matrix".to_owned()]);
+    assert_eq!(
+        r.policies,
+        vec!["forbid-category-not-in-role-matrix".to_owned()]
+    );
     assert_eq!(r.seq, 3);
     let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
     assert!(r.is_allowed(), "{r:?}");
@@ -144,17 +165,30 @@ fn a_rejected_event_names_the_field_and_changes_nothing() {
     .unwrap();
     let err = engine.apply(&e).unwrap_err();
     assert_eq!(err.field(), "holder");
-    assert!(err.to_string().contains("dossier_consent_withdrawn"), "{err}");
+    assert!(
+        err.to_string().contains("dossier_consent_withdrawn"),
+        "{err}"
+    );
     assert_eq!(engine.seq(), before);
-    assert!(engine.decide(&view("kraambed", "2026-02-01T00:00:00Z")).is_allowed());
+    assert!(
+        engine
+            .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
+            .is_allowed()
+    );
 }
 
 #[test]
 fn reload_swaps_policies_while_threads_decide() {
     let engine = Arc::new(Engine::new().unwrap());
     small_world(&engine);
-    let deny_all = Policies::from_sources(SCHEMA, [("p.cedar", r#"@id("nothing") permit(principal, action, resource) when { false };"#)])
-        .unwrap();
+    let deny_all = Policies::from_sources(
+        SCHEMA,
+        [(
+            "p.cedar",
+            r#"@id("nothing") permit(principal, action, resource) when { false };"#,
+        )],
+    )
+    .unwrap();
     let shipped = Policies::shipped().unwrap();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let workers: Vec<_> = (0..2)
@@ -167,7 +201,9 @@ fn reload_swaps_policies_while_threads_decide() {
                     let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
                     // Wholly old (allow by the shipped permit) or wholly new (not_permitted)
                     match r.decision {
-                        Decision::Allow => assert_eq!(r.policies, vec!["permit-view-shared-dossier".to_owned()]),
+                        Decision::Allow => {
+                            assert_eq!(r.policies, vec!["permit-view-shared-dossier".to_owned()]);
+                        }
                         Decision::Deny => assert_eq!(r.reasons, vec![Reason::NotPermitted]),
                     }
                     seen += 1;
@@ -177,7 +213,11 @@ fn reload_swaps_policies_while_threads_decide() {
         })
         .collect();
     for i in 0..20 {
-        engine.reload(if i % 2 == 0 { deny_all.clone() } else { shipped.clone() });
+        engine.reload(if i % 2 == 0 {
+            deny_all.clone()
+        } else {
+            shipped.clone()
+        });
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -9,22 +9,68 @@ use zorg_pdp::{
 };
 
 /// The role × category matrix of SPEC.md §2, written out again by hand
-pub fn matrix(role: &str, category: &str) -> bool {
+pub(crate) fn matrix(role: &str, category: &str) -> bool {
     let all = [
-        "basis", "zwangerschap", "bevalling", "kraambed", "kind", "echo", "metingen", "leefstijl",
-        "voeding", "voet", "labuitslagen", "medicatie", "voorgeschiedenis", "psychosociaal",
+        "basis",
+        "zwangerschap",
+        "bevalling",
+        "kraambed",
+        "kind",
+        "echo",
+        "metingen",
+        "leefstijl",
+        "voeding",
+        "voet",
+        "labuitslagen",
+        "medicatie",
+        "voorgeschiedenis",
+        "psychosociaal",
     ];
     let cats: &[&str] = match role {
         "huisarts" => &all,
-        "poh" => &["basis", "metingen", "leefstijl", "voeding", "voet", "labuitslagen", "medicatie", "voorgeschiedenis"],
-        "diabetesverpleegkundige" => &["basis", "metingen", "leefstijl", "voeding", "voet", "labuitslagen", "medicatie"],
+        "poh" => &[
+            "basis",
+            "metingen",
+            "leefstijl",
+            "voeding",
+            "voet",
+            "labuitslagen",
+            "medicatie",
+            "voorgeschiedenis",
+        ],
+        "diabetesverpleegkundige" => &[
+            "basis",
+            "metingen",
+            "leefstijl",
+            "voeding",
+            "voet",
+            "labuitslagen",
+            "medicatie",
+        ],
         "dietist" => &["basis", "metingen", "leefstijl", "voeding", "labuitslagen"],
         "podotherapeut" => &["basis", "metingen", "voet"],
         "verloskundige" | "gynaecoloog" => &[
-            "basis", "zwangerschap", "bevalling", "kraambed", "kind", "echo", "metingen", "leefstijl",
-            "labuitslagen", "medicatie", "voorgeschiedenis", "psychosociaal",
+            "basis",
+            "zwangerschap",
+            "bevalling",
+            "kraambed",
+            "kind",
+            "echo",
+            "metingen",
+            "leefstijl",
+            "labuitslagen",
+            "medicatie",
+            "voorgeschiedenis",
+            "psychosociaal",
         ],
-        "kraamverzorgende" => &["basis", "zwangerschap", "bevalling", "kraambed", "kind", "medicatie"],
+        "kraamverzorgende" => &[
+            "basis",
+            "zwangerschap",
+            "bevalling",
+            "kraambed",
+            "kind",
+            "medicatie",
+        ],
         "jgz" => &["basis", "bevalling", "kraambed", "kind"],
         "apotheker" => &["basis", "labuitslagen", "medicatie"],
         "medisch_specialist" => &all[..13],
@@ -34,10 +80,16 @@ pub fn matrix(role: &str, category: &str) -> bool {
     cats.contains(&category)
 }
 
-const MODULE_STARTERS: [&str; 5] = ["huisarts", "poh", "diabetesverpleegkundige", "dietist", "podotherapeut"];
+const MODULE_STARTERS: [&str; 5] = [
+    "huisarts",
+    "poh",
+    "diabetesverpleegkundige",
+    "dietist",
+    "podotherapeut",
+];
 
 #[derive(Debug, Clone)]
-pub struct OraclePractitioner {
+pub(crate) struct OraclePractitioner {
     pub organisation: String,
     pub role: String,
     pub tasks: Vec<String>,
@@ -55,7 +107,7 @@ struct RecordInfo {
 
 /// The oracle's world: entities, and accepted events in arrival order
 #[derive(Debug, Clone, Default)]
-pub struct Oracle {
+pub(crate) struct Oracle {
     pub organisations: HashSet<String>,
     pub practitioners: HashMap<String, OraclePractitioner>,
     pub patients: HashSet<String>,
@@ -65,13 +117,17 @@ pub struct Oracle {
 }
 
 impl Oracle {
-    pub fn new(categories: Vec<String>, modules: Vec<String>) -> Self {
-        Self { categories, modules, ..Self::default() }
+    pub(crate) fn new(categories: Vec<String>, modules: Vec<String>) -> Self {
+        Self {
+            categories,
+            modules,
+            ..Self::default()
+        }
     }
 
     /// Whether the engine must reject this event (SPEC.md §3): an unknown
     /// entity, record, category or module, or a record id added twice
-    pub fn must_reject(&self, e: &Event) -> bool {
+    pub(crate) fn must_reject(&self, e: &Event) -> bool {
         let org = |o: &zorg_pdp::OrganisationId| !self.organisations.contains(o.as_str());
         let pat = |p: &zorg_pdp::PatientId| !self.patients.contains(p.as_str());
         let pra = |p: &zorg_pdp::PractitionerId| !self.practitioners.contains_key(p.as_str());
@@ -79,32 +135,67 @@ impl Oracle {
         let module = |m: &zorg_pdp::CareModule| !self.modules.iter().any(|k| k == m.as_str());
         use EventKind as K;
         match &e.kind {
-            K::TreatmentStarted { patient, organisation } | K::TreatmentEnded { patient, organisation } => {
-                pat(patient) || org(organisation)
+            K::TreatmentStarted {
+                patient,
+                organisation,
             }
-            K::DossierConsentGiven { patient, holder, recorded_by, .. }
-            | K::DossierConsentWithdrawn { patient, holder, recorded_by, .. } => {
-                pat(patient) || org(holder) || recorded_by.as_ref().is_some_and(pra)
+            | K::TreatmentEnded {
+                patient,
+                organisation,
+            } => pat(patient) || org(organisation),
+            K::DossierConsentGiven {
+                patient,
+                holder,
+                recorded_by,
+                ..
             }
-            K::AccessRequested { practitioner, patient } => pra(practitioner) || pat(patient),
+            | K::DossierConsentWithdrawn {
+                patient,
+                holder,
+                recorded_by,
+                ..
+            } => pat(patient) || org(holder) || recorded_by.as_ref().is_some_and(pra),
+            K::AccessRequested {
+                practitioner,
+                patient,
+            } => pra(practitioner) || pat(patient),
             K::ReferralSent { patient, from, to } => pat(patient) || org(from) || org(to),
-            K::ReferralObjectionRecorded { patient, holder, category }
-            | K::ReferralObjectionWithdrawn { patient, holder, category } => {
-                pat(patient) || org(holder) || category.as_ref().is_some_and(cat)
+            K::ReferralObjectionRecorded {
+                patient,
+                holder,
+                category,
             }
-            K::UnplannedCareConsentGiven { patient, holder } | K::UnplannedCareConsentWithdrawn { patient, holder } => {
-                pat(patient) || org(holder)
-            }
+            | K::ReferralObjectionWithdrawn {
+                patient,
+                holder,
+                category,
+            } => pat(patient) || org(holder) || category.as_ref().is_some_and(cat),
+            K::UnplannedCareConsentGiven { patient, holder }
+            | K::UnplannedCareConsentWithdrawn { patient, holder } => pat(patient) || org(holder),
             K::PgoAccountCreated { patient }
             | K::PgoAccountDeleted { patient }
             | K::PgoTransferConsentGiven { patient }
             | K::PgoTransferConsentWithdrawn { patient } => pat(patient),
-            K::ModuleStarted { patient, module: m, practitioner } => pat(patient) || module(m) || pra(practitioner),
-            K::ModuleStorageConsentGiven { patient, module: m } | K::ModuleStorageConsentWithdrawn { patient, module: m } => {
-                pat(patient) || module(m)
-            }
-            K::ModuleOwnershipAccepted { practitioner, patient, module: m } => pra(practitioner) || pat(patient) || module(m),
-            K::RecordAdded { record, patient, category, holder, module: m, .. } => {
+            K::ModuleStarted {
+                patient,
+                module: m,
+                practitioner,
+            } => pat(patient) || module(m) || pra(practitioner),
+            K::ModuleStorageConsentGiven { patient, module: m }
+            | K::ModuleStorageConsentWithdrawn { patient, module: m } => pat(patient) || module(m),
+            K::ModuleOwnershipAccepted {
+                practitioner,
+                patient,
+                module: m,
+            } => pra(practitioner) || pat(patient) || module(m),
+            K::RecordAdded {
+                record,
+                patient,
+                category,
+                holder,
+                module: m,
+                ..
+            } => {
                 self.record(record.as_str()).is_some()
                     || pat(patient)
                     || cat(category)
@@ -112,30 +203,47 @@ impl Oracle {
                     || m.as_ref().is_some_and(module)
             }
             K::RecordFlagged { record } => self.record(record.as_str()).is_none(),
-            K::PartyConsentGiven { patient, holder, party, .. } | K::PartyConsentWithdrawn { patient, holder, party, .. } => {
-                pat(patient) || org(holder) || org(party)
+            K::PartyConsentGiven {
+                patient,
+                holder,
+                party,
+                ..
             }
-            K::ObjectionRecorded { patient, .. } | K::ObjectionWithdrawn { patient, .. } => pat(patient),
-            K::ResearchConsentGiven { patient, .. } | K::ResearchConsentWithdrawn { patient, .. } => pat(patient),
+            | K::PartyConsentWithdrawn {
+                patient,
+                holder,
+                party,
+                ..
+            } => pat(patient) || org(holder) || org(party),
+            K::ObjectionRecorded { patient, .. } | K::ObjectionWithdrawn { patient, .. } => {
+                pat(patient)
+            }
+            K::ResearchConsentGiven { patient, .. }
+            | K::ResearchConsentWithdrawn { patient, .. } => pat(patient),
         }
     }
 
-    pub fn accept(&mut self, e: Event) {
+    pub(crate) fn accept(&mut self, e: Event) {
         self.events.push(e);
     }
 
     fn record(&self, id: &str) -> Option<RecordInfo> {
         self.events.iter().find_map(|e| match &e.kind {
-            EventKind::RecordAdded { record, patient, category, source, holder, module } if record.as_str() == id => {
-                Some(RecordInfo {
-                    patient: patient.to_string(),
-                    category: category.to_string(),
-                    source: *source,
-                    holder: holder.as_ref().map(ToString::to_string),
-                    module: module.as_ref().map(ToString::to_string),
-                    added: e.at,
-                })
-            }
+            EventKind::RecordAdded {
+                record,
+                patient,
+                category,
+                source,
+                holder,
+                module,
+            } if record.as_str() == id => Some(RecordInfo {
+                patient: patient.to_string(),
+                category: category.to_string(),
+                source: *source,
+                holder: holder.as_ref().map(ToString::to_string),
+                module: module.as_ref().map(ToString::to_string),
+                added: e.at,
+            }),
             _ => None,
         })
     }
@@ -149,13 +257,22 @@ impl Oracle {
 
     /// The latest of a given/withdrawn pair for which `classify` says Some(on)
     fn latest(seen: &[&Event], classify: impl Fn(&EventKind) -> Option<bool>) -> bool {
-        seen.iter().rev().find_map(|e| classify(&e.kind)).unwrap_or(false)
+        seen.iter()
+            .rev()
+            .find_map(|e| classify(&e.kind))
+            .unwrap_or(false)
     }
 
     fn rel(seen: &[&Event], x: &str, o: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::TreatmentStarted { patient, organisation } if patient.as_str() == x && organisation.as_str() == o => Some(true),
-            EventKind::TreatmentEnded { patient, organisation } if patient.as_str() == x && organisation.as_str() == o => Some(false),
+            EventKind::TreatmentStarted {
+                patient,
+                organisation,
+            } if patient.as_str() == x && organisation.as_str() == o => Some(true),
+            EventKind::TreatmentEnded {
+                patient,
+                organisation,
+            } if patient.as_str() == x && organisation.as_str() == o => Some(false),
             _ => None,
         })
     }
@@ -165,12 +282,16 @@ impl Oracle {
         let mut start = None;
         for e in seen {
             match &e.kind {
-                EventKind::TreatmentStarted { patient, organisation } if patient.as_str() == x && organisation.as_str() == o => {
-                    if start.is_none() {
-                        start = Some(e.at);
-                    }
+                EventKind::TreatmentStarted {
+                    patient,
+                    organisation,
+                } if patient.as_str() == x && organisation.as_str() == o && start.is_none() => {
+                    start = Some(e.at);
                 }
-                EventKind::TreatmentEnded { patient, organisation } if patient.as_str() == x && organisation.as_str() == o => {
+                EventKind::TreatmentEnded {
+                    patient,
+                    organisation,
+                } if patient.as_str() == x && organisation.as_str() == o => {
                     start = None;
                 }
                 _ => {}
@@ -180,7 +301,9 @@ impl Oracle {
     }
 
     fn requested(seen: &[&Event], p: &str, x: &str, o: &str) -> bool {
-        let Some(start) = Self::rel_start(seen, x, o) else { return false };
+        let Some(start) = Self::rel_start(seen, x, o) else {
+            return false;
+        };
         seen.iter().any(|e| {
             matches!(&e.kind, EventKind::AccessRequested { practitioner, patient }
                 if practitioner.as_str() == p && patient.as_str() == x && e.at >= start)
@@ -189,16 +312,28 @@ impl Oracle {
 
     fn consent(seen: &[&Event], x: &str, h: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::DossierConsentGiven { patient, holder, .. } if patient.as_str() == x && holder.as_str() == h => Some(true),
-            EventKind::DossierConsentWithdrawn { patient, holder, .. } if patient.as_str() == x && holder.as_str() == h => Some(false),
+            EventKind::DossierConsentGiven {
+                patient, holder, ..
+            } if patient.as_str() == x && holder.as_str() == h => Some(true),
+            EventKind::DossierConsentWithdrawn {
+                patient, holder, ..
+            } if patient.as_str() == x && holder.as_str() == h => Some(false),
             _ => None,
         })
     }
 
     fn unplanned(seen: &[&Event], x: &str, h: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::UnplannedCareConsentGiven { patient, holder } if patient.as_str() == x && holder.as_str() == h => Some(true),
-            EventKind::UnplannedCareConsentWithdrawn { patient, holder } if patient.as_str() == x && holder.as_str() == h => Some(false),
+            EventKind::UnplannedCareConsentGiven { patient, holder }
+                if patient.as_str() == x && holder.as_str() == h =>
+            {
+                Some(true)
+            }
+            EventKind::UnplannedCareConsentWithdrawn { patient, holder }
+                if patient.as_str() == x && holder.as_str() == h =>
+            {
+                Some(false)
+            }
             _ => None,
         })
     }
@@ -206,13 +341,23 @@ impl Oracle {
     fn objection_covers(seen: &[&Event], x: &str, h: &str, c: &str) -> bool {
         let for_cat = |want: Option<&str>| {
             Self::latest(seen, |k| match k {
-                EventKind::ReferralObjectionRecorded { patient, holder, category }
-                    if patient.as_str() == x && holder.as_str() == h && category.as_ref().map(|c| c.as_str()) == want =>
+                EventKind::ReferralObjectionRecorded {
+                    patient,
+                    holder,
+                    category,
+                } if patient.as_str() == x
+                    && holder.as_str() == h
+                    && category.as_ref().map(zorg_pdp::Category::as_str) == want =>
                 {
                     Some(true)
                 }
-                EventKind::ReferralObjectionWithdrawn { patient, holder, category }
-                    if patient.as_str() == x && holder.as_str() == h && category.as_ref().map(|c| c.as_str()) == want =>
+                EventKind::ReferralObjectionWithdrawn {
+                    patient,
+                    holder,
+                    category,
+                } if patient.as_str() == x
+                    && holder.as_str() == h
+                    && category.as_ref().map(zorg_pdp::Category::as_str) == want =>
                 {
                     Some(false)
                 }
@@ -233,15 +378,25 @@ impl Oracle {
     fn pgo_transfer(seen: &[&Event], x: &str) -> bool {
         Self::latest(seen, |k| match k {
             EventKind::PgoTransferConsentGiven { patient } if patient.as_str() == x => Some(true),
-            EventKind::PgoTransferConsentWithdrawn { patient } if patient.as_str() == x => Some(false),
+            EventKind::PgoTransferConsentWithdrawn { patient } if patient.as_str() == x => {
+                Some(false)
+            }
             _ => None,
         })
     }
 
     fn storage(seen: &[&Event], x: &str, m: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::ModuleStorageConsentGiven { patient, module } if patient.as_str() == x && module.as_str() == m => Some(true),
-            EventKind::ModuleStorageConsentWithdrawn { patient, module } if patient.as_str() == x && module.as_str() == m => Some(false),
+            EventKind::ModuleStorageConsentGiven { patient, module }
+                if patient.as_str() == x && module.as_str() == m =>
+            {
+                Some(true)
+            }
+            EventKind::ModuleStorageConsentWithdrawn { patient, module }
+                if patient.as_str() == x && module.as_str() == m =>
+            {
+                Some(false)
+            }
             _ => None,
         })
     }
@@ -258,7 +413,8 @@ impl Oracle {
     }
 
     fn flagged(seen: &[&Event], r: &str) -> bool {
-        seen.iter().any(|e| matches!(&e.kind, EventKind::RecordFlagged { record } if record.as_str() == r))
+        seen.iter()
+            .any(|e| matches!(&e.kind, EventKind::RecordFlagged { record } if record.as_str() == r))
     }
 
     fn deleted(seen: &[&Event], rec: &RecordInfo) -> bool {
@@ -269,7 +425,7 @@ impl Oracle {
     }
 
     /// The oracle's decision and reasons for a request
-    pub fn decide(&self, q: &Request) -> (Decision, BTreeSet<Reason>) {
+    pub(crate) fn decide(&self, q: &Request) -> (Decision, BTreeSet<Reason>) {
         let deny1 = |r| (Decision::Deny, BTreeSet::from([r]));
         let x = q.patient.as_str();
         let t = q.at;
@@ -285,15 +441,24 @@ impl Oracle {
         let org_known = |h: &zorg_pdp::OrganisationId| self.organisations.contains(h.as_str());
         let cat_known = |c: &zorg_pdp::Category| self.categories.iter().any(|k| k == c.as_str());
         let mod_known = |m: &zorg_pdp::CareModule| self.modules.iter().any(|k| k == m.as_str());
-        let record_for = |r: &zorg_pdp::RecordId| self.record(r.as_str()).filter(|rec| rec.patient == x && rec.added <= t);
+        let record_for = |r: &zorg_pdp::RecordId| {
+            self.record(r.as_str())
+                .filter(|rec| rec.patient == x && rec.added <= t)
+        };
         let unknown = match &q.action {
-            Action::View { holder, category, .. } => !org_known(holder) || !cat_known(category),
+            Action::View {
+                holder, category, ..
+            } => !org_known(holder) || !cat_known(category),
             Action::ViewRecord { record, .. } => record_for(record).is_none(),
             Action::StartModule { module } | Action::Contribute { module } => !mod_known(module),
-            Action::ChangeConsent { holder } | Action::ViewConsents { holder } | Action::UsePersonalData { holder, .. } => {
-                !org_known(holder)
-            }
-            Action::ViewOwn { holder, category, record } => {
+            Action::ChangeConsent { holder }
+            | Action::ViewConsents { holder }
+            | Action::UsePersonalData { holder, .. } => !org_known(holder),
+            Action::ViewOwn {
+                holder,
+                category,
+                record,
+            } => {
                 holder.as_ref().is_some_and(|h| !org_known(h))
                     || category.as_ref().is_some_and(|c| !cat_known(c))
                     || record.as_ref().is_some_and(|r| record_for(r).is_none())
@@ -317,13 +482,22 @@ impl Oracle {
             check(false, Reason::MfaRequired);
         }
         let practitioner = match &q.principal {
-            Principal::Practitioner(p) => self.practitioners.get(p.as_str()).map(|info| (p.as_str(), info)),
+            Principal::Practitioner(p) => self
+                .practitioners
+                .get(p.as_str())
+                .map(|info| (p.as_str(), info)),
             _ => None,
         };
         let mut permitted = false;
 
         // view of dossier data of holder h, category c (R5, R6, R12, R15, R16, R17)
-        let view_dossier = |check: &mut dyn FnMut(bool, Reason), p: &str, info: &OraclePractitioner, h: &str, c: &str, purpose: Purpose| -> bool {
+        let view_dossier = |check: &mut dyn FnMut(bool, Reason),
+                            p: &str,
+                            info: &OraclePractitioner,
+                            h: &str,
+                            c: &str,
+                            purpose: Purpose|
+         -> bool {
             let o = info.organisation.as_str();
             check(Self::rel(&seen, x, o), Reason::NoTreatmentRelationship);
             check(matrix(&info.role, c), Reason::RoleNotPermitted);
@@ -342,7 +516,10 @@ impl Oracle {
                             if patient.as_str() == x && from.as_str() == h && to.as_str() == o)
                     });
                     check(referral, Reason::NoReferral);
-                    check(!Self::objection_covers(&seen, x, h, c), Reason::ReferralObjection);
+                    check(
+                        !Self::objection_covers(&seen, x, h, c),
+                        Reason::ReferralObjection,
+                    );
                     true
                 }
                 Purpose::Emergency => {
@@ -354,24 +531,51 @@ impl Oracle {
         };
 
         match (&q.action, practitioner) {
-            (Action::View { holder, category, purpose }, Some((p, info))) => {
-                permitted = view_dossier(&mut check, p, info, holder.as_str(), category.as_str(), *purpose);
+            (
+                Action::View {
+                    holder,
+                    category,
+                    purpose,
+                },
+                Some((p, info)),
+            ) => {
+                permitted = view_dossier(
+                    &mut check,
+                    p,
+                    info,
+                    holder.as_str(),
+                    category.as_str(),
+                    *purpose,
+                );
             }
             (Action::ViewRecord { record, purpose }, _) => {
-                let rec = self.record(record.as_str()).unwrap_or_else(|| unreachable!());
-                let own_holder = practitioner.is_some_and(|(_, i)| rec.holder.as_deref() == Some(i.organisation.as_str()));
-                check(!Self::flagged(&seen, record.as_str()) || own_holder, Reason::RecordFlagged);
+                let rec = self
+                    .record(record.as_str())
+                    .unwrap_or_else(|| unreachable!());
+                let own_holder = practitioner
+                    .is_some_and(|(_, i)| rec.holder.as_deref() == Some(i.organisation.as_str()));
+                check(
+                    !Self::flagged(&seen, record.as_str()) || own_holder,
+                    Reason::RecordFlagged,
+                );
                 check(!Self::deleted(&seen, &rec), Reason::RecordDeleted);
                 if let Some((p, info)) = practitioner {
                     match rec.source {
                         Source::Dossier => {
                             let h = rec.holder.clone().unwrap_or_default();
-                            permitted = view_dossier(&mut check, p, info, &h, &rec.category, *purpose);
+                            permitted =
+                                view_dossier(&mut check, p, info, &h, &rec.category, *purpose);
                         }
                         Source::Module => {
                             let m = rec.module.clone().unwrap_or_default();
-                            check(Self::rel(&seen, x, &info.organisation), Reason::NoTreatmentRelationship);
-                            check(Self::ownership(&seen, p, x, &m), Reason::OwnershipNotAccepted);
+                            check(
+                                Self::rel(&seen, x, &info.organisation),
+                                Reason::NoTreatmentRelationship,
+                            );
+                            check(
+                                Self::ownership(&seen, p, x, &m),
+                                Reason::OwnershipNotAccepted,
+                            );
                             check(matrix(&info.role, &rec.category), Reason::RoleNotPermitted);
                             permitted = true;
                         }
@@ -382,51 +586,106 @@ impl Oracle {
             (Action::RequestAccess, Some((_, info))) => {
                 let o = info.organisation.as_str();
                 check(Self::rel(&seen, x, o), Reason::NoTreatmentRelationship);
-                let other = self.organisations.iter().any(|h| h != o && Self::consent(&seen, x, h));
+                let other = self
+                    .organisations
+                    .iter()
+                    .any(|h| h != o && Self::consent(&seen, x, h));
                 check(other, Reason::NoDossierConsent);
                 permitted = true;
             }
             (Action::Share, Some((_, info))) => {
-                check(Self::consent(&seen, x, &info.organisation), Reason::NoDossierConsent);
+                check(
+                    Self::consent(&seen, x, &info.organisation),
+                    Reason::NoDossierConsent,
+                );
                 permitted = true;
             }
             (Action::StartModule { module }, Some((p, info))) => {
                 let m = module.as_str();
-                check(MODULE_STARTERS.contains(&info.role.as_str()), Reason::RoleNotPermitted);
-                check(Self::rel(&seen, x, &info.organisation), Reason::NoTreatmentRelationship);
+                check(
+                    MODULE_STARTERS.contains(&info.role.as_str()),
+                    Reason::RoleNotPermitted,
+                );
+                check(
+                    Self::rel(&seen, x, &info.organisation),
+                    Reason::NoTreatmentRelationship,
+                );
                 check(Self::pgo(&seen, x), Reason::NoPgoAccount);
                 check(Self::pgo_transfer(&seen, x), Reason::NoPgoTransferConsent);
-                check(Self::ownership(&seen, p, x, m), Reason::OwnershipNotAccepted);
+                check(
+                    Self::ownership(&seen, p, x, m),
+                    Reason::OwnershipNotAccepted,
+                );
                 permitted = true;
             }
             (Action::Contribute { module }, Some((p, info))) => {
                 let m = module.as_str();
                 check(Self::started(&seen, x, m), Reason::ModuleNotStarted);
-                check(Self::rel(&seen, x, &info.organisation), Reason::NoTreatmentRelationship);
+                check(
+                    Self::rel(&seen, x, &info.organisation),
+                    Reason::NoTreatmentRelationship,
+                );
                 check(info.role != "administratief", Reason::RoleNotPermitted);
                 check(Self::pgo(&seen, x), Reason::NoPgoAccount);
                 check(Self::pgo_transfer(&seen, x), Reason::NoPgoTransferConsent);
                 check(Self::storage(&seen, x, m), Reason::NoModuleStorageConsent);
-                check(Self::ownership(&seen, p, x, m), Reason::OwnershipNotAccepted);
+                check(
+                    Self::ownership(&seen, p, x, m),
+                    Reason::OwnershipNotAccepted,
+                );
                 permitted = true;
             }
             (Action::ChangeConsent { holder }, Some((_, info))) => {
-                check(holder.as_str() == info.organisation, Reason::NotOwnOrganisation);
-                check(info.tasks.iter().any(|t| t == "consent_change"), Reason::TaskNotAuthorised);
+                check(
+                    holder.as_str() == info.organisation,
+                    Reason::NotOwnOrganisation,
+                );
+                check(
+                    info.tasks.iter().any(|t| t == "consent_change"),
+                    Reason::TaskNotAuthorised,
+                );
                 permitted = true;
             }
             (Action::ViewConsents { holder }, Some((_, info))) => {
-                check(holder.as_str() == info.organisation, Reason::NotOwnOrganisation);
-                check(info.tasks.iter().any(|t| t == "client_management"), Reason::TaskNotAuthorised);
+                check(
+                    holder.as_str() == info.organisation,
+                    Reason::NotOwnOrganisation,
+                );
+                check(
+                    info.tasks.iter().any(|t| t == "client_management"),
+                    Reason::TaskNotAuthorised,
+                );
                 permitted = true;
             }
             (Action::UsePersonalData { holder, purpose }, _) => {
-                if let (Principal::Organisation(q_org), Purpose::QualitySurvey) = (&q.principal, purpose) {
+                if let (Principal::Organisation(q_org), Purpose::QualitySurvey) =
+                    (&q.principal, purpose)
+                {
                     let consent = Self::latest(&seen, |k| match k {
-                        EventKind::PartyConsentGiven { patient, holder: h, party, purpose: pp }
-                            if patient.as_str() == x && h == holder && party == q_org && *pp == Purpose::QualitySurvey => Some(true),
-                        EventKind::PartyConsentWithdrawn { patient, holder: h, party, purpose: pp }
-                            if patient.as_str() == x && h == holder && party == q_org && *pp == Purpose::QualitySurvey => Some(false),
+                        EventKind::PartyConsentGiven {
+                            patient,
+                            holder: h,
+                            party,
+                            purpose: pp,
+                        } if patient.as_str() == x
+                            && h == holder
+                            && party == q_org
+                            && *pp == Purpose::QualitySurvey =>
+                        {
+                            Some(true)
+                        }
+                        EventKind::PartyConsentWithdrawn {
+                            patient,
+                            holder: h,
+                            party,
+                            purpose: pp,
+                        } if patient.as_str() == x
+                            && h == holder
+                            && party == q_org
+                            && *pp == Purpose::QualitySurvey =>
+                        {
+                            Some(false)
+                        }
                         _ => None,
                     });
                     check(consent, Reason::NoPartyConsent);
@@ -438,8 +697,18 @@ impl Oracle {
                     match purpose {
                         Purpose::NzaRegistration => {
                             let objection = Self::latest(&seen, |k| match k {
-                                EventKind::ObjectionRecorded { patient, purpose } if patient.as_str() == x && *purpose == Purpose::NzaRegistration => Some(true),
-                                EventKind::ObjectionWithdrawn { patient, purpose } if patient.as_str() == x && *purpose == Purpose::NzaRegistration => Some(false),
+                                EventKind::ObjectionRecorded { patient, purpose }
+                                    if patient.as_str() == x
+                                        && *purpose == Purpose::NzaRegistration =>
+                                {
+                                    Some(true)
+                                }
+                                EventKind::ObjectionWithdrawn { patient, purpose }
+                                    if patient.as_str() == x
+                                        && *purpose == Purpose::NzaRegistration =>
+                                {
+                                    Some(false)
+                                }
                                 _ => None,
                             });
                             check(!objection, Reason::ObjectionRecorded);
@@ -448,8 +717,16 @@ impl Oracle {
                         Purpose::Research => {
                             let consent = study.as_ref().is_some_and(|s| {
                                 Self::latest(&seen, |k| match k {
-                                    EventKind::ResearchConsentGiven { patient, study: st } if patient.as_str() == x && st == s => Some(true),
-                                    EventKind::ResearchConsentWithdrawn { patient, study: st } if patient.as_str() == x && st == s => Some(false),
+                                    EventKind::ResearchConsentGiven { patient, study: st }
+                                        if patient.as_str() == x && st == s =>
+                                    {
+                                        Some(true)
+                                    }
+                                    EventKind::ResearchConsentWithdrawn { patient, study: st }
+                                        if patient.as_str() == x && st == s =>
+                                    {
+                                        Some(false)
+                                    }
                                     _ => None,
                                 })
                             });
@@ -477,8 +754,16 @@ impl Oracle {
                     permitted = true;
                 }
                 (_, Some((_, info))) => {
-                    check(holder.as_ref().is_some_and(|h| h.as_str() == info.organisation), Reason::NotOwnOrganisation);
-                    check(info.tasks.iter().any(|t| t == "log_review"), Reason::TaskNotAuthorised);
+                    check(
+                        holder
+                            .as_ref()
+                            .is_some_and(|h| h.as_str() == info.organisation),
+                        Reason::NotOwnOrganisation,
+                    );
+                    check(
+                        info.tasks.iter().any(|t| t == "log_review"),
+                        Reason::TaskNotAuthorised,
+                    );
                     permitted = true;
                 }
                 _ => {}

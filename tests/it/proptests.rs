@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use zorg_pdp::{
-    Action, CareModule, Category, DashboardQuery, Decision, DocumentRef, Engine, Event, EventKind, Organisation,
-    OrganisationId, Patient, PatientId, Policies, Practitioner, PractitionerId, Principal, Purpose, RecordId,
-    Request, Role, Scenario, Source, StudyId, Task, Timestamp,
+    Action, CareModule, Category, DashboardQuery, Decision, DocumentRef, Engine, Event, EventKind,
+    Organisation, OrganisationId, Patient, PatientId, Policies, Practitioner, PractitionerId,
+    Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task, Timestamp,
 };
 
 use crate::oracle::{Oracle, OraclePractitioner};
@@ -21,17 +21,40 @@ const PRACTITIONERS: [&str; 7] = ["p0", "p1", "p2", "p3", "p4", "p5", "ghost-pra
 const RECORDS: [&str; 5] = ["r0", "r1", "r2", "r3", "r4"];
 const STUDIES: [&str; 2] = ["s0", "s1"];
 const ROLES: [&str; 12] = [
-    "huisarts", "poh", "diabetesverpleegkundige", "dietist", "podotherapeut", "verloskundige", "gynaecoloog",
-    "kraamverzorgende", "jgz", "apotheker", "medisch_specialist", "administratief",
+    "huisarts",
+    "poh",
+    "diabetesverpleegkundige",
+    "dietist",
+    "podotherapeut",
+    "verloskundige",
+    "gynaecoloog",
+    "kraamverzorgende",
+    "jgz",
+    "apotheker",
+    "medisch_specialist",
+    "administratief",
 ];
 const TASKS: [&str; 3] = ["consent_change", "client_management", "log_review"];
 const CATEGORIES: [&str; 15] = [
-    "basis", "zwangerschap", "bevalling", "kraambed", "kind", "echo", "metingen", "leefstijl", "voeding", "voet",
-    "labuitslagen", "medicatie", "voorgeschiedenis", "psychosociaal", "wondzorg",
+    "basis",
+    "zwangerschap",
+    "bevalling",
+    "kraambed",
+    "kind",
+    "echo",
+    "metingen",
+    "leefstijl",
+    "voeding",
+    "voet",
+    "labuitslagen",
+    "medicatie",
+    "voorgeschiedenis",
+    "psychosociaal",
+    "wondzorg",
 ];
 const MODULES: [&str; 4] = ["CVRM", "DM", "COPD", "GGZ"];
 
-pub fn policies() -> &'static Policies {
+pub(crate) fn policies() -> &'static Policies {
     static P: OnceLock<Policies> = OnceLock::new();
     P.get_or_init(|| Policies::shipped().unwrap())
 }
@@ -73,17 +96,43 @@ fn pick(n: usize) -> impl Strategy<Value = usize> {
 /// Event types, weighted towards the facts that grant (so that allows are common)
 fn event_kind() -> impl Strategy<Value = u8> {
     let weights: [(u8, usize); 26] = [
-        (0, 8), (1, 2), (2, 6), (3, 2), (4, 6), (5, 3), (6, 1), (7, 1), (8, 3), (9, 1), (10, 3), (11, 1), (12, 3),
-        (13, 1), (14, 3), (15, 3), (16, 1), (17, 4), (18, 3), (19, 3), (20, 1), (21, 3), (22, 1), (23, 2), (24, 1),
+        (0, 8),
+        (1, 2),
+        (2, 6),
+        (3, 2),
+        (4, 6),
+        (5, 3),
+        (6, 1),
+        (7, 1),
+        (8, 3),
+        (9, 1),
+        (10, 3),
+        (11, 1),
+        (12, 3),
+        (13, 1),
+        (14, 3),
+        (15, 3),
+        (16, 1),
+        (17, 4),
+        (18, 3),
+        (19, 3),
+        (20, 1),
+        (21, 3),
+        (22, 1),
+        (23, 2),
+        (24, 1),
         (25, 3),
     ];
-    let pool: Vec<u8> = weights.iter().flat_map(|(k, w)| std::iter::repeat_n(*k, *w)).collect();
+    let pool: Vec<u8> = weights
+        .iter()
+        .flat_map(|(k, w)| std::iter::repeat_n(*k, *w))
+        .collect();
     prop::sample::select(pool)
 }
 
 /// One practitioner: organisation, role, task bitmask
 #[derive(Debug, Clone)]
-pub struct Staff {
+pub(crate) struct Staff {
     org: usize,
     role: usize,
     tasks: u8,
@@ -95,7 +144,7 @@ fn staff() -> impl Strategy<Value = Staff> {
 
 /// The random choices one event is made of
 #[derive(Debug, Clone)]
-pub struct EventSeed {
+pub(crate) struct EventSeed {
     kind: u8,
     hour: u8,
     patient: usize,
@@ -114,40 +163,113 @@ pub struct EventSeed {
 fn event_seed() -> impl Strategy<Value = EventSeed> {
     (
         (event_kind(), 0..12u8, pick(3), pick(4), pick(4), pick(7)),
-        (pick(15), pick(4), 0..5usize, 0..3u8, 0..6usize, 0..2usize, any::<bool>()),
+        (
+            pick(15),
+            pick(4),
+            0..5usize,
+            0..3u8,
+            0..6usize,
+            0..2usize,
+            any::<bool>(),
+        ),
     )
-        .prop_map(|((kind, hour, patient, org, org2, practitioner), (category, module, record, source, purpose, study, flag))| {
-            EventSeed { kind, hour, patient, org, org2, practitioner, category, module, record, source, purpose, study, flag }
-        })
+        .prop_map(
+            |(
+                (kind, hour, patient, org, org2, practitioner),
+                (category, module, record, source, purpose, study, flag),
+            )| {
+                EventSeed {
+                    kind,
+                    hour,
+                    patient,
+                    org,
+                    org2,
+                    practitioner,
+                    category,
+                    module,
+                    record,
+                    source,
+                    purpose,
+                    study,
+                    flag,
+                }
+            },
+        )
 }
 
 fn build_event(s: &EventSeed) -> Event {
     use EventKind as K;
     let x = patient(s.patient);
     let kind = match s.kind {
-        0 => K::TreatmentStarted { patient: x, organisation: org(s.org) },
-        1 => K::TreatmentEnded { patient: x, organisation: org(s.org) },
+        0 => K::TreatmentStarted {
+            patient: x,
+            organisation: org(s.org),
+        },
+        1 => K::TreatmentEnded {
+            patient: x,
+            organisation: org(s.org),
+        },
         2 => K::DossierConsentGiven {
             patient: x,
             holder: org(s.org),
             recorded_by: s.flag.then(|| practitioner(s.practitioner)),
             evidence: s.flag.then(|| DocumentRef::new("doc-1").unwrap()),
         },
-        3 => K::DossierConsentWithdrawn { patient: x, holder: org(s.org), recorded_by: None, evidence: None },
-        4 => K::AccessRequested { practitioner: practitioner(s.practitioner), patient: x },
-        5 => K::ReferralSent { patient: x, from: org(s.org), to: org(s.org2) },
-        6 => K::ReferralObjectionRecorded { patient: x, holder: org(s.org), category: s.flag.then(|| category(s.category)) },
-        7 => K::ReferralObjectionWithdrawn { patient: x, holder: org(s.org), category: s.flag.then(|| category(s.category)) },
-        8 => K::UnplannedCareConsentGiven { patient: x, holder: org(s.org) },
-        9 => K::UnplannedCareConsentWithdrawn { patient: x, holder: org(s.org) },
+        3 => K::DossierConsentWithdrawn {
+            patient: x,
+            holder: org(s.org),
+            recorded_by: None,
+            evidence: None,
+        },
+        4 => K::AccessRequested {
+            practitioner: practitioner(s.practitioner),
+            patient: x,
+        },
+        5 => K::ReferralSent {
+            patient: x,
+            from: org(s.org),
+            to: org(s.org2),
+        },
+        6 => K::ReferralObjectionRecorded {
+            patient: x,
+            holder: org(s.org),
+            category: s.flag.then(|| category(s.category)),
+        },
+        7 => K::ReferralObjectionWithdrawn {
+            patient: x,
+            holder: org(s.org),
+            category: s.flag.then(|| category(s.category)),
+        },
+        8 => K::UnplannedCareConsentGiven {
+            patient: x,
+            holder: org(s.org),
+        },
+        9 => K::UnplannedCareConsentWithdrawn {
+            patient: x,
+            holder: org(s.org),
+        },
         10 => K::PgoAccountCreated { patient: x },
         11 => K::PgoAccountDeleted { patient: x },
         12 => K::PgoTransferConsentGiven { patient: x },
         13 => K::PgoTransferConsentWithdrawn { patient: x },
-        14 => K::ModuleStarted { patient: x, module: module(s.module), practitioner: practitioner(s.practitioner) },
-        15 => K::ModuleStorageConsentGiven { patient: x, module: module(s.module) },
-        16 => K::ModuleStorageConsentWithdrawn { patient: x, module: module(s.module) },
-        17 => K::ModuleOwnershipAccepted { practitioner: practitioner(s.practitioner), patient: x, module: module(s.module) },
+        14 => K::ModuleStarted {
+            patient: x,
+            module: module(s.module),
+            practitioner: practitioner(s.practitioner),
+        },
+        15 => K::ModuleStorageConsentGiven {
+            patient: x,
+            module: module(s.module),
+        },
+        16 => K::ModuleStorageConsentWithdrawn {
+            patient: x,
+            module: module(s.module),
+        },
+        17 => K::ModuleOwnershipAccepted {
+            practitioner: practitioner(s.practitioner),
+            patient: x,
+            module: module(s.module),
+        },
         18 | 19 => {
             let source = [Source::Dossier, Source::Module, Source::Pgo][usize::from(s.source)];
             K::RecordAdded {
@@ -159,25 +281,52 @@ fn build_event(s: &EventSeed) -> Event {
                 module: (source == Source::Module).then(|| module(s.module)),
             }
         }
-        20 => K::RecordFlagged { record: record(s.record) },
-        21 => K::PartyConsentGiven { patient: x, holder: org(s.org), party: org(s.org2), purpose: purpose(s.purpose) },
-        22 => K::PartyConsentWithdrawn { patient: x, holder: org(s.org), party: org(s.org2), purpose: purpose(s.purpose) },
-        23 => K::ObjectionRecorded { patient: x, purpose: purpose(s.purpose) },
-        24 => K::ObjectionWithdrawn { patient: x, purpose: purpose(s.purpose) },
+        20 => K::RecordFlagged {
+            record: record(s.record),
+        },
+        21 => K::PartyConsentGiven {
+            patient: x,
+            holder: org(s.org),
+            party: org(s.org2),
+            purpose: purpose(s.purpose),
+        },
+        22 => K::PartyConsentWithdrawn {
+            patient: x,
+            holder: org(s.org),
+            party: org(s.org2),
+            purpose: purpose(s.purpose),
+        },
+        23 => K::ObjectionRecorded {
+            patient: x,
+            purpose: purpose(s.purpose),
+        },
+        24 => K::ObjectionWithdrawn {
+            patient: x,
+            purpose: purpose(s.purpose),
+        },
         _ => {
             if s.flag {
-                K::ResearchConsentGiven { patient: x, study: study(s.study) }
+                K::ResearchConsentGiven {
+                    patient: x,
+                    study: study(s.study),
+                }
             } else {
-                K::ResearchConsentWithdrawn { patient: x, study: study(s.study) }
+                K::ResearchConsentWithdrawn {
+                    patient: x,
+                    study: study(s.study),
+                }
             }
         }
     };
-    Event { at: time(s.hour), kind }
+    Event {
+        at: time(s.hour),
+        kind,
+    }
 }
 
 /// The random choices one request is made of
 #[derive(Debug, Clone)]
-pub struct RequestSeed {
+pub(crate) struct RequestSeed {
     principal_kind: u8,
     principal: usize,
     action: u8,
@@ -195,12 +344,44 @@ pub struct RequestSeed {
 
 fn request_seed() -> impl Strategy<Value = RequestSeed> {
     (
-        (prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)], 0..7usize, 0..12u8, pick(3), pick(4), pick(15)),
-        (0..5usize, proptest::option::weighted(0.5, 0..6usize), pick(4), proptest::option::of(0..2usize), prop::bool::weighted(0.9), prop_oneof![1 => 0..13u8, 3 => 8..13u8], 0..8u8),
+        (
+            prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+            0..7usize,
+            0..12u8,
+            pick(3),
+            pick(4),
+            pick(15),
+        ),
+        (
+            0..5usize,
+            proptest::option::weighted(0.5, 0..6usize),
+            pick(4),
+            proptest::option::of(0..2usize),
+            prop::bool::weighted(0.9),
+            prop_oneof![1 => 0..13u8, 3 => 8..13u8],
+            0..8u8,
+        ),
     )
-        .prop_map(|((principal_kind, principal, action, patient, holder, category), (record, purpose, module, study, mfa, hour, optional))| RequestSeed {
-            principal_kind, principal, action, patient, holder, category, record, purpose, module, study, mfa, hour, optional,
-        })
+        .prop_map(
+            |(
+                (principal_kind, principal, action, patient, holder, category),
+                (record, purpose, module, study, mfa, hour, optional),
+            )| RequestSeed {
+                principal_kind,
+                principal,
+                action,
+                patient,
+                holder,
+                category,
+                record,
+                purpose,
+                module,
+                study,
+                mfa,
+                hour,
+                optional,
+            },
+        )
 }
 
 fn build_request(s: &RequestSeed) -> Request {
@@ -211,15 +392,33 @@ fn build_request(s: &RequestSeed) -> Request {
     };
     let p = s.purpose.map_or(Purpose::Treatment, purpose);
     let action = match s.action {
-        0 => Action::View { holder: org(s.holder), category: category(s.category), purpose: p },
-        1 => Action::ViewRecord { record: record(s.record), purpose: p },
+        0 => Action::View {
+            holder: org(s.holder),
+            category: category(s.category),
+            purpose: p,
+        },
+        1 => Action::ViewRecord {
+            record: record(s.record),
+            purpose: p,
+        },
         2 => Action::RequestAccess,
         3 => Action::Share,
-        4 => Action::StartModule { module: module(s.module) },
-        5 => Action::Contribute { module: module(s.module) },
-        6 => Action::ChangeConsent { holder: org(s.holder) },
-        7 => Action::ViewConsents { holder: org(s.holder) },
-        8 => Action::UsePersonalData { holder: org(s.holder), purpose: s.purpose.map_or(Purpose::QualitySurvey, purpose) },
+        4 => Action::StartModule {
+            module: module(s.module),
+        },
+        5 => Action::Contribute {
+            module: module(s.module),
+        },
+        6 => Action::ChangeConsent {
+            holder: org(s.holder),
+        },
+        7 => Action::ViewConsents {
+            holder: org(s.holder),
+        },
+        8 => Action::UsePersonalData {
+            holder: org(s.holder),
+            purpose: s.purpose.map_or(Purpose::QualitySurvey, purpose),
+        },
         9 => Action::UseForResearch {
             purpose: s.purpose.map_or(Purpose::NzaRegistration, purpose),
             study: s.study.map(study),
@@ -229,13 +428,21 @@ fn build_request(s: &RequestSeed) -> Request {
             category: (s.optional & 2 != 0).then(|| category(s.category)),
             record: (s.optional & 4 != 0).then(|| record(s.record)),
         },
-        _ => Action::ViewAccessLog { holder: (s.optional & 1 != 0).then(|| org(s.holder)) },
+        _ => Action::ViewAccessLog {
+            holder: (s.optional & 1 != 0).then(|| org(s.holder)),
+        },
     };
-    Request { principal, patient: patient(s.patient), at: time(s.hour), mfa: s.mfa, action }
+    Request {
+        principal,
+        patient: patient(s.patient),
+        at: time(s.hour),
+        mfa: s.mfa,
+        action,
+    }
 }
 
 /// Registers the world on a fresh engine and on the oracle
-pub fn setup(staff: &[Staff]) -> (Engine, Oracle) {
+pub(crate) fn setup(staff: &[Staff]) -> (Engine, Oracle) {
     let engine = Engine::with_policies(policies().clone());
     let vocab = policies().vocabulary();
     let mut oracle = Oracle::new(
@@ -243,16 +450,26 @@ pub fn setup(staff: &[Staff]) -> (Engine, Oracle) {
         vocab.modules().iter().map(ToString::to_string).collect(),
     );
     for o in &ORGS[..3] {
-        engine.register_organisation(Organisation::new(OrganisationId::new(o).unwrap())).unwrap();
+        engine
+            .register_organisation(Organisation::new(OrganisationId::new(o).unwrap()))
+            .unwrap();
         oracle.organisations.insert((*o).to_owned());
     }
     for x in &PATIENTS[..2] {
-        engine.register_patient(&Patient { id: PatientId::new(x).unwrap() }).unwrap();
+        engine
+            .register_patient(&Patient {
+                id: PatientId::new(x).unwrap(),
+            })
+            .unwrap();
         oracle.patients.insert((*x).to_owned());
     }
     for (i, s) in staff.iter().enumerate() {
-        let tasks: Vec<Task> =
-            TASKS.iter().enumerate().filter(|(b, _)| s.tasks & (1 << b) != 0).map(|(_, t)| Task::new(t).unwrap()).collect();
+        let tasks: Vec<Task> = TASKS
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| s.tasks & (1 << b) != 0)
+            .map(|(_, t)| Task::new(t).unwrap())
+            .collect();
         let p = Practitioner {
             id: practitioner(i),
             organisation: org(s.org),
@@ -277,10 +494,16 @@ fn apply_all(engine: &Engine, oracle: &mut Oracle, events: &[Event]) -> Result<(
         let reject = oracle.must_reject(e);
         match engine.apply(e) {
             Ok(_) => {
-                prop_assert!(!reject, "engine accepted an event the oracle rejects: {e:?}");
+                prop_assert!(
+                    !reject,
+                    "engine accepted an event the oracle rejects: {e:?}"
+                );
                 oracle.accept(e.clone());
             }
-            Err(err) => prop_assert!(reject, "engine rejected an event the oracle accepts: {e:?}: {err}"),
+            Err(err) => prop_assert!(
+                reject,
+                "engine rejected an event the oracle accepts: {e:?}: {err}"
+            ),
         }
     }
     Ok(())
@@ -297,7 +520,9 @@ fn apply_eventually(engine: &Engine, events: &[Event], strict: bool) -> Result<(
         pending.retain(|e| engine.apply(e).is_err());
         if pending.len() == before {
             prop_assert!(!strict, "events that never apply: {:?}", pending);
-            let only_flags = pending.iter().all(|e| matches!(e.kind, EventKind::RecordFlagged { .. }));
+            let only_flags = pending
+                .iter()
+                .all(|e| matches!(e.kind, EventKind::RecordFlagged { .. }));
             prop_assert!(only_flags, "events that never apply: {:?}", pending);
             break;
         }
@@ -356,14 +581,21 @@ fn world() -> impl Strategy<Value = (Vec<Staff>, Vec<EventSeed>, Vec<RequestSeed
         prop::collection::vec(request_seed(), 1..8),
     )
         .prop_map(|(staff, with_baseline, random, requests)| {
-            let mut events = if with_baseline { baseline() } else { Vec::new() };
+            let mut events = if with_baseline {
+                baseline()
+            } else {
+                Vec::new()
+            };
             events.extend(random);
             (staff, events, requests)
         })
 }
 
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 proptest! {
@@ -538,10 +770,15 @@ fn generators_reach_every_action_outcome_and_reason() {
     }
     for action in zorg_pdp::ActionKind::ALL {
         for d in [Decision::Allow, Decision::Deny] {
-            assert!(outcomes.get(&(*action, d)).copied().unwrap_or(0) > 0, "{action} never {d:?}: {outcomes:?}");
+            assert!(
+                outcomes.get(&(*action, d)).copied().unwrap_or(0) > 0,
+                "{action} never {d:?}: {outcomes:?}"
+            );
         }
     }
-    let missing: Vec<_> =
-        zorg_pdp::Reason::ALL.iter().filter(|r| **r != zorg_pdp::Reason::EvaluationError && !reasons.contains(r)).collect();
+    let missing: Vec<_> = zorg_pdp::Reason::ALL
+        .iter()
+        .filter(|r| **r != zorg_pdp::Reason::EvaluationError && !reasons.contains(r))
+        .collect();
     assert!(missing.is_empty(), "reasons never produced: {missing:?}");
 }

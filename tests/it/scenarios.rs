@@ -44,5 +44,8 @@ fn every_rule_has_an_allow_and_a_deny() {
             other => missing.push(format!("{rule}: {other:?}")),
         }
     }
-    assert!(missing.is_empty(), "rules without an allow and a deny expectation: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without an allow and a deny expectation: {missing:?}"
+    );
 }
