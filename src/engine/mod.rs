@@ -8,6 +8,7 @@
 
 mod cedar;
 mod input;
+mod memo;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
@@ -25,6 +26,7 @@ use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
 use cedar::Outcome;
+use memo::Memo;
 
 /// A dashboard query that names an unknown principal or patient
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,8 +51,26 @@ impl DashboardError {
 /// wholly the old or wholly the new set.
 #[derive(Debug)]
 pub struct Engine {
-    policies: ArcSwap<Policies>,
+    loaded: ArcSwap<Loaded>,
     registry: RwLock<Registry>,
+}
+
+/// A policy set with its memo: swapped as one on reload, so the memo never
+/// outlives the policies it remembers answers of
+#[derive(Debug)]
+struct Loaded {
+    policies: Arc<Policies>,
+    memo: Option<Memo>,
+}
+
+impl Loaded {
+    fn new(policies: Policies) -> Self {
+        let memo = Memo::new(&policies);
+        Self {
+            policies: Arc::new(policies),
+            memo,
+        }
+    }
 }
 
 impl Engine {
@@ -66,19 +86,24 @@ impl Engine {
     /// An engine with the given policies and an empty registry
     pub fn with_policies(policies: Policies) -> Self {
         Self {
-            policies: ArcSwap::from_pointee(policies),
+            loaded: ArcSwap::from_pointee(Loaded::new(policies)),
             registry: RwLock::new(Registry::new()),
         }
     }
 
     /// The policies in force
     pub fn policies(&self) -> Arc<Policies> {
-        self.policies.load_full()
+        Arc::clone(&self.loaded.load().policies)
     }
 
     /// Replaces the policies; decisions in flight finish with the old ones
     pub fn reload(&self, policies: Policies) {
-        self.policies.store(Arc::new(policies));
+        self.loaded.store(Arc::new(Loaded::new(policies)));
+    }
+
+    /// How many answers the fast path remembers for the policies in force
+    pub fn memo_len(&self) -> usize {
+        self.loaded.load().memo.as_ref().map_or(0, Memo::len)
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Registry> {
@@ -109,8 +134,8 @@ impl Engine {
     /// [`EntityError`] when the organisation is unknown or the role or a task
     /// is not in the loaded vocabulary.
     pub fn register_practitioner(&self, practitioner: Practitioner) -> Result<(), EntityError> {
-        let policies = self.policies.load();
-        self.write(|r| r.register_practitioner(practitioner, policies.vocabulary()))
+        let loaded = self.loaded.load();
+        self.write(|r| r.register_practitioner(practitioner, loaded.policies.vocabulary()))
     }
 
     /// Registers a patient
@@ -141,8 +166,8 @@ impl Engine {
     ///
     /// [`EventError`] naming the event and the field; the registry is unchanged then.
     pub fn apply(&self, event: &Event) -> Result<u64, EventError> {
-        let policies = self.policies.load();
-        self.write(|r| r.apply(event, policies.vocabulary()))
+        let loaded = self.loaded.load();
+        self.write(|r| r.apply(event, loaded.policies.vocabulary()))
     }
 
     /// The sequence number of the last applied event
@@ -159,9 +184,9 @@ impl Engine {
     /// a deny with `evaluation_error` (fail closed), an unknown id a deny with
     /// `unknown_entity` alone.
     pub fn decide(&self, request: &Request) -> Response {
-        let policies = self.policies.load();
+        let loaded = self.loaded.load();
         let registry = self.read();
-        let outcome = decide_in(&policies, &registry, request, Path::Fast);
+        let outcome = decide_in(&loaded, &registry, request, Path::Fast);
         outcome.into_response(registry.seq())
     }
 
@@ -169,9 +194,9 @@ impl Engine {
     /// and no memo. Gives the same response as [`Engine::decide`]; the
     /// property tests and benches hold the two against each other.
     pub fn decide_plain(&self, request: &Request) -> Response {
-        let policies = self.policies.load();
+        let loaded = self.loaded.load();
         let registry = self.read();
-        let outcome = decide_in(&policies, &registry, request, Path::Plain);
+        let outcome = decide_in(&loaded, &registry, request, Path::Plain);
         outcome.into_response(registry.seq())
     }
 
@@ -183,9 +208,9 @@ impl Engine {
     ///
     /// [`DashboardError`] when the principal or the patient is unknown.
     pub fn dashboard(&self, query: &DashboardQuery) -> Result<DashboardAnswer, DashboardError> {
-        let policies = self.policies.load();
+        let loaded = self.loaded.load();
         let registry = self.read();
-        dashboard_in(&policies, &registry, query)
+        dashboard_in(&loaded, &registry, query)
     }
 }
 
@@ -196,18 +221,25 @@ enum Path {
     Plain,
 }
 
-fn decide_in(policies: &Policies, registry: &Registry, request: &Request, path: Path) -> Outcome {
+fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path) -> Outcome {
+    let policies = &*loaded.policies;
     let Ok(input) = input::build(registry, policies.vocabulary(), request) else {
         return Outcome::deny(Reason::UnknownEntity);
     };
     match path {
-        Path::Fast => cedar::evaluate(policies, policies.bucket(input.action), &input),
+        Path::Fast => {
+            let bucket = || cedar::evaluate(policies, policies.bucket(input.action), &input);
+            match loaded.memo.as_ref().and_then(|m| Some((m, m.key(&input)?))) {
+                Some((memo, key)) => memo.answer(key, bucket),
+                None => bucket(),
+            }
+        }
         Path::Plain => cedar::evaluate(policies, &policies.set, &input),
     }
 }
 
 fn dashboard_in(
-    policies: &Policies,
+    loaded: &Loaded,
     registry: &Registry,
     query: &DashboardQuery,
 ) -> Result<DashboardAnswer, DashboardError> {
@@ -239,7 +271,7 @@ fn dashboard_in(
         .filter_map(|o| registry.organisations.value(o).cloned())
         .collect();
     holders.sort();
-    let vocabulary = policies.vocabulary();
+    let vocabulary = loaded.policies.vocabulary();
     let mut request = Request {
         principal: query.principal.clone(),
         patient: query.patient.clone(),
@@ -266,7 +298,7 @@ fn dashboard_in(
                 category: category.clone(),
                 purpose: query.purpose,
             };
-            let outcome = decide_in(policies, registry, &request, Path::Fast);
+            let outcome = decide_in(loaded, registry, &request, Path::Fast);
             if outcome.decision == Decision::Allow {
                 view.visible.push(category.clone());
             } else {
@@ -301,7 +333,7 @@ fn dashboard_in(
         request.action = Action::Contribute {
             module: module.clone(),
         };
-        let outcome = decide_in(policies, registry, &request, Path::Fast);
+        let outcome = decide_in(loaded, registry, &request, Path::Fast);
         answer.modules.push(ModuleView {
             module: module.clone(),
             allowed: outcome.decision == Decision::Allow,

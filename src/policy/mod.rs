@@ -346,6 +346,29 @@ impl Policies {
         self.buckets.get(&action).unwrap_or(&self.set)
     }
 
+    /// Every entity literal named in a policy's scope or condition
+    pub(crate) fn entity_literals(&self) -> Vec<EntityUid> {
+        let mut out = Vec::new();
+        for policy in self.set.policies() {
+            out.extend(policy.entity_literals());
+            match policy.principal_constraint() {
+                cedar_policy::PrincipalConstraint::Eq(uid)
+                | cedar_policy::PrincipalConstraint::In(uid)
+                | cedar_policy::PrincipalConstraint::IsIn(_, uid) => out.push(uid),
+                cedar_policy::PrincipalConstraint::Any
+                | cedar_policy::PrincipalConstraint::Is(_) => {}
+            }
+            match policy.resource_constraint() {
+                cedar_policy::ResourceConstraint::Eq(uid)
+                | cedar_policy::ResourceConstraint::In(uid)
+                | cedar_policy::ResourceConstraint::IsIn(_, uid) => out.push(uid),
+                cedar_policy::ResourceConstraint::Any | cedar_policy::ResourceConstraint::Is(_) => {
+                }
+            }
+        }
+        out
+    }
+
     /// The vocabulary the schema declares
     pub fn vocabulary(&self) -> &Vocabulary {
         &self.vocabulary

@@ -225,3 +225,89 @@ fn reload_swaps_policies_while_threads_decide() {
         assert!(w.join().unwrap() > 0);
     }
 }
+
+#[test]
+fn the_memo_tells_apart_entities_that_policies_name() {
+    // A host policy that names one organisation: the memo must not give
+    // o-blocked's practitioner the answer remembered for kz-oost's.
+    let mut files: Vec<(String, String)> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+    files.push((
+        "host.cedar".into(),
+        r#"@id("forbid-blocked-organisation") @reason("not_permitted")
+           forbid(principal is Practitioner, action, resource)
+           when { principal.organisation == Organisation::"o-blocked" };"#
+            .into(),
+    ));
+    let policies =
+        Policies::from_sources(SCHEMA, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .unwrap();
+    let engine = Engine::with_policies(policies);
+    small_world(&engine);
+    engine
+        .register_organisation(Organisation::new(OrganisationId::new("o-blocked").unwrap()))
+        .unwrap();
+    engine
+        .register_practitioner(Practitioner::new(
+            PractitionerId::new("bob").unwrap(),
+            OrganisationId::new("o-blocked").unwrap(),
+            Role::new("kraamverzorgende").unwrap(),
+        ))
+        .unwrap();
+    for e in [
+        r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"client-1","organisation":"o-blocked"}"#,
+        r#"{"at":"2026-01-11T08:00:00Z","type":"access_requested","practitioner":"bob","patient":"client-1"}"#,
+    ] {
+        engine.apply(&Event::from_json(e).unwrap()).unwrap();
+    }
+    let anna = view("kraambed", "2026-02-01T00:00:00Z");
+    let mut bob = anna.clone();
+    bob.principal = zorg_pdp::Principal::Practitioner(PractitionerId::new("bob").unwrap());
+    for _ in 0..2 {
+        assert!(engine.decide(&anna).is_allowed());
+        let r = engine.decide(&bob);
+        assert_eq!(r.decision, Decision::Deny);
+        assert_eq!(r.policies, vec!["forbid-blocked-organisation".to_owned()]);
+        assert_eq!(r, engine.decide_plain(&bob));
+    }
+    assert!(engine.memo_len() >= 2);
+}
+
+#[test]
+fn reload_starts_a_new_memo() {
+    let engine = Engine::new().unwrap();
+    small_world(&engine);
+    assert!(
+        engine
+            .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
+            .is_allowed()
+    );
+    assert_eq!(engine.memo_len(), 1);
+    engine.reload(
+        Policies::from_sources(
+            SCHEMA,
+            [(
+                "p.cedar",
+                r#"@id("nothing") permit(principal, action, resource) when { false };"#,
+            )],
+        )
+        .unwrap(),
+    );
+    assert_eq!(engine.memo_len(), 0);
+    assert_eq!(
+        engine
+            .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
+            .reasons,
+        vec![Reason::NotPermitted]
+    );
+}

@@ -613,6 +613,7 @@ proptest! {
             let fast = engine.decide(&q);
             let plain = engine.decide_plain(&q);
             prop_assert_eq!(&fast, &plain, "fast and plain paths differ for {:?}", q);
+            prop_assert_eq!(&engine.decide(&q), &plain, "a memo hit differs for {:?}", q);
             let (decision, reasons) = oracle.decide(&q);
             let got: BTreeSet<_> = fast.reasons.iter().copied().collect();
             prop_assert_eq!(fast.decision, decision, "decision for {:?}; engine reasons {:?}, oracle {:?}", q, got, reasons);
