@@ -435,3 +435,54 @@ fn record_facts(
     );
     facts.set(Fact::RecordDeleted, registry.record_deleted(state, at));
 }
+
+impl Input<'_> {
+    /// The input as JSON: what the policies see, for explanations and for
+    /// feeding other engines the same facts
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let mut context = serde_json::Map::new();
+        context.insert("mfa".into(), self.mfa.into());
+        if let Some(p) = self.purpose {
+            context.insert("purpose".into(), p.as_str().into());
+        }
+        if let Some(s) = self.source {
+            context.insert("source".into(), s.as_str().into());
+        }
+        if let Some(c) = self.category {
+            context.insert("category".into(), c.as_str().into());
+        }
+        if let Some(h) = self.holder {
+            context.insert("holder".into(), h.as_str().into());
+        }
+        if let Some(m) = self.module {
+            context.insert("module".into(), m.as_str().into());
+        }
+        for fact in Fact::of(self.action) {
+            context.insert(fact.name().into(), self.facts.get(*fact).into());
+        }
+        let principal = match self.principal {
+            PrincipalIn::Practitioner {
+                id,
+                role,
+                tasks,
+                organisation,
+            } => serde_json::json!({
+                "type": "Practitioner",
+                "id": id.as_str(),
+                "role": role.as_str(),
+                "tasks": tasks.iter().map(Task::as_str).collect::<Vec<_>>(),
+                "organisation": organisation.as_str(),
+            }),
+            PrincipalIn::Patient(id) => serde_json::json!({ "type": "Patient", "id": id.as_str() }),
+            PrincipalIn::Organisation(id) => {
+                serde_json::json!({ "type": "Organisation", "id": id.as_str() })
+            }
+        };
+        serde_json::json!({
+            "principal": principal,
+            "action": self.action.as_str(),
+            "patient": self.patient.as_str(),
+            "context": context,
+        })
+    }
+}

@@ -200,6 +200,17 @@ impl Engine {
         outcome.into_response(registry.seq())
     }
 
+    /// What the policies would see for this request: the principal's role,
+    /// tasks and organisation, and the context with every fact the registry
+    /// computed, as JSON; `None` when the request names an unknown id
+    pub fn explain_input(&self, request: &Request) -> Option<serde_json::Value> {
+        let loaded = self.loaded.load();
+        let registry = self.read();
+        input::build(&registry, loaded.policies.vocabulary(), request)
+            .ok()
+            .map(|i| i.to_json())
+    }
+
     /// Which categories of which holder does this practitioner's dashboard show?
     ///
     /// Every entry equals the `view` decision with the query's fields.

@@ -1,0 +1,369 @@
+//! The performance report: builds the worlds, measures every target of the
+//! performance issue side by side in one run, prints a table and, as its last
+//! line, one JSON object. Run with `cargo run --release --example perf_report`.
+//!
+//! Times on a shared 2-core machine are noisy: read the ratios (fast path vs
+//! plain Cedar vs Rego, two threads vs one) before the absolute numbers.
+
+#[path = "../benches/world/mod.rs"]
+pub mod world;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use world::{Rng, Size};
+use zorg_pdp::{DashboardQuery, Decision, Engine, Policies, Principal, Purpose, Request};
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn time_each(mut f: impl FnMut(usize), n: usize) -> Vec<u64> {
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i);
+        v.push(t.elapsed().as_nanos() as u64);
+    }
+    v.sort_unstable();
+    v
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    println!(
+        "zorg-pdp performance report ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!();
+
+    // 1. Memory at 1,000,000 patients (first, so the baseline is clean)
+    let big = Size {
+        organisations: 1_000,
+        patients: 1_000_000,
+    };
+    let before = rss_kib();
+    let bytes_per_patient = {
+        let engine = Engine::new()?;
+        world::build(&engine, big);
+        let after = rss_kib();
+        let per = (after.saturating_sub(before)) * 1024 / big.patients as u64;
+        println!(
+            "memory: {} patients, {} events: {:.0} MiB over baseline, {per} bytes per patient",
+            big.patients,
+            big.patients * 10,
+            (after - before) as f64 / 1024.0
+        );
+        per
+    };
+
+    // 2. Applying events into the 100,000-patient world
+    let size = Size {
+        organisations: 1_000,
+        patients: 100_000,
+    };
+    let engine = Arc::new(Engine::new()?);
+    world::register(&engine, size);
+    let events: Vec<_> = (0..size.patients)
+        .flat_map(|i| world::events_of(size, i))
+        .collect();
+    let t = Instant::now();
+    for e in &events {
+        engine.apply(e)?;
+    }
+    let apply_secs = t.elapsed().as_secs_f64();
+    let apply_per_s = events.len() as f64 / apply_secs;
+    println!(
+        "apply: {} events in {:.2} s = {:.2} M events/s",
+        events.len(),
+        apply_secs,
+        apply_per_s / 1e6
+    );
+    drop(events);
+
+    // 3. decide (view), fast path, after a warm-up that fills the memo
+    let mut rng = Rng::new(42);
+    let requests: Vec<Request> = (0..200_000)
+        .map(|_| world::view_request(size, &mut rng))
+        .collect();
+    for q in &requests {
+        engine.decide(q);
+    }
+    let fast = time_each(
+        |i| {
+            std::hint::black_box(engine.decide(&requests[i]));
+        },
+        requests.len(),
+    );
+    let allowed = requests
+        .iter()
+        .take(20_000)
+        .filter(|q| engine.decide(q).decision == Decision::Allow)
+        .count();
+    let (p50, p99) = (percentile(&fast, 0.5), percentile(&fast, 0.99));
+    println!(
+        "decide (view), fast path: p50 {p50} ns, p99 {p99} ns over {} requests ({:.0}% allowed; memo holds {} answers)",
+        fast.len(),
+        allowed as f64 / 200.0,
+        engine.memo_len()
+    );
+
+    // 4. The same requests on the plain path; identical responses
+    let n_plain = 3_000;
+    let plain = time_each(
+        |i| {
+            std::hint::black_box(engine.decide_plain(&requests[i]));
+        },
+        n_plain,
+    );
+    let mismatches = requests[..n_plain]
+        .iter()
+        .filter(|q| engine.decide(q) != engine.decide_plain(q))
+        .count();
+    let plain_p50 = percentile(&plain, 0.5);
+    println!(
+        "decide (view), plain path (whole policy set, per-request entities): p50 {plain_p50} ns; {mismatches} differing responses in {n_plain}"
+    );
+
+    // 5. Rego (regorus) with the same facts
+    let mut rego = regorus::Engine::new();
+    rego.add_policy("zorg.rego".into(), world::REGO_VIEW.into())?;
+    let inputs: Vec<_> = requests[..n_plain]
+        .iter()
+        .map(|q| engine.explain_input(q))
+        .collect();
+    let mut rego_disagree = 0;
+    let rego_times = time_each(
+        |i| {
+            let q = &requests[i];
+            let Some(input) = engine.explain_input(q) else {
+                return;
+            };
+            rego.set_input(regorus::Value::from(input));
+            let allow = rego
+                .eval_rule("data.zorg.allow".into())
+                .map(|v| v == regorus::Value::from(true))
+                .unwrap_or(false);
+            if allow != (engine.decide(q).decision == Decision::Allow) {
+                rego_disagree += 1;
+            }
+        },
+        n_plain,
+    );
+    drop(inputs);
+    let rego_p50 = percentile(&rego_times, 0.5);
+    println!(
+        "decide (view), Rego in regorus with the same facts: p50 {rego_p50} ns; {rego_disagree} decisions differ from the engine"
+    );
+
+    // 6. Dashboard: one patient, 5 holders x 14 categories
+    let dash = Engine::new()?;
+    let dsize = Size {
+        organisations: 6,
+        patients: 1,
+    };
+    world::register(&dash, dsize);
+    for o in 0..5 {
+        for json in [
+            format!(
+                r#"{{"at":"2025-01-01T00:00:00Z","type":"treatment_started","patient":"pt-0","organisation":"org-{o}"}}"#
+            ),
+            format!(
+                r#"{{"at":"2025-01-02T00:00:00Z","type":"dossier_consent_given","patient":"pt-0","holder":"org-{o}"}}"#
+            ),
+        ] {
+            dash.apply(&zorg_pdp::Event::from_json(&json)?)?;
+        }
+    }
+    dash.apply(&zorg_pdp::Event::from_json(r#"{"at":"2025-01-03T00:00:00Z","type":"access_requested","practitioner":"pr-0","patient":"pt-0"}"#)?)?;
+    let query = DashboardQuery {
+        principal: Principal::Practitioner(world::practitioner_id(0)),
+        patient: world::patient_id(0),
+        at: world::at(100),
+        mfa: true,
+        purpose: Purpose::Treatment,
+    };
+    let answer = dash.dashboard(&query)?;
+    assert_eq!(answer.holders.len(), 5);
+    let dash_times = time_each(
+        |_| {
+            std::hint::black_box(dash.dashboard(&query).ok());
+        },
+        20_000,
+    );
+    let dash_p50 = percentile(&dash_times, 0.5);
+    println!(
+        "dashboard: 5 holders x 14 categories: p50 {dash_p50} ns ({} categories visible)",
+        answer
+            .holders
+            .iter()
+            .map(|h| h.visible.len())
+            .sum::<usize>()
+    );
+
+    // 7. Threads: one vs two deciding on one shared engine
+    let run_threads = |threads: usize, dur: Duration| -> f64 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let count = Arc::new(AtomicU64::new(0));
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let (engine, stop, count) =
+                    (Arc::clone(&engine), Arc::clone(&stop), Arc::clone(&count));
+                let requests: Vec<Request> = {
+                    let mut rng = Rng::new(1000 + k as u64);
+                    (0..50_000)
+                        .map(|_| world::view_request(size, &mut rng))
+                        .collect()
+                };
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        for q in &requests[..1000] {
+                            std::hint::black_box(engine.decide(q));
+                        }
+                        n += 1000;
+                        if n as usize >= requests.len() * 1000 {
+                            break;
+                        }
+                    }
+                    count.fetch_add(n, Ordering::Relaxed);
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        let before = count.load(Ordering::Relaxed);
+        let t = Instant::now();
+        std::thread::sleep(dur);
+        stop.store(true, Ordering::Relaxed);
+        for h in handles {
+            let _ = h.join();
+        }
+        let _ = before;
+        count.load(Ordering::Relaxed) as f64 / (t.elapsed().as_secs_f64() + 0.1)
+    };
+    let one = run_threads(1, Duration::from_secs(2));
+    let two = run_threads(2, Duration::from_secs(2));
+    let scaling = two / one;
+    println!(
+        "threads: 1 thread {:.2} M decisions/s, 2 threads {:.2} M decisions/s: {scaling:.2}x",
+        one / 1e6,
+        two / 1e6
+    );
+
+    // 8. Reload while two threads decide
+    let shipped = Policies::shipped()?;
+    let schema = include_str!("../policies/zorg.cedarschema");
+    let mut files: Vec<(String, String)> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+            .map(|p| {
+                Ok::<_, std::io::Error>((
+                    p.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                    std::fs::read_to_string(&p)?,
+                ))
+            })
+            .collect::<Result<_, _>>()?;
+    files.push(("marker.cedar".into(), r#"@id("permit-reload-marker") permit(principal is Practitioner, action == Action::"view", resource);"#.into()));
+    let marked =
+        Policies::from_sources(schema, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let worst = Arc::new(AtomicU64::new(0));
+    let mixed = Arc::new(AtomicU64::new(0));
+    let deciders: Vec<_> = (0..2)
+        .map(|k| {
+            let (engine, stop, worst, mixed) = (
+                Arc::clone(&engine),
+                Arc::clone(&stop),
+                Arc::clone(&worst),
+                Arc::clone(&mixed),
+            );
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(7 + k);
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let q = world::view_request(size, &mut rng);
+                    let t = Instant::now();
+                    let r = engine.decide(&q);
+                    worst.fetch_max(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    // Wholly old (no marker) or wholly new (marker on every allowed view)
+                    let marker = r.policies.iter().any(|p| p == "permit-reload-marker");
+                    if r.decision == Decision::Allow && !marker && r.policies.is_empty() {
+                        mixed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let reloads = 50;
+    for i in 0..reloads {
+        engine.reload(if i % 2 == 0 {
+            marked.clone()
+        } else {
+            shipped.clone()
+        });
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let during: u64 = deciders.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    let worst_us = worst.load(Ordering::Relaxed) as f64 / 1000.0;
+    println!(
+        "reload: {reloads} reloads while 2 threads took {during} decisions; slowest decision {worst_us:.0} µs (a memo miss after a swap); {} inconsistent answers",
+        mixed.load(Ordering::Relaxed)
+    );
+
+    let ratio_plain = plain_p50 as f64 / p50.max(1) as f64;
+    let ratio_rego = rego_p50 as f64 / p50.max(1) as f64;
+    println!();
+    println!("| what | measured | target |");
+    println!("|---|---|---|");
+    println!(
+        "| decide (view), 100k patients: p50 / p99 | {p50} ns / {p99} ns | <= 1,000 / 5,000 ns |"
+    );
+    println!(
+        "| plain path p50 (ratio) | {plain_p50} ns ({ratio_plain:.0}x slower), {mismatches} differences | >= 20x |"
+    );
+    println!("| Rego (regorus) p50 (ratio) | {rego_p50} ns ({ratio_rego:.0}x slower) | >= 20x |");
+    println!("| dashboard 5 x 14: p50 | {dash_p50} ns | <= 10,000 ns |");
+    println!("| apply events | {:.2} M/s | >= 1 M/s |", apply_per_s / 1e6);
+    println!("| memory at 1M patients | {bytes_per_patient} bytes/patient | <= 1,024 |");
+    println!("| 2 threads vs 1 | {scaling:.2}x | >= 1.7x |");
+    println!(
+        "| reload under load | slowest decision {worst_us:.0} µs, {} inconsistent | no blocking, 0 |",
+        mixed.load(Ordering::Relaxed)
+    );
+    println!("(report took {:.0} s)", started.elapsed().as_secs_f64());
+    println!();
+    println!(
+        "{}",
+        serde_json::json!({
+            "decide_p50_ns": p50, "decide_p99_ns": p99, "plain_p50_ns": plain_p50, "rego_p50_ns": rego_p50,
+            "ratio_vs_plain": (ratio_plain * 10.0).round() / 10.0, "ratio_vs_rego": (ratio_rego * 10.0).round() / 10.0,
+            "dashboard_p50_ns": dash_p50, "apply_events_per_s": apply_per_s.round(), "bytes_per_patient": bytes_per_patient,
+            "thread_scaling": (scaling * 100.0).round() / 100.0,
+        })
+    );
+    Ok(())
+}
