@@ -9,10 +9,12 @@
 //! printed below is computed by the engine; nothing is hard-coded. The rule
 //! numbers (R5, R6, …) refer to `RULES.md`.
 
+use std::fmt::Write as _;
+
 use zorg_pdp::{
-    Action, DashboardQuery, DocumentRef, Engine, Event, EventKind, Organisation, OrganisationId,
-    Patient, PatientId, Practitioner, PractitionerId, Principal, Purpose, Reason, Request,
-    Response, Role, Task, Timestamp,
+    Action, Category, DashboardQuery, DocumentRef, Engine, Event, EventKind, Organisation,
+    OrganisationId, Patient, PatientId, Practitioner, PractitionerId, Principal, Purpose, Reason,
+    Request, Response, Role, Task, Timestamp,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -106,34 +108,38 @@ fn dashboard_table(
             view.ok_or("the holder is missing from a dashboard")?,
         ));
     }
-    let width = |m: &Member| m.role.len().max(m.organisation.as_str().len() + 2);
+    // One width for every column, so the marks line up under the names.
+    let w = team
+        .iter()
+        .map(|m| m.role.len().max(m.organisation.as_str().len() + 2))
+        .max()
+        .unwrap_or(0);
     println!("   {holder} dossier as seen on each dashboard at {at}:\n");
     let mut header = format!("   {:<18}", "category");
     let mut under = format!("   {:<18}", "");
     for (member, _) in &columns {
-        let w = width(member);
-        header.push_str(&format!("  {:^w$}", member.role));
-        under.push_str(&format!("  {:^w$}", format!("({})", member.organisation)));
+        write!(header, "  {:^w$}", member.role)?;
+        write!(under, "  {:^w$}", format!("({})", member.organisation))?;
     }
-    println!("{header}\n{under}");
+    println!("{}\n{}", header.trim_end(), under.trim_end());
     let policies = story.engine.policies();
     for category in policies.vocabulary().categories() {
         let mut row = format!("   {:<18}", category.as_str());
-        for (member, view) in &columns {
+        for (_, view) in &columns {
             let mark = if view.visible.contains(category) {
                 "✓"
             } else {
                 "·"
             };
-            row.push_str(&format!("  {mark:^w$}", w = width(member)));
+            write!(row, "  {mark:^w$}")?;
         }
-        println!("{row}");
+        println!("{}", row.trim_end());
     }
     for (member, view) in &columns {
         if view.visible.is_empty() {
             println!(
-                "\n   The {}'s dashboard shows nothing of {holder}:",
-                member.role
+                "\n   {} ({}, {}) sees nothing of {holder}:",
+                member.id, member.role, member.organisation
             );
             print_reasons(&view.reasons);
         }
@@ -203,11 +209,16 @@ fn main() -> Result<()> {
             },
         })?;
         println!(
-            "   {:<10} {:<17} at {:<16} treatment relationship from {intake}",
-            member.id, member.role, member.organisation
+            "   {:<13} {:<17} at {:<16} in treatment from {intake}",
+            member.id.as_str(),
+            member.role,
+            member.organisation.as_str()
         );
     }
-    println!("   client    {client}");
+    println!(
+        "   {:<13} the client (cliënt), pregnant with her first child",
+        client.as_str()
+    );
 
     // ---- 2. No consent yet ------------------------------------------------
     step(
@@ -216,7 +227,7 @@ fn main() -> Result<()> {
         "Another holder's dossier needs the client's consent and an access request (R6); asking for access needs a consent first (R13).",
     );
     let day2 = Timestamp::parse("2026-01-06T10:00:00Z")?;
-    let echo = zorg_pdp::Category::new("echo")?;
+    let echo = Category::new("echo")?;
     let request_access = ask(gynaecologist, &client, day2, Action::RequestAccess);
     show(
         "gynaecoloog: request access",
@@ -284,6 +295,10 @@ fn main() -> Result<()> {
     );
     let february = Timestamp::parse("2026-02-01T12:00:00Z")?;
     dashboard_table(&mut story, &team, &client, &vp_noord, february)?;
+    println!(
+        "\n   The columns differ by role only: the role x category matrix in\n   \
+         policies/role-matrix.cedar decides them (R12), not the code."
+    );
 
     // ---- 5. Withdrawal ------------------------------------------------------
     step(
@@ -309,9 +324,9 @@ fn main() -> Result<()> {
     let march = Timestamp::parse("2026-03-02T12:00:00Z")?;
     dashboard_table(&mut story, &team, &client, &vp_noord, march)?;
 
-    println!(
-        "\n   Time travel (R4): a decision at an earlier time sees only the events up to then."
-    );
+    // R4: the withdrawal is already in the registry, yet a decision taken at
+    // a time before it sees only the events up to that time.
+    println!("\n   Time travel (R4): asked now, about a time before the withdrawal:");
     show(
         &format!("gynaecoloog: view echo at {february}"),
         &story.decide(&view_echo(february)),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod engine;
 pub mod error;
 pub mod model;
@@ -8,6 +9,7 @@ pub mod policy;
 pub mod registry;
 pub mod scenario;
 
+pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use engine::{DashboardError, Engine};
 pub use error::{EntityError, ParseError};
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};

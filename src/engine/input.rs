@@ -124,6 +124,8 @@ pub(crate) struct Input<'r> {
     pub(crate) action: ActionKind,
     pub(crate) principal: PrincipalIn<'r>,
     pub(crate) patient: &'r PatientId,
+    /// When; not seen by policies (time reaches them only through facts)
+    pub(crate) at: Timestamp,
     pub(crate) mfa: bool,
     pub(crate) purpose: Option<Purpose>,
     pub(crate) source: Option<Source>,
@@ -250,6 +252,7 @@ pub(crate) fn build<'r>(
         action: request.action.kind(),
         principal: who.principal,
         patient: &request.patient,
+        at,
         mfa: request.mfa,
         purpose: None,
         source: None,
@@ -421,6 +424,29 @@ pub(crate) fn build<'r>(
         }
     }
     Ok(input)
+}
+
+/// Turns a `view` input into the same view of another category: only the
+/// category and the referral-objection fact depend on it
+pub(crate) fn with_category<'r>(
+    input: &mut Input<'r>,
+    registry: &Registry,
+    category: &'r Category,
+) {
+    input.category = Some(category);
+    if let (PrincipalIn::Practitioner { .. }, Some(holder)) = (input.principal, input.holder) {
+        let objection = match (
+            registry.patients.get(input.patient),
+            registry.organisations.get(holder),
+        ) {
+            (Some(x), Some(h)) => registry
+                .facts(x, input.at)
+                .referral_objection(h, registry.categories.get(category)),
+            _ => false,
+        };
+        input.facts.0 &= !(1 << Fact::ReferralObjection as u32);
+        input.facts.set(Fact::ReferralObjection, objection);
+    }
 }
 
 fn record_facts(

@@ -193,17 +193,23 @@ impl Memo {
         })
     }
 
-    /// The remembered answer for `key`, or `evaluate`'s, remembered
-    pub(crate) fn answer(&self, key: Key, evaluate: impl FnOnce() -> Outcome) -> Outcome {
+    /// `read` of the remembered answer for `key`, or of `evaluate`'s, remembered
+    pub(crate) fn answer<T>(
+        &self,
+        key: Key,
+        evaluate: impl FnOnce() -> Outcome,
+        read: impl FnOnce(&Outcome) -> T,
+    ) -> T {
         let answers = self.answers.pin();
         if let Some(hit) = answers.get(&key) {
-            return hit.clone();
+            return read(hit);
         }
         let outcome = evaluate();
+        let out = read(&outcome);
         if answers.len() < MAX_ENTRIES {
-            answers.insert(key, outcome.clone());
+            answers.insert(key, outcome);
         }
-        outcome
+        out
     }
 
     /// How many answers are remembered

@@ -6,17 +6,24 @@
 //! `@reason` annotations. `decide_plain` is the reference path: the whole
 //! policy set, nothing shared with the fast path but the input.
 
+mod audit;
 mod cedar;
 mod input;
 mod memo;
 
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, PoisonError};
 
-use arc_swap::ArcSwap;
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+
+use crate::audit::{AuditRecord, AuditSink};
 use crate::error::EntityError;
 use crate::model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 use crate::model::event::{Event, EventError};
+use crate::model::ids::Category;
 use crate::model::request::{
     Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request,
     Response,
@@ -52,8 +59,16 @@ impl DashboardError {
 #[derive(Debug)]
 pub struct Engine {
     loaded: ArcSwap<Loaded>,
-    registry: RwLock<Registry>,
+    /// Readers lock only their own shard, so deciding threads never touch a
+    /// shared cache line; applying an event locks every shard briefly.
+    registry: ShardedLock<Registry>,
+    audit: ArcSwapOption<SinkHolder>,
+    audit_failures: AtomicU64,
 }
+
+/// A sink behind a sized handle, for lock-free swapping
+#[derive(Debug)]
+struct SinkHolder(Arc<dyn AuditSink>);
 
 /// A policy set with its memo: swapped as one on reload, so the memo never
 /// outlives the policies it remembers answers of
@@ -87,7 +102,9 @@ impl Engine {
     pub fn with_policies(policies: Policies) -> Self {
         Self {
             loaded: ArcSwap::from_pointee(Loaded::new(policies)),
-            registry: RwLock::new(Registry::new()),
+            registry: ShardedLock::new(Registry::new()),
+            audit: ArcSwapOption::empty(),
+            audit_failures: AtomicU64::new(0),
         }
     }
 
@@ -106,7 +123,7 @@ impl Engine {
         self.loaded.load().memo.as_ref().map_or(0, Memo::len)
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, Registry> {
+    fn read(&self) -> ShardedLockReadGuard<'_, Registry> {
         self.registry.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -186,8 +203,46 @@ impl Engine {
     pub fn decide(&self, request: &Request) -> Response {
         let loaded = self.loaded.load();
         let registry = self.read();
-        let outcome = decide_in(&loaded, &registry, request, Path::Fast);
+        let input = input::build(&registry, loaded.policies.vocabulary(), request);
+        let outcome = match &input {
+            Ok(input) => decide_input(&loaded, input, Outcome::clone),
+            Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
+        };
+        if let Some(sink) = self.audit.load().as_ref() {
+            if audit::audited(request.action.kind()) {
+                let record = audit::decision_record(
+                    request,
+                    input.as_ref().ok(),
+                    &outcome,
+                    loaded.policies.content_hash(),
+                );
+                self.send(&sink.0, record);
+            }
+        }
         outcome.into_response(registry.seq())
+    }
+
+    /// Sends every later decision's audit record to `sink` (SPEC.md §6); replaces any earlier sink
+    pub fn set_audit_sink(&self, sink: Arc<dyn AuditSink>) {
+        self.audit.store(Some(Arc::new(SinkHolder(sink))));
+    }
+
+    /// Stops auditing
+    pub fn clear_audit_sink(&self) {
+        self.audit.store(None);
+    }
+
+    /// How many audit records a sink refused (each one is also a decision that
+    /// was answered: a host that must not answer unaudited should check this
+    /// or use a sink that cannot fail)
+    pub fn audit_failures(&self) -> u64 {
+        self.audit_failures.load(Ordering::Relaxed)
+    }
+
+    fn send(&self, sink: &Arc<dyn AuditSink>, record: AuditRecord) {
+        if sink.record(record).is_err() {
+            self.audit_failures.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The reference path: the whole policy set through Cedar, no bucketing
@@ -221,7 +276,13 @@ impl Engine {
     pub fn dashboard(&self, query: &DashboardQuery) -> Result<DashboardAnswer, DashboardError> {
         let loaded = self.loaded.load();
         let registry = self.read();
-        dashboard_in(&loaded, &registry, query)
+        let (answer, records) = dashboard_in(&loaded, &registry, query)?;
+        if let Some(sink) = self.audit.load().as_ref() {
+            for record in records {
+                self.send(&sink.0, record);
+            }
+        }
+        Ok(answer)
     }
 }
 
@@ -238,22 +299,31 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
         return Outcome::deny(Reason::UnknownEntity);
     };
     match path {
-        Path::Fast => {
-            let bucket = || cedar::evaluate(policies, policies.bucket(input.action), &input);
-            match loaded.memo.as_ref().and_then(|m| Some((m, m.key(&input)?))) {
-                Some((memo, key)) => memo.answer(key, bucket),
-                None => bucket(),
-            }
-        }
+        Path::Fast => decide_input(loaded, &input, Outcome::clone),
         Path::Plain => cedar::evaluate(policies, &policies.set, &input),
     }
 }
 
+/// The fast path for a built input: the memo, or Cedar on the action's bucket
+fn decide_input<T>(
+    loaded: &Loaded,
+    input: &input::Input<'_>,
+    read: impl FnOnce(&Outcome) -> T,
+) -> T {
+    let policies = &*loaded.policies;
+    let evaluate = || cedar::evaluate(policies, policies.bucket(input.action), input);
+    match loaded.memo.as_ref().and_then(|m| Some((m, m.key(input)?))) {
+        Some((memo, key)) => memo.answer(key, evaluate, read),
+        None => read(&evaluate()),
+    }
+}
+
+/// The dashboard, and one audit record per holder
 fn dashboard_in(
     loaded: &Loaded,
     registry: &Registry,
     query: &DashboardQuery,
-) -> Result<DashboardAnswer, DashboardError> {
+) -> Result<(DashboardAnswer, Vec<AuditRecord>), DashboardError> {
     let unknown = |field, value: &dyn std::fmt::Display| DashboardError {
         field,
         value: value.to_string(),
@@ -295,6 +365,8 @@ fn dashboard_in(
         modules: Vec::new(),
         seq: registry.seq(),
     };
+    let categories = vocabulary.categories();
+    let mut records = Vec::with_capacity(holders.len());
     for holder in holders {
         let mut view = HolderView {
             holder: holder.clone(),
@@ -303,24 +375,56 @@ fn dashboard_in(
         };
         let mut common: Option<Vec<Reason>> = None;
         let mut all: Vec<Reason> = Vec::new();
-        for category in vocabulary.categories() {
-            request.action = Action::View {
-                holder: holder.clone(),
-                category: category.clone(),
-                purpose: query.purpose,
+        // The permits behind what is visible, and the forbids behind what is not
+        let (mut granting, mut denying): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let mut note =
+            |category: &Category, decision: Decision, reasons: &[Reason], policies: &[String]| {
+                let into = if decision == Decision::Allow {
+                    &mut granting
+                } else {
+                    &mut denying
+                };
+                for p in policies {
+                    if !into.contains(p) {
+                        into.push(p.clone());
+                    }
+                }
+                if decision == Decision::Allow {
+                    view.visible.push(category.clone());
+                } else {
+                    common = Some(match common.take() {
+                        None => reasons.to_vec(),
+                        Some(c) => c.into_iter().filter(|r| reasons.contains(r)).collect(),
+                    });
+                    all.extend_from_slice(reasons);
+                }
             };
-            let outcome = decide_in(loaded, registry, &request, Path::Fast);
-            if outcome.decision == Decision::Allow {
-                view.visible.push(category.clone());
-            } else {
-                common = Some(match common {
-                    None => outcome.reasons.clone(),
-                    Some(c) => c
-                        .into_iter()
-                        .filter(|r| outcome.reasons.contains(r))
-                        .collect(),
-                });
-                all.extend(outcome.reasons);
+        let Some(first) = categories.first() else {
+            answer.holders.push(view);
+            continue;
+        };
+        // One input per holder; per category only the category and the
+        // referral-objection fact change (the same input `decide` builds).
+        request.action = Action::View {
+            holder: holder.clone(),
+            category: first.clone(),
+            purpose: query.purpose,
+        };
+        let built = input::build(registry, vocabulary, &request);
+        match &built {
+            Ok(base) => {
+                let mut input = base.clone();
+                for category in categories {
+                    input::with_category(&mut input, registry, category);
+                    decide_input(loaded, &input, |o| {
+                        note(category, o.decision, &o.reasons, &o.policies)
+                    });
+                }
+            }
+            Err(input::Unknown) => {
+                for category in categories {
+                    note(category, Decision::Deny, &[Reason::UnknownEntity], &[]);
+                }
             }
         }
         if view.visible.is_empty() {
@@ -331,6 +435,19 @@ fn dashboard_in(
                 _ => all,
             };
         }
+        let mut determining = if view.visible.is_empty() {
+            denying
+        } else {
+            granting
+        };
+        determining.sort_unstable();
+        records.push(audit::dashboard_record(
+            query,
+            built.as_ref().ok(),
+            &view,
+            determining,
+            loaded.policies.content_hash(),
+        ));
         answer.holders.push(view);
     }
     let started = facts.modules_started();
@@ -351,5 +468,5 @@ fn dashboard_in(
             reasons: outcome.reasons,
         });
     }
-    Ok(answer)
+    Ok((answer, records))
 }

@@ -1,0 +1,132 @@
+//! The audit record of SPEC.md §6.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, Role, StudyId};
+use crate::model::request::Decision;
+use crate::model::time::Timestamp;
+use crate::model::vocab::{ActionKind, Purpose, Reason};
+
+/// What an audit record is about: an action of SPEC.md §4, or one holder of a dashboard
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AuditAction {
+    /// A decision
+    Action(ActionKind),
+    /// One holder of a dashboard
+    Dashboard(DashboardTag),
+}
+
+/// The tag `"dashboard"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DashboardTag {
+    /// `"dashboard"`
+    Dashboard,
+}
+
+impl AuditAction {
+    /// The wire name
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Action(a) => a.as_str(),
+            AuditAction::Dashboard(_) => "dashboard",
+        }
+    }
+}
+
+/// Who asked, with role and organisation for practitioners
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPrincipal {
+    /// `practitioner`, `patient` or `organisation`
+    pub kind: PrincipalKind,
+    /// The principal's id
+    pub id: String,
+    /// The practitioner's role
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// The practitioner's organisation
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
+}
+
+/// The kind of principal
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// A practitioner
+    Practitioner,
+    /// A patient
+    Patient,
+    /// An organisation's system
+    Organisation,
+}
+
+/// The four NEN 7513 event-type flags: which checks the decision made
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checks {
+    /// An authorisation check (the practitioner's role or task) was made
+    pub authorisation: bool,
+    /// A treatment-relationship check was made
+    pub treatment_relationship: bool,
+    /// A consent (or objection) check was made
+    pub consent: bool,
+    /// The emergency route (unplanned care) was used
+    pub emergency: bool,
+}
+
+/// One audit record: ids and codes only, never free text or clinical content
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    /// Gap-free sequence number, given by the sink
+    pub seq: u64,
+    /// The decision's time
+    pub at: Timestamp,
+    /// Who asked
+    pub principal: AuditPrincipal,
+    /// Whose data
+    pub patient: PatientId,
+    /// What was asked
+    pub action: AuditAction,
+    /// The holder asked about
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<OrganisationId>,
+    /// The category asked about
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// For a dashboard: the categories it showed of this holder
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<Category>>,
+    /// The record asked about
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordId>,
+    /// The care module asked about
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<CareModule>,
+    /// The purpose
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// The study
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study: Option<StudyId>,
+    /// The answer
+    pub decision: Decision,
+    /// The deny reasons
+    pub reasons: Vec<Reason>,
+    /// The determining policies
+    pub policies: Vec<String>,
+    /// The content hash of the policy set that decided
+    pub policy_version: String,
+    /// The NEN 7513 check flags
+    pub checks: Checks,
+    /// The previous record's `hash` (64 zeros for the first)
+    pub prev_hash: String,
+    /// SHA-256 over every other field and `prev_hash`
+    pub hash: String,
+}
+
+/// The `prev_hash` of the first record
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
