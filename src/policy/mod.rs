@@ -19,6 +19,14 @@ use crate::model::vocab::{ActionKind, Reason, Vocabulary};
 /// The largest policy or schema file accepted, in bytes
 pub const MAX_POLICY_FILE_LEN: usize = 1024 * 1024;
 
+/// The deepest nesting of brackets accepted in a policy or schema file;
+/// deeper text is refused before Cedar's recursive parser sees it
+pub const MAX_POLICY_NESTING: usize = 64;
+
+/// The most operator characters (`! & | + - * < > = .`) one policy may hold;
+/// it bounds the depth of the expression Cedar parses and evaluates recursively
+pub const MAX_POLICY_OPERATORS: usize = 4096;
+
 /// The shipped schema file's name
 pub const SCHEMA_FILE: &str = "zorg.cedarschema";
 
@@ -99,6 +107,18 @@ pub enum PolicyLoadError {
     /// The directory has no schema file
     #[error("no `{SCHEMA_FILE}` in `{0}`")]
     NoSchema(String),
+    /// A file nests brackets deeper than [`MAX_POLICY_NESTING`]
+    #[error("`{file}` nests brackets deeper than {MAX_POLICY_NESTING}")]
+    TooDeep {
+        /// The file
+        file: String,
+    },
+    /// A policy holds more than [`MAX_POLICY_OPERATORS`] operator characters
+    #[error("`{file}`: a policy has more than {MAX_POLICY_OPERATORS} operators")]
+    TooComplex {
+        /// The file
+        file: String,
+    },
     /// The schema does not parse
     #[error("schema: {0}")]
     Schema(String),
@@ -252,6 +272,7 @@ impl Policies {
                     size: text.len(),
                 });
             }
+            check_shape(text, name)?;
             hasher.update(b"\0file\0");
             hasher.update(name.as_bytes());
             hasher.update(b"\0");
@@ -435,6 +456,56 @@ fn bucket_by_action(
     Ok(buckets)
 }
 
+/// Refuses text that nests brackets deeper than [`MAX_POLICY_NESTING`] or has
+/// a policy with more than [`MAX_POLICY_OPERATORS`] operators, before Cedar's
+/// recursive parser sees it
+fn check_shape(text: &str, file: &str) -> Result<(), PolicyLoadError> {
+    let (mut depth, mut max_depth) = (0usize, 0usize);
+    let (mut ops, mut max_ops) = (0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ';' => ops = 0,
+            '!' | '&' | '|' | '+' | '-' | '*' | '<' | '>' | '=' | '.' => {
+                ops += 1;
+                max_ops = max_ops.max(ops);
+            }
+            _ => {}
+        }
+    }
+    if max_depth > MAX_POLICY_NESTING {
+        return Err(PolicyLoadError::TooDeep { file: file.into() });
+    }
+    if max_ops > MAX_POLICY_OPERATORS {
+        return Err(PolicyLoadError::TooComplex { file: file.into() });
+    }
+    Ok(())
+}
+
 /// The first line of a policy, for error messages
 fn head(s: &str) -> String {
     s.lines()
@@ -592,6 +663,28 @@ mod tests {
         assert!(
             matches!(e, Err(PolicyLoadError::Validation(_))),
             "typo in a category fails validation: {e:?}"
+        );
+        let deep = format!(
+            "@id(\"d\") permit(principal, action, resource) when {{ {}true{} }};",
+            "(".repeat(65),
+            ")".repeat(65)
+        );
+        let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", deep.as_str())]);
+        assert!(matches!(e, Err(PolicyLoadError::TooDeep { .. })), "{e:?}");
+        let fine = format!(
+            "@id(\"d\") permit(principal, action, resource) when {{ {}true{} }};",
+            "(".repeat(60),
+            ")".repeat(60)
+        );
+        assert!(Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", fine.as_str())]).is_ok());
+        let long = format!(
+            "@id(\"d\") permit(principal, action, resource) when {{ true{} }};",
+            " && true".repeat(2049)
+        );
+        let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", long.as_str())]);
+        assert!(
+            matches!(e, Err(PolicyLoadError::TooComplex { .. })),
+            "{e:?}"
         );
         let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", ok), ("b.cedar", ok)]);
         assert!(matches!(e, Err(PolicyLoadError::DuplicateId(_))), "{e:?}");

@@ -10,8 +10,12 @@
 #[cfg(test)]
 mod api;
 #[cfg(test)]
+mod fuzz_regressions;
+#[cfg(test)]
 mod oracle;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod scenarios;
+#[cfg(test)]
+mod schemas;
