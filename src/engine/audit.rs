@@ -113,10 +113,10 @@ pub(crate) fn decision_record(
             }
         }
         Action::StartModule { module } | Action::Contribute { module } => {
-            r.module = Some(module.clone())
+            r.module = Some(module.clone());
         }
         Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
-            r.holder = Some(holder.clone())
+            r.holder = Some(holder.clone());
         }
         Action::UsePersonalData { holder, purpose } => {
             r.holder = Some(holder.clone());

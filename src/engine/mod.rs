@@ -208,8 +208,10 @@ impl Engine {
             Ok(input) => decide_input(&loaded, input, Outcome::clone),
             Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
         };
-        if let Some(sink) = self.audit.load().as_ref() {
-            if audit::audited(request.action.kind()) {
+        if let Some(sink) = self.audit.load().as_ref()
+            && audit::audited(request.action.kind())
+        {
+            {
                 let record = audit::decision_record(
                     request,
                     input.as_ref().ok(),
@@ -417,7 +419,7 @@ fn dashboard_in(
                 for category in categories {
                     input::with_category(&mut input, registry, category);
                     decide_input(loaded, &input, |o| {
-                        note(category, o.decision, &o.reasons, &o.policies)
+                        note(category, o.decision, &o.reasons, &o.policies);
                     });
                 }
             }
