@@ -5,6 +5,19 @@
 //! Times on a shared 2-core machine are noisy: read the ratios (fast path vs
 //! plain Cedar vs Rego, two threads vs one) before the absolute numbers.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::missing_panics_doc,
+    clippy::many_single_char_names,
+    clippy::should_implement_trait,
+    reason = "measurement code: fixed-size worlds, percentiles and ratios"
+)]
+
 #[path = "../benches/world/mod.rs"]
 pub mod world;
 
@@ -49,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     println!(
         "zorg-pdp performance report ({} cores)",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
     println!();
 
@@ -158,8 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rego.set_input(regorus::Value::from(input));
             let allow = rego
                 .eval_rule("data.zorg.allow".into())
-                .map(|v| v == regorus::Value::from(true))
-                .unwrap_or(false);
+                .is_ok_and(|v| v == regorus::Value::from(true));
             if allow != (engine.decide(q).decision == Decision::Allow) {
                 rego_disagree += 1;
             }
@@ -218,44 +230,47 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 7. Threads: one vs two deciding on one shared engine
+    // Each thread counts into its own counter every 256 decisions; the main
+    // thread reads the counters at the start and the end of the window.
     let run_threads = |threads: usize, dur: Duration| -> f64 {
         let stop = Arc::new(AtomicBool::new(false));
-        let count = Arc::new(AtomicU64::new(0));
-        let handles: Vec<_> = (0..threads)
-            .map(|k| {
-                let (engine, stop, count) =
-                    (Arc::clone(&engine), Arc::clone(&stop), Arc::clone(&count));
-                let requests: Vec<Request> = {
-                    let mut rng = Rng::new(1000 + k as u64);
-                    (0..50_000)
-                        .map(|_| world::view_request(size, &mut rng))
-                        .collect()
-                };
+        let counters: Vec<Arc<AtomicU64>> =
+            (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect();
+        let handles: Vec<_> = counters
+            .iter()
+            .enumerate()
+            .map(|(k, counter)| {
+                let (engine, stop, counter) =
+                    (Arc::clone(&engine), Arc::clone(&stop), Arc::clone(counter));
+                let mut rng = Rng::new(1000 + k as u64);
+                let requests: Vec<Request> = (0..20_000)
+                    .map(|_| world::view_request(size, &mut rng))
+                    .collect();
                 std::thread::spawn(move || {
-                    let mut n = 0u64;
+                    for q in &requests {
+                        engine.decide(q); // warm this thread's requests into the memo
+                    }
+                    let mut i = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        for q in &requests[..1000] {
+                        for q in &requests[i..i + 256] {
                             std::hint::black_box(engine.decide(q));
                         }
-                        n += 1000;
-                        if n as usize >= requests.len() * 1000 {
-                            break;
-                        }
+                        counter.fetch_add(256, Ordering::Relaxed);
+                        i = (i + 256) % (requests.len() - 256);
                     }
-                    count.fetch_add(n, Ordering::Relaxed);
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(100));
-        let before = count.load(Ordering::Relaxed);
-        let t = Instant::now();
+        std::thread::sleep(Duration::from_millis(500));
+        let total = |c: &[Arc<AtomicU64>]| c.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u64>();
+        let (n0, t0) = (total(&counters), Instant::now());
         std::thread::sleep(dur);
+        let (n1, secs) = (total(&counters), t0.elapsed().as_secs_f64());
         stop.store(true, Ordering::Relaxed);
         for h in handles {
             let _ = h.join();
         }
-        let _ = before;
-        count.load(Ordering::Relaxed) as f64 / (t.elapsed().as_secs_f64() + 0.1)
+        (n1 - n0) as f64 / secs
     };
     let one = run_threads(1, Duration::from_secs(2));
     let two = run_threads(2, Duration::from_secs(2));
@@ -307,8 +322,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let r = engine.decide(&q);
                     worst.fetch_max(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     // Wholly old (no marker) or wholly new (marker on every allowed view)
-                    let marker = r.policies.iter().any(|p| p == "permit-reload-marker");
-                    if r.decision == Decision::Allow && !marker && r.policies.is_empty() {
+                    let has_marker = r.policies.iter().any(|p| p == "permit-reload-marker");
+                    if r.decision == Decision::Allow && !has_marker && r.policies.is_empty() {
                         mixed.fetch_add(1, Ordering::Relaxed);
                     }
                     n += 1;

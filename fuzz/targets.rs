@@ -16,7 +16,7 @@ fn policies() -> &'static Policies {
 }
 
 /// A small world to apply fuzzed events and requests to
-pub fn small_engine() -> Engine {
+pub(crate) fn small_engine() -> Engine {
     let engine = Engine::with_policies(policies().clone());
     let world = r#"
 [[organisations]]
@@ -71,7 +71,7 @@ holder = "o1"
 }
 
 /// Scenario text (TOML or JSON): parse, and run it when it parses
-pub fn scenario(data: &[u8], json: bool) {
+pub(crate) fn scenario(data: &[u8], json: bool) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -86,7 +86,7 @@ pub fn scenario(data: &[u8], json: bool) {
 }
 
 /// One event as JSON, applied to the small world; a rejected event changes nothing
-pub fn event_json(data: &[u8]) {
+pub(crate) fn event_json(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -102,7 +102,7 @@ pub fn event_json(data: &[u8]) {
 }
 
 /// One request as JSON, decided on the small world: fast path == plain path
-pub fn request_json(data: &[u8]) {
+pub(crate) fn request_json(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -124,7 +124,7 @@ pub fn request_json(data: &[u8]) {
 }
 
 /// Policy text: loading never panics; a set that loads decides without panicking
-pub fn policy_text(data: &[u8]) {
+pub(crate) fn policy_text(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -140,16 +140,11 @@ pub fn policy_text(data: &[u8]) {
     }
 }
 
-#[path = "../tests/it/oracle.rs"]
-#[allow(
-    dead_code,
-    reason = "the oracle's helpers are shared with the property tests"
-)]
-mod oracle;
+use crate::oracle;
 
 /// A world, events and requests built by `arbitrary`: the engine must agree
 /// with the oracle (decision and reasons) and with the plain path
-pub fn structured(data: &[u8]) {
+pub(crate) fn structured(data: &[u8]) {
     use arbitrary::Unstructured;
     use zorg_pdp::{
         Action, CareModule, Category, EventKind, Organisation, OrganisationId, Patient, PatientId,

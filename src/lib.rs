@@ -8,6 +8,8 @@ pub mod model;
 pub mod policy;
 pub mod registry;
 pub mod scenario;
+#[cfg(feature = "json-schema")]
+pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use engine::{DashboardError, Engine};

@@ -3,6 +3,10 @@
 #[path = "../targets.rs"]
 mod targets;
 
+#[path = "../../tests/it/oracle.rs"]
+#[allow(dead_code)]
+mod oracle;
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     targets::policy_text(data);
 });

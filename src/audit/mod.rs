@@ -5,15 +5,21 @@
 //! The engine builds each record on the decision path (ids and codes only, a
 //! few copies); sequence numbers, hashing and writing happen in the sink.
 
+mod file;
+mod overview;
 mod record;
+mod verify;
 
 use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
+pub use file::{Durability, FileSink, OpenReport, TornTail, read_records};
+pub use overview::{OverviewEntry, overview, overview_of_holder};
 pub use record::{
     AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, GENESIS_HASH, PrincipalKind,
 };
+pub use verify::{Break, ChainBreak, VerifyReport, verify, verify_records};
 
 /// Why a sink could not take a record
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,32 @@ pub enum AuditError {
         /// Its sequence number
         seq: u64,
         /// What went wrong
+        message: String,
+    },
+    /// An existing log cannot be continued or read: a line other than a torn
+    /// last one is not a record
+    #[error("audit log `{path}` at byte {offset}: {message}")]
+    Corrupt {
+        /// The log file
+        path: String,
+        /// Where the bad line starts
+        offset: u64,
+        /// What is wrong with it
+        message: String,
+    },
+    /// Another writer holds the log
+    #[error("audit log `{path}` is in use by another writer")]
+    Locked {
+        /// The log file
+        path: String,
+    },
+    /// The sink refuses records after an earlier write failed; reopen the log
+    /// (opening cuts the partly written record)
+    #[error("audit log `{path}` stopped after an earlier failure: {message}")]
+    Stopped {
+        /// The log file
+        path: String,
+        /// The earlier failure
         message: String,
     },
 }
@@ -98,16 +130,34 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// [`AuditError::Encode`] if the record cannot be serialised.
 pub fn seal(mut record: AuditRecord, seq: u64, prev: &str) -> Result<AuditRecord, AuditError> {
     record.seq = seq;
-    record.prev_hash = prev.to_owned();
+    prev.clone_into(&mut record.prev_hash);
     record.hash = record_hash(&record)?;
     Ok(record)
 }
 
 /// Keeps records in memory; hashes them into a chain when they are read, so
 /// taking a record costs a lock and a push
-#[derive(Debug, Default)]
+///
+/// [`MemorySink::drain`] hands the records over and frees the sink for more
+/// (the chain goes on across drains), for a host that ships records elsewhere
+/// in batches.
+#[derive(Debug)]
 pub struct MemorySink {
-    records: Mutex<Vec<AuditRecord>>,
+    inner: Mutex<Pending>,
+}
+
+/// Records not yet drained, and where the chain stood at the last drain
+#[derive(Debug)]
+struct Pending {
+    records: Vec<AuditRecord>,
+    drained: u64,
+    prev: String,
+}
+
+impl Default for MemorySink {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
 }
 
 impl MemorySink {
@@ -116,20 +166,39 @@ impl MemorySink {
         Self::default()
     }
 
-    /// Every record so far, numbered from 1 and hash-chained
+    /// An empty sink with room for `capacity` records before it reallocates
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            inner: Mutex::new(Pending {
+                records: Vec::with_capacity(capacity),
+                drained: 0,
+                prev: GENESIS_HASH.to_owned(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every record taken since the last drain (all of them if none),
+    /// numbered on from the last drained one (from 1) and hash-chained; the
+    /// sink keeps them
     ///
     /// # Errors
     ///
     /// [`AuditError::Encode`] if a record cannot be serialised.
     pub fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
-        let taken = self
-            .records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let mut prev = GENESIS_HASH.to_owned();
+        let (taken, drained, mut prev) = {
+            let pending = self.lock();
+            (
+                pending.records.clone(),
+                pending.drained,
+                pending.prev.clone(),
+            )
+        };
         let mut out = Vec::with_capacity(taken.len());
-        for (seq, r) in (1..).zip(taken) {
+        for (seq, r) in (drained + 1..).zip(taken) {
             let sealed = seal(r, seq, &prev)?;
             prev.clone_from(&sealed.hash);
             out.push(sealed);
@@ -137,15 +206,42 @@ impl MemorySink {
         Ok(out)
     }
 
-    /// How many records were taken
-    pub fn len(&self) -> usize {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+    /// As [`MemorySink::records`], but hands the records over: the sink
+    /// keeps only its place in the chain, and its memory for the next ones
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Encode`] if a record cannot be serialised; the sink then
+    /// keeps every record.
+    #[expect(
+        clippy::drain_collect,
+        reason = "`drain` keeps the sink's capacity for the next records; `take` would not"
+    )]
+    pub fn drain(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        let mut pending = self.lock();
+        let Pending {
+            records,
+            drained,
+            prev,
+        } = &mut *pending;
+        let mut link = prev.clone();
+        for (seq, r) in (*drained + 1..).zip(records.iter_mut()) {
+            r.seq = seq;
+            r.prev_hash.clone_from(&link);
+            r.hash = record_hash(r)?;
+            link.clone_from(&r.hash);
+        }
+        *drained += records.len() as u64;
+        *prev = link;
+        Ok(records.drain(..).collect())
     }
 
-    /// Whether no record was taken
+    /// How many records were taken since the last drain
+    pub fn len(&self) -> usize {
+        self.lock().records.len()
+    }
+
+    /// Whether no record was taken since the last drain
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -153,10 +249,7 @@ impl MemorySink {
 
 impl AuditSink for MemorySink {
     fn record(&self, record: AuditRecord) -> Result<(), AuditError> {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(record);
+        self.lock().records.push(record);
         Ok(())
     }
 }

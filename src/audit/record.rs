@@ -9,6 +9,7 @@ use crate::model::vocab::{ActionKind, Purpose, Reason};
 
 /// What an audit record is about: an action of SPEC.md §4, or one holder of a dashboard
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum AuditAction {
     /// A decision
@@ -19,6 +20,7 @@ pub enum AuditAction {
 
 /// The tag `"dashboard"`
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DashboardTag {
     /// `"dashboard"`
@@ -37,6 +39,7 @@ impl AuditAction {
 
 /// Who asked, with role and organisation for practitioners
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditPrincipal {
     /// `practitioner`, `patient` or `organisation`
@@ -53,6 +56,7 @@ pub struct AuditPrincipal {
 
 /// The kind of principal
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
     /// A practitioner
@@ -65,7 +69,12 @@ pub enum PrincipalKind {
 
 /// The four NEN 7513 event-type flags: which checks the decision made
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the four NEN 7513 event-type flags are independent yes/no facts"
+)]
 pub struct Checks {
     /// An authorisation check (the practitioner's role or task) was made
     pub authorisation: bool,
@@ -79,6 +88,7 @@ pub struct Checks {
 
 /// One audit record: ids and codes only, never free text or clinical content
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditRecord {
     /// Gap-free sequence number, given by the sink

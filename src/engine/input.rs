@@ -153,8 +153,8 @@ fn resolve_principal<'r>(
 ) -> Result<Who<'r>, Unknown> {
     match principal {
         Principal::Practitioner(id) => {
-            let idx = registry.practitioners.get(id).ok_or(Unknown)?;
-            let state = registry.practitioner_state(idx).ok_or(Unknown)?;
+            let state = registry.practitioners.get(id).ok_or(Unknown)?;
+            let idx = state.idx;
             let p = &state.entity;
             // A role or task the (reloaded) vocabulary no longer knows is unknown too.
             if !vocabulary.has_role(&p.role) || !p.tasks.iter().all(|t| vocabulary.has_task(t)) {
@@ -171,7 +171,9 @@ fn resolve_principal<'r>(
             })
         }
         Principal::Patient(id) => {
-            registry.patients.get(id).ok_or(Unknown)?;
+            if !registry.patients.contains_key(id) {
+                return Err(Unknown);
+            }
             Ok(Who {
                 principal: PrincipalIn::Patient(id),
                 practitioner: None,
@@ -202,7 +204,7 @@ fn data_facts(
     f: &PatientFacts<'_>,
     who: &Who<'_>,
     holder: Option<Idx>,
-    category: Option<Idx>,
+    category: impl FnOnce() -> Option<Idx>,
 ) {
     let Some((p, o)) = who.practitioner else {
         return;
@@ -215,7 +217,10 @@ fn data_facts(
             Fact::Referral,
             f.exists(FactKey::Referral { from: h, to: o }),
         );
-        facts.set(Fact::ReferralObjection, f.referral_objection(h, category));
+        facts.set(
+            Fact::ReferralObjection,
+            f.any_referral_objection() && f.referral_objection(h, category()),
+        );
         facts.set(
             Fact::UnplannedCareConsent,
             f.active(FactKey::UnplannedCareConsent(h)),
@@ -232,7 +237,7 @@ pub(crate) fn build<'r>(
     let who = resolve_principal(registry, vocabulary, &request.principal)?;
     let patient = registry.patients.get(&request.patient).ok_or(Unknown)?;
     let at = request.at;
-    let f = registry.facts(patient, at);
+    let f = Registry::facts(patient, at);
     let org = |id: &OrganisationId| registry.organisations.get(id).ok_or(Unknown);
     let category_ok = |c: &Category| {
         if vocabulary.has_category(c) {
@@ -273,18 +278,13 @@ pub(crate) fn build<'r>(
             input.source = Some(Source::Dossier);
             input.category = Some(category);
             input.holder = Some(holder);
-            data_facts(
-                &mut input.facts,
-                &f,
-                &who,
-                Some(h),
-                registry.categories.get(category),
-            );
+            data_facts(&mut input.facts, &f, &who, Some(h), || {
+                registry.categories.get(category)
+            });
         }
         Action::ViewRecord { record, purpose } => {
-            let (rec, state) = registry.records.get_key_value(record).ok_or(Unknown)?;
-            let _ = rec;
-            if state.patient != patient || state.added_at > at.unix_nanos() {
+            let state = registry.records.get(record).ok_or(Unknown)?;
+            if state.patient != request.patient || state.added_at > at.unix_nanos() {
                 return Err(Unknown);
             }
             category_ok(&state.category)?;
@@ -296,13 +296,9 @@ pub(crate) fn build<'r>(
             if let Some(m) = input.module {
                 module_ok(m)?;
             }
-            data_facts(
-                &mut input.facts,
-                &f,
-                &who,
-                state.holder,
-                registry.categories.get(&state.category),
-            );
+            data_facts(&mut input.facts, &f, &who, state.holder, || {
+                registry.categories.get(&state.category)
+            });
             if let (Some((p, _)), Some(m)) = (who.practitioner, state.module) {
                 input.facts.set(
                     Fact::OwnershipAccepted,
@@ -410,7 +406,7 @@ pub(crate) fn build<'r>(
             }
             if let Some(r) = record {
                 let state = registry.records.get(r).ok_or(Unknown)?;
-                if state.patient != patient || state.added_at > at.unix_nanos() {
+                if state.patient != request.patient || state.added_at > at.unix_nanos() {
                     return Err(Unknown);
                 }
                 record_facts(&mut input.facts, registry, state, at);
@@ -439,9 +435,11 @@ pub(crate) fn with_category<'r>(
             registry.patients.get(input.patient),
             registry.organisations.get(holder),
         ) {
-            (Some(x), Some(h)) => registry
-                .facts(x, input.at)
-                .referral_objection(h, registry.categories.get(category)),
+            (Some(x), Some(h)) => {
+                let f = Registry::facts(x, input.at);
+                f.any_referral_objection()
+                    && f.referral_objection(h, registry.categories.get(category))
+            }
             _ => false,
         };
         input.facts.0 &= !(1 << Fact::ReferralObjection as u32);

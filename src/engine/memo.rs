@@ -26,6 +26,7 @@ use hashbrown::HashMap;
 
 use super::cedar::Outcome;
 use super::input::{Input, PrincipalIn};
+use crate::model::vocab::Vocabulary;
 use crate::policy::Policies;
 
 /// The most answers kept per policy set; past it, decisions are evaluated
@@ -60,24 +61,12 @@ enum Ty {
     Organisation,
 }
 
-/// The vocabulary indices and policy literals of one policy set
+/// The policy literals and remembered answers of one policy set
 #[derive(Debug)]
 pub(crate) struct Memo {
-    roles: HashMap<String, u16>,
-    tasks: HashMap<String, u32>,
-    categories: HashMap<String, u16>,
-    modules: HashMap<String, u16>,
     /// Entity literals of types Practitioner, Patient, Organisation named in any policy
     literals: HashMap<(Ty, String), u16>,
-    answers: papaya::HashMap<Key, Outcome>,
-}
-
-fn index<T: AsRef<str>>(values: &[T]) -> HashMap<String, u16> {
-    values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| Some((v.as_ref().to_owned(), u16::try_from(i).ok()?)))
-        .collect()
+    answers: papaya::HashMap<Key, Outcome, hashbrown::DefaultHashBuilder>,
 }
 
 impl Memo {
@@ -104,22 +93,13 @@ impl Memo {
                 .or_insert(next);
         }
         Some(Self {
-            roles: index(v.roles()),
-            tasks: v
-                .tasks()
-                .iter()
-                .enumerate()
-                .filter_map(|(i, t)| Some((t.to_string(), u32::try_from(i).ok()?)))
-                .collect(),
-            categories: index(v.categories()),
-            modules: index(v.modules()),
             literals,
-            answers: papaya::HashMap::new(),
+            answers: papaya::HashMap::with_hasher(hashbrown::DefaultHashBuilder::default()),
         })
     }
 
     /// The key of an input, or `None` when some value is outside the vocabulary
-    pub(crate) fn key(&self, input: &Input<'_>) -> Option<Key> {
+    pub(crate) fn key(&self, input: &Input<'_>, vocabulary: &Vocabulary) -> Option<Key> {
         let (kind, principal, role, tasks, org) = match input.principal {
             PrincipalIn::Practitioner {
                 id,
@@ -129,12 +109,12 @@ impl Memo {
             } => {
                 let mut mask = 0u64;
                 for t in tasks {
-                    mask |= 1 << self.tasks.get(t.as_str())?;
+                    mask |= 1 << vocabulary.task_index(t)?;
                 }
                 (
                     0,
                     (Ty::Practitioner, id.as_str()),
-                    *self.roles.get(role.as_str())?,
+                    vocabulary.role_index(role)?,
                     mask,
                     Some(organisation.as_str()),
                 )
@@ -171,11 +151,11 @@ impl Memo {
             }
         }
         let category = match input.category {
-            Some(c) => *self.categories.get(c.as_str())?,
+            Some(c) => vocabulary.category_index(c)?,
             None => NONE,
         };
         let module = match input.module {
-            Some(m) => *self.modules.get(m.as_str())?,
+            Some(m) => vocabulary.module_index(m)?,
             None => NONE,
         };
         Some(Key {

@@ -1,7 +1,7 @@
 //! The engine: decisions and dashboards.
 //!
 //! `decide` turns a request into the abstract input the schema allows
-//! policies to read (see [`input`]), evaluates it through Cedar against the
+//! policies to read (the `input` module), evaluates it through Cedar against the
 //! policies of its action, and maps Cedar's answer to reason codes from the
 //! `@reason` annotations. `decide_plain` is the reference path: the whole
 //! policy set, nothing shared with the fast path but the input.
@@ -314,7 +314,11 @@ fn decide_input<T>(
 ) -> T {
     let policies = &*loaded.policies;
     let evaluate = || cedar::evaluate(policies, policies.bucket(input.action), input);
-    match loaded.memo.as_ref().and_then(|m| Some((m, m.key(input)?))) {
+    match loaded
+        .memo
+        .as_ref()
+        .and_then(|m| Some((m, m.key(input, policies.vocabulary())?)))
+    {
         Some((memo, key)) => memo.answer(key, evaluate, read),
         None => read(&evaluate()),
     }
@@ -347,7 +351,7 @@ fn dashboard_in(
         .patients
         .get(&query.patient)
         .ok_or_else(|| unknown("patient", &query.patient))?;
-    let facts = registry.facts(patient, query.at);
+    let facts = Registry::facts(patient, query.at);
     let mut holders: Vec<_> = facts
         .holders()
         .into_iter()

@@ -6,6 +6,7 @@ use super::ids::{OrganisationId, PatientId, PractitionerId, Role, Task};
 
 /// A care provider (zorgaanbieder), dossier holder or external party
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     /// Its id
@@ -31,6 +32,7 @@ impl Organisation {
 
 /// A care professional or staff member of one organisation
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Practitioner {
     /// Its id
@@ -58,6 +60,7 @@ impl Practitioner {
 
 /// A patient or client (cliënt)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Patient {
     /// Its id
@@ -66,6 +69,7 @@ pub struct Patient {
 
 /// Any entity, for hosts that register through one JSON entry point
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum EntityRecord {
     /// `{"organisation": {...}}`

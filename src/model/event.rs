@@ -14,6 +14,7 @@ macro_rules! event_types {
     ($( $variant:ident = $text:literal ),+ $(,)?) => {
         /// The `type` of an event
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
         pub enum EventType {
             $( #[doc = concat!("`", $text, "`")] #[serde(rename = $text)] $variant, )+
         }
@@ -218,6 +219,7 @@ pub enum EventKind {
 /// Every field but `at` and `type` is optional here; [`Event::try_from`]
 /// checks that the fields match the type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[expect(
     missing_docs,

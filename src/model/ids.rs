@@ -53,11 +53,32 @@ pub(crate) fn check_id(s: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// The JSON Schema `pattern` of every id (SPEC.md §1)
+#[cfg(feature = "json-schema")]
+pub(crate) const ID_PATTERN: &str = "^[A-Za-z0-9._:-]{1,128}$";
+
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
+    ($(#[doc = $doc:literal])* $name:ident) => {
+        $(#[doc = $doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(SmolStr);
+
+        #[cfg(feature = "json-schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": concat!($($doc),*).trim(),
+                    "type": "string",
+                    "pattern": ID_PATTERN,
+                    "minLength": 1,
+                    "maxLength": MAX_ID_LEN,
+                })
+            }
+        }
 
         impl $name {
             /// Validates and wraps an id

@@ -10,6 +10,7 @@ use super::vocab::{ActionKind, Purpose, Reason};
 
 /// Who asks: `{"practitioner": ID}`, `{"patient": ID}` or `{"organisation": ID}`
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Principal {
     /// A care professional or staff member
@@ -109,6 +110,7 @@ pub struct Request {
 /// scenario files (SPEC.md §5); `purpose` absent means `treatment` where the
 /// action's purpose is optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[expect(
     missing_docs,
@@ -333,6 +335,7 @@ impl Request {
 
 /// Allow or deny
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The principal may
@@ -343,6 +346,7 @@ pub enum Decision {
 
 /// The engine's answer
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Response {
     /// Allow or deny
@@ -366,6 +370,7 @@ impl Response {
 
 /// Which categories does a practitioner's dashboard show for a patient?
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
     /// Who looks (a practitioner)
@@ -399,6 +404,7 @@ impl DashboardQuery {
 
 /// One holder on a dashboard
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HolderView {
     /// The holder (dossierhouder)
@@ -412,6 +418,7 @@ pub struct HolderView {
 
 /// One care module on a dashboard
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModuleView {
     /// The module
@@ -424,6 +431,7 @@ pub struct ModuleView {
 
 /// A dashboard: per holder the visible categories, per started module whether the principal may contribute
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DashboardAnswer {
     /// Every organisation that ever had a treatment relationship with the

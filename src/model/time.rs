@@ -79,6 +79,21 @@ impl Serialize for Timestamp {
     }
 }
 
+#[cfg(feature = "json-schema")]
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An RFC 3339 timestamp (`2026-03-01T09:30:00Z`) between 1677 and 2262; any offset is converted to UTC",
+            "type": "string",
+            "format": "date-time",
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;

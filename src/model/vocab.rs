@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use hashbrown::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::ids::{CareModule, Category, Role, Task};
@@ -15,6 +17,7 @@ macro_rules! fixed_enum {
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $( $(#[$vdoc])* #[serde(rename = $text)] $variant, )+
         }
@@ -213,13 +216,43 @@ impl Reason {
 /// `policies/zorg.cedarschema`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Vocabulary {
-    pub(crate) roles: Vec<Role>,
-    pub(crate) tasks: Vec<Task>,
-    pub(crate) categories: Vec<Category>,
-    pub(crate) modules: Vec<CareModule>,
+    roles: Vec<Role>,
+    tasks: Vec<Task>,
+    categories: Vec<Category>,
+    modules: Vec<CareModule>,
+    role_index: HashMap<Role, u16>,
+    task_index: HashMap<Task, u16>,
+    category_index: HashMap<Category, u16>,
+    module_index: HashMap<CareModule, u16>,
+}
+
+fn index_of<T: Clone + Eq + std::hash::Hash>(values: &[T]) -> HashMap<T, u16> {
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((v.clone(), u16::try_from(i).ok()?)))
+        .collect()
 }
 
 impl Vocabulary {
+    /// A vocabulary from its lists; positions past `u16::MAX` are not indexed
+    pub fn new(
+        roles: Vec<Role>,
+        tasks: Vec<Task>,
+        categories: Vec<Category>,
+        modules: Vec<CareModule>,
+    ) -> Self {
+        Self {
+            role_index: index_of(&roles),
+            task_index: index_of(&tasks),
+            category_index: index_of(&categories),
+            module_index: index_of(&modules),
+            roles,
+            tasks,
+            categories,
+            modules,
+        }
+    }
     /// The roles
     pub fn roles(&self) -> &[Role] {
         &self.roles
@@ -238,18 +271,34 @@ impl Vocabulary {
     }
     /// Whether `role` is known
     pub fn has_role(&self, role: &Role) -> bool {
-        self.roles.contains(role)
+        self.role_index.contains_key(role)
     }
     /// Whether `task` is known
     pub fn has_task(&self, task: &Task) -> bool {
-        self.tasks.contains(task)
+        self.task_index.contains_key(task)
     }
     /// Whether `category` is known
     pub fn has_category(&self, category: &Category) -> bool {
-        self.categories.contains(category)
+        self.category_index.contains_key(category)
     }
     /// Whether `module` is known
     pub fn has_module(&self, module: &CareModule) -> bool {
-        self.modules.contains(module)
+        self.module_index.contains_key(module)
+    }
+    /// The position of `role` in [`Vocabulary::roles`]
+    pub fn role_index(&self, role: &Role) -> Option<u16> {
+        self.role_index.get(role).copied()
+    }
+    /// The position of `task` in [`Vocabulary::tasks`]
+    pub fn task_index(&self, task: &Task) -> Option<u16> {
+        self.task_index.get(task).copied()
+    }
+    /// The position of `category` in [`Vocabulary::categories`] (the canonical order)
+    pub fn category_index(&self, category: &Category) -> Option<u16> {
+        self.category_index.get(category).copied()
+    }
+    /// The position of `module` in [`Vocabulary::modules`]
+    pub fn module_index(&self, module: &CareModule) -> Option<u16> {
+        self.module_index.get(module).copied()
     }
 }

@@ -566,12 +566,12 @@ fn vocabulary_of(schema_text: &str) -> Result<Vocabulary, PolicyLoadError> {
                 "the schema must declare its types outside any namespace".into(),
             )
         })?;
-    Ok(Vocabulary {
-        roles: list(types, "Role", Role::new)?,
-        tasks: list(types, "Task", Task::new)?,
-        categories: list(types, "Category", Category::new)?,
-        modules: list(types, "CareModule", CareModule::new)?,
-    })
+    Ok(Vocabulary::new(
+        list(types, "Role", Role::new)?,
+        list(types, "Task", Task::new)?,
+        list(types, "Category", Category::new)?,
+        list(types, "CareModule", CareModule::new)?,
+    ))
 }
 
 #[cfg(test)]

@@ -40,6 +40,57 @@ pub(crate) enum FactKey {
     ResearchConsent(Idx),
 }
 
+/// The kinds of facts, for packing
+const KINDS: u8 = 14;
+
+impl FactKey {
+    /// The key as one number (kind and up to three indices), so that the
+    /// scans over a patient's entries compare integers
+    pub(crate) fn pack(self) -> PackedKey {
+        let (kind, a, b, c): (u8, u32, u32, u32) = match self {
+            FactKey::Relationship(o) => (0, o, 0, 0),
+            FactKey::DossierConsent(h) => (1, h, 0, 0),
+            FactKey::AccessRequested(p) => (2, p, 0, 0),
+            FactKey::Referral { from, to } => (3, from, to, 0),
+            FactKey::ReferralObjection { holder, category } => {
+                (4, holder, category.map_or(0, |c| c + 1), 0)
+            }
+            FactKey::UnplannedCareConsent(h) => (5, h, 0, 0),
+            FactKey::PgoAccount => (6, 0, 0, 0),
+            FactKey::PgoTransferConsent => (7, 0, 0, 0),
+            FactKey::ModuleStarted(m) => (8, m, 0, 0),
+            FactKey::ModuleStorageConsent(m) => (9, m, 0, 0),
+            FactKey::Ownership {
+                practitioner,
+                module,
+            } => (10, practitioner, module, 0),
+            FactKey::PartyConsent {
+                holder,
+                party,
+                purpose,
+            } => (11, holder, party, purpose as u32),
+            FactKey::Objection(purpose) => (12, purpose as u32, 0, 0),
+            FactKey::ResearchConsent(s) => (13, s, 0, 0),
+        };
+        PackedKey(
+            u128::from(kind) << 96 | u128::from(a) << 64 | u128::from(b) << 32 | u128::from(c),
+        )
+    }
+}
+
+/// A packed [`FactKey`]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PackedKey(u128);
+
+impl PackedKey {
+    fn kind(self) -> u8 {
+        u8::try_from(self.0 >> 96).unwrap_or(KINDS)
+    }
+    fn a(self) -> u32 {
+        u32::try_from((self.0 >> 64) & 0xffff_ffff).unwrap_or(u32::MAX)
+    }
+}
+
 /// One patient's facts with `at <= t`
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PatientFacts<'a> {
@@ -57,6 +108,7 @@ impl<'a> PatientFacts<'a> {
 
     /// The latest entry for `key` (by time, then arrival)
     fn latest(&self, key: FactKey) -> Option<&'a Entry> {
+        let key = key.pack();
         self.seen.iter().rev().find(|e| e.key == key)
     }
 
@@ -67,11 +119,13 @@ impl<'a> PatientFacts<'a> {
 
     /// Whether any entry for `key` exists (one-off facts: referral, module start, ownership)
     pub(crate) fn exists(&self, key: FactKey) -> bool {
+        let key = key.pack();
         self.seen.iter().any(|e| e.key == key)
     }
 
     /// Whether an entry for `key` with polarity `on` exists at or after `since`
     pub(crate) fn any_since(&self, key: FactKey, on: bool, since: i64) -> bool {
+        let key = key.pack();
         self.seen
             .iter()
             .any(|e| e.key == key && e.on == on && e.at >= since)
@@ -80,7 +134,7 @@ impl<'a> PatientFacts<'a> {
     /// The start of the current treatment relationship of `org`: the first
     /// start after the last end, or `None` when there is no relationship now
     pub(crate) fn relationship_start(&self, org: Idx) -> Option<i64> {
-        let key = FactKey::Relationship(org);
+        let key = FactKey::Relationship(org).pack();
         let mut start = None;
         for e in self.seen.iter().rev().filter(|e| e.key == key) {
             if e.on {
@@ -104,16 +158,21 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn consent_other_holder(&self, org: Idx) -> bool {
         let mut holders: smallvec::SmallVec<[Idx; 8]> = smallvec::SmallVec::new();
         for e in self.seen {
-            if let FactKey::DossierConsent(h) = e.key
-                && h != org
-                && !holders.contains(&h)
-            {
-                holders.push(h);
+            if e.key.kind() == 1 {
+                let h = e.key.a();
+                if h != org && !holders.contains(&h) {
+                    holders.push(h);
+                }
             }
         }
         holders
             .iter()
             .any(|&h| self.active(FactKey::DossierConsent(h)))
+    }
+
+    /// Whether the patient has any referral objection (to skip the category lookup)
+    pub(crate) fn any_referral_objection(&self) -> bool {
+        self.seen.iter().any(|e| e.key.kind() == 4)
     }
 
     /// Whether an active referral objection of the patient at `holder` covers `category`
@@ -133,10 +192,12 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn holders(&self) -> smallvec::SmallVec<[Idx; 8]> {
         let mut out = smallvec::SmallVec::new();
         for e in self.seen {
-            if let (FactKey::Relationship(o) | FactKey::DossierConsent(o), true) = (e.key, e.on)
-                && !out.contains(&o)
-            {
-                out.push(o);
+            // Relationship (kind 0) or dossier consent (kind 1), given
+            if e.on && e.key.kind() <= 1 {
+                let o = e.key.a();
+                if !out.contains(&o) {
+                    out.push(o);
+                }
             }
         }
         out
@@ -146,10 +207,11 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn modules_started(&self) -> smallvec::SmallVec<[Idx; 4]> {
         let mut out = smallvec::SmallVec::new();
         for e in self.seen {
-            if let FactKey::ModuleStarted(m) = e.key
-                && !out.contains(&m)
-            {
-                out.push(m);
+            if e.key.kind() == 8 {
+                let m = e.key.a();
+                if !out.contains(&m) {
+                    out.push(m);
+                }
             }
         }
         out
@@ -160,8 +222,12 @@ impl<'a> PatientFacts<'a> {
 mod tests {
     use super::*;
 
-    fn e(at: i64, seq: u64, key: FactKey, on: bool) -> Entry {
-        Entry { at, seq, key, on }
+    fn e(at: i64, _arrival: u64, key: FactKey, on: bool) -> Entry {
+        Entry {
+            at,
+            key: key.pack(),
+            on,
+        }
     }
 
     #[test]

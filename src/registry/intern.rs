@@ -43,9 +43,4 @@ impl<K: Hash + Eq + Clone> Interner<K> {
     pub(crate) fn value(&self, i: Idx) -> Option<&K> {
         self.values.get(i as usize)
     }
-
-    /// How many values
-    pub(crate) fn len(&self) -> usize {
-        self.values.len()
-    }
 }

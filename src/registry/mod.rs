@@ -1,7 +1,7 @@
 //! The registry: registered entities and the timed facts from events.
 //!
 //! A decision at `t` sees exactly the events with `at <= t`. Events may arrive
-//! in any order; each patient's facts are kept sorted by `(at, seq)`, so two
+//! in any order; each patient's facts are kept sorted by `(at, arrival)`, so two
 //! events at the same time are ordered by arrival. Applying an event never
 //! consults the policies.
 
@@ -19,7 +19,7 @@ use crate::model::ids::{
 use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
-pub(crate) use facts::{FactKey, PatientFacts};
+pub(crate) use facts::{FactKey, PackedKey, PatientFacts};
 use intern::Interner;
 
 /// Index of an interned organisation, practitioner, category, module or study
@@ -29,8 +29,7 @@ pub(crate) type Idx = u32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub(crate) at: i64,
-    pub(crate) seq: u64,
-    pub(crate) key: FactKey,
+    pub(crate) key: PackedKey,
     /// Given/started/recorded (`true`) or withdrawn/ended/deleted (`false`)
     pub(crate) on: bool,
 }
@@ -39,13 +38,15 @@ pub(crate) struct Entry {
 #[derive(Debug, Clone)]
 pub(crate) struct PractitionerState {
     pub(crate) entity: Practitioner,
+    /// The practitioner's own index, for facts about them
+    pub(crate) idx: Idx,
     pub(crate) organisation: Idx,
 }
 
 /// A record added by `record_added`
 #[derive(Debug, Clone)]
 pub(crate) struct RecordState {
-    pub(crate) patient: Idx,
+    pub(crate) patient: PatientId,
     pub(crate) category: Category,
     pub(crate) source: Source,
     pub(crate) holder: Option<Idx>,
@@ -61,10 +62,11 @@ pub struct Registry {
     seq: u64,
     pub(crate) organisations: Interner<OrganisationId>,
     organisation_entities: Vec<Organisation>,
-    pub(crate) practitioners: Interner<PractitionerId>,
-    pub(crate) practitioner_states: Vec<PractitionerState>,
-    pub(crate) patients: Interner<PatientId>,
-    pub(crate) patient_facts: Vec<Vec<Entry>>,
+    /// Practitioners by id, the state in the map itself (one lookup on the decision path)
+    pub(crate) practitioners: HashMap<PractitionerId, PractitionerState>,
+    /// Each patient's facts, sorted by `(at, arrival)`, in the map itself (one
+    /// lookup on the decision path)
+    pub(crate) patients: HashMap<PatientId, Vec<Entry>>,
     pub(crate) categories: Interner<Category>,
     pub(crate) modules: Interner<CareModule>,
     studies: Interner<StudyId>,
@@ -131,18 +133,17 @@ impl Registry {
                 value: task.to_string(),
             });
         }
-        let idx = self
-            .practitioners
-            .intern(&practitioner.id)
-            .ok_or(EntityError::Capacity("practitioners"))?;
+        let idx = match self.practitioners.get(&practitioner.id) {
+            Some(known) => known.idx,
+            None => Idx::try_from(self.practitioners.len())
+                .map_err(|_| EntityError::Capacity("practitioners"))?,
+        };
         let state = PractitionerState {
             entity: practitioner,
+            idx,
             organisation,
         };
-        match self.practitioner_states.get_mut(idx as usize) {
-            Some(slot) => *slot = state,
-            None => self.practitioner_states.push(state),
-        }
+        self.practitioners.insert(state.entity.id.clone(), state);
         Ok(())
     }
 
@@ -152,13 +153,10 @@ impl Registry {
     ///
     /// [`EntityError::Capacity`] past `u32::MAX` patients.
     pub fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
-        let idx = self
-            .patients
-            .intern(&patient.id)
-            .ok_or(EntityError::Capacity("patients"))?;
-        if idx as usize == self.patient_facts.len() {
-            self.patient_facts.push(Vec::new());
+        if self.patients.len() >= Idx::MAX as usize {
+            return Err(EntityError::Capacity("patients"));
         }
+        self.patients.entry(patient.id.clone()).or_default();
         Ok(())
     }
 
@@ -169,15 +167,12 @@ impl Registry {
 
     /// Whether a patient is registered
     pub fn has_patient(&self, id: &PatientId) -> bool {
-        self.patients.get(id).is_some()
+        self.patients.contains_key(id)
     }
 
     /// A registered practitioner
     pub fn practitioner(&self, id: &PractitionerId) -> Option<&Practitioner> {
-        let idx = self.practitioners.get(id)?;
-        self.practitioner_states
-            .get(idx as usize)
-            .map(|s| &s.entity)
+        self.practitioners.get(id).map(|s| &s.entity)
     }
 
     /// A registered organisation
@@ -223,7 +218,7 @@ impl Registry {
                 self.records.insert(
                     record.clone(),
                     RecordState {
-                        patient,
+                        patient: patient.clone(),
                         category: category.clone(),
                         source: *source,
                         holder,
@@ -242,11 +237,16 @@ impl Registry {
         }
         self.seq += 1;
         let seq = self.seq;
-        if let (Some(key), Some(facts)) = (key, self.patient_facts.get_mut(patient as usize)) {
-            let entry = Entry { at, seq, key, on };
-            // Entries stay sorted by (at, seq); events mostly arrive in order, so
-            // this is usually a push.
-            let pos = facts.partition_point(|e| (e.at, e.seq) <= (at, seq));
+        if let (Some(key), Some(facts)) = (key, self.patients.get_mut(&patient)) {
+            let entry = Entry {
+                at,
+                key: key.pack(),
+                on,
+            };
+            // Entries stay sorted by (at, arrival): a new entry goes after every
+            // entry at or before its time. Events mostly arrive in order, so this
+            // is usually a push.
+            let pos = facts.partition_point(|e| e.at <= at);
             facts.insert(pos, entry);
         }
         Ok(seq)
@@ -258,7 +258,7 @@ impl Registry {
         t: EventType,
         kind: &EventKind,
         vocabulary: &Vocabulary,
-    ) -> Result<(Idx, Option<FactKey>, bool), EventError> {
+    ) -> Result<(PatientId, Option<FactKey>, bool), EventError> {
         use EventKind as K;
         let org = |s: &Self, id: &OrganisationId, field: &'static str| {
             s.organisations
@@ -267,12 +267,14 @@ impl Registry {
         };
         let pat = |s: &Self, id: &PatientId| {
             s.patients
-                .get(id)
+                .contains_key(id)
+                .then(|| id.clone())
                 .ok_or_else(|| EventError::new(t, "patient", EventProblem::Unknown(id.to_string())))
         };
         let pra = |s: &Self, id: &PractitionerId, field: &'static str| {
             s.practitioners
                 .get(id)
+                .map(|p| p.idx)
                 .ok_or_else(|| EventError::new(t, field, EventProblem::Unknown(id.to_string())))
         };
         let module = |s: &mut Self, m: &CareModule| {
@@ -464,7 +466,7 @@ impl Registry {
                 let r = self.records.get(record).ok_or_else(|| {
                     EventError::new(t, "record", EventProblem::Unknown(record.to_string()))
                 })?;
-                (r.patient, None, true)
+                (r.patient.clone(), None, true)
             }
             K::PartyConsentGiven {
                 patient,
@@ -513,11 +515,7 @@ impl Registry {
     }
 
     /// The facts of one patient as of `at`
-    pub(crate) fn facts(&self, patient: Idx, at: Timestamp) -> PatientFacts<'_> {
-        let entries = self
-            .patient_facts
-            .get(patient as usize)
-            .map_or(&[][..], Vec::as_slice);
+    pub(crate) fn facts(entries: &[Entry], at: Timestamp) -> PatientFacts<'_> {
         PatientFacts::new(entries, at.unix_nanos())
     }
 
@@ -526,18 +524,13 @@ impl Registry {
         self.studies.get(id)
     }
 
-    /// Interned index of a purpose-free lookup helper: a practitioner's state
-    pub(crate) fn practitioner_state(&self, idx: Idx) -> Option<&PractitionerState> {
-        self.practitioner_states.get(idx as usize)
-    }
-
     /// Whether the record is deleted at `at`: a `pgo` record whose patient's
     /// PGO account was deleted at or after the record was added
     pub(crate) fn record_deleted(&self, record: &RecordState, at: Timestamp) -> bool {
         record.source == Source::Pgo
-            && self
-                .facts(record.patient, at)
-                .any_since(FactKey::PgoAccount, false, record.added_at)
+            && self.patients.get(&record.patient).is_some_and(|entries| {
+                Self::facts(entries, at).any_since(FactKey::PgoAccount, false, record.added_at)
+            })
     }
 }
 

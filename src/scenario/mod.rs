@@ -17,7 +17,9 @@ use crate::model::request::{DashboardQuery, Decision, Principal, Request, Reques
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Reason};
 
-pub use run::{Coverage, Failure, RunReport, run_paths, run_paths_with, run_scenario};
+pub use run::{
+    Coverage, Failure, RunReport, run_paths, run_paths_with, run_paths_with_sink, run_scenario,
+};
 
 /// The largest scenario file accepted, in bytes
 pub const MAX_SCENARIO_LEN: usize = 4 * 1024 * 1024;
@@ -27,6 +29,7 @@ pub const MAX_SCENARIO_LEN: usize = 4 * 1024 * 1024;
 /// A *world file* (for `zorg-pdp decide` and `dashboard`) is a scenario
 /// without expectations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// What the scenario shows
@@ -59,6 +62,7 @@ pub struct Scenario {
 /// One `[[expect]]`: a request (the fields of SPEC.md §4, `mfa` defaulting to
 /// `true`) and the expected decision
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[expect(missing_docs, reason = "the request fields are the ones of SPEC.md §4")]
 pub struct Expectation {
@@ -119,6 +123,7 @@ impl Expectation {
 
 /// One `[[expect_dashboard]]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DashboardExpectation {
     /// When

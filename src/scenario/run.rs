@@ -3,8 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Scenario, ScenarioError, collect_files, nth_table_line};
+use crate::audit::AuditSink;
 use crate::engine::Engine;
 use crate::model::event::{Event, EventRecord};
 use crate::model::request::{Decision, Response};
@@ -141,6 +143,26 @@ pub fn run_paths_with(
     paths: &[PathBuf],
     observe: &mut dyn FnMut(&Engine),
 ) -> RunReport {
+    run_all(policies, paths, None, observe)
+}
+
+/// As [`run_paths`], with `sink` set on every scenario's engine before its
+/// expectations run: the audit records of every decision the scenarios make,
+/// file after file, in one chain
+pub fn run_paths_with_sink(
+    policies: &Policies,
+    paths: &[PathBuf],
+    sink: &Arc<dyn AuditSink>,
+) -> RunReport {
+    run_all(policies, paths, Some(sink), &mut |_| {})
+}
+
+fn run_all(
+    policies: &Policies,
+    paths: &[PathBuf],
+    sink: Option<&Arc<dyn AuditSink>>,
+    observe: &mut dyn FnMut(&Engine),
+) -> RunReport {
     let mut report = RunReport {
         coverage: Coverage::new(policies),
         ..RunReport::default()
@@ -153,7 +175,7 @@ pub fn run_paths_with(
         }
     };
     for file in files {
-        match run_file(policies, &file, observe) {
+        match run_file(policies, &file, sink, observe) {
             Ok(r) => report.merge(r),
             Err(e) => report.errors.push(e),
         }
@@ -164,12 +186,16 @@ pub fn run_paths_with(
 fn run_file(
     policies: &Policies,
     file: &Path,
+    sink: Option<&Arc<dyn AuditSink>>,
     observe: &mut dyn FnMut(&Engine),
 ) -> Result<RunReport, ScenarioError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| ScenarioError::new(file, None, format!("cannot read: {e}")))?;
     let scenario = Scenario::parse(&text, file)?;
     let engine = Engine::with_policies(policies.clone());
+    if let Some(sink) = sink {
+        engine.set_audit_sink(Arc::clone(sink));
+    }
     let r = run_scenario_on(&engine, &scenario, file, Some(&text))?;
     observe(&engine);
     Ok(r)

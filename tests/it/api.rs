@@ -311,3 +311,40 @@ fn reload_starts_a_new_memo() {
         vec![Reason::NotPermitted]
     );
 }
+
+#[test]
+fn every_input_size_limit_is_enforced_with_a_clear_error() {
+    use zorg_pdp::{ParseError, PolicyLoadError, Scenario};
+    // Requests and events: 64 KiB of JSON
+    let big = format!(
+        r#"{{"principal":{{"practitioner":"anna"}},"action":"share","patient":"client-1","at":"2026-01-01T00:00:00Z","pad":"{}"}}"#,
+        "x".repeat(zorg_pdp::model::MAX_JSON_LEN)
+    );
+    assert!(matches!(
+        Request::from_json(&big),
+        Err(ParseError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        Event::from_json(&big),
+        Err(ParseError::TooLarge { .. })
+    ));
+    // Ids: 128 characters
+    let long_id = format!(
+        r#"{{"at":"2026-01-01T00:00:00Z","type":"pgo_account_created","patient":"{}"}}"#,
+        "p".repeat(129)
+    );
+    let e = Event::from_json(&long_id).unwrap_err();
+    assert!(e.to_string().contains("at most 128"), "{e}");
+    assert!(e.to_string().contains("field `patient`"), "{e}");
+    // Scenario files: 4 MiB
+    let huge = format!(
+        "name = \"{}\"",
+        "n".repeat(zorg_pdp::scenario::MAX_SCENARIO_LEN)
+    );
+    let e = Scenario::parse(&huge, std::path::Path::new("huge.toml")).unwrap_err();
+    assert!(e.to_string().contains("huge.toml"), "{e}");
+    // Policy text: 1 MiB per file
+    let text = format!("// {}\n", "c".repeat(zorg_pdp::policy::MAX_POLICY_FILE_LEN));
+    let e = Policies::from_sources(SCHEMA, [("big.cedar", text.as_str())]).unwrap_err();
+    assert!(matches!(e, PolicyLoadError::TooLarge { .. }), "{e:?}");
+}

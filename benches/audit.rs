@@ -1,0 +1,237 @@
+//! Criterion benches for the audit log: records per second into a file sink
+//! that syncs every 1,000 records (target ≥ 200,000/s), and deciding with a
+//! memory sink attached against deciding without one (target ≤ 20% more).
+//!
+//! `cargo bench --bench audit`. The world has 2,000 patients with ten events
+//! each, 50 organisations and 500 practitioners.
+
+#![expect(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::missing_panics_doc,
+    clippy::many_single_char_names,
+    clippy::should_implement_trait,
+    reason = "measurement code: fixed-size worlds, percentiles and ratios"
+)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use zorg_pdp::audit::{AuditRecord, AuditSink, Durability, FileSink};
+use zorg_pdp::{Engine, MemorySink, Request};
+
+#[path = "world/mod.rs"]
+pub mod world;
+
+use world::{Rng, Size};
+
+const SIZE: Size = Size {
+    organisations: 50,
+    patients: 2_000,
+};
+
+/// A scratch file, removed when dropped
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "zorg-pdp-bench-{}-{name}.jsonl",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn engine() -> Engine {
+    let engine = Engine::new().unwrap();
+    world::build(&engine, SIZE);
+    engine
+}
+
+fn requests(n: usize, seed: u64) -> Vec<Request> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| world::view_request(SIZE, &mut rng))
+        .collect()
+}
+
+/// Records as the engine builds them, from real decisions
+fn sample_records(engine: &Engine, qs: &[Request]) -> Vec<AuditRecord> {
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    for q in qs {
+        engine.decide(q);
+    }
+    engine.clear_audit_sink();
+    sink.records()
+        .unwrap()
+        .into_iter()
+        .map(|mut r| {
+            r.seq = 0;
+            r.prev_hash.clear();
+            r.hash.clear();
+            r
+        })
+        .collect()
+}
+
+fn file_sink(c: &mut Criterion) {
+    let engine = engine();
+    let records = sample_records(&engine, &requests(1_000, 7));
+    let mut g = c.benchmark_group("file_sink");
+    g.throughput(Throughput::Elements(1));
+    for (name, durability) in [
+        ("every_1000", Durability::EveryN(1000)),
+        ("on_flush", Durability::OnFlush),
+    ] {
+        let scratch = Scratch::new(name);
+        let (sink, _) = FileSink::open(&scratch.0, durability).unwrap();
+        let mut i = 0;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i + 1) % records.len();
+                // the clone is what the engine hands over per decision
+                sink.record(black_box(records[i].clone())).unwrap();
+            });
+        });
+        sink.flush().unwrap();
+    }
+    // Four threads into one sink: one chain, one lock
+    let scratch = Scratch::new("threads");
+    let (sink, _) = FileSink::open(&scratch.0, Durability::EveryN(1000)).unwrap();
+    g.throughput(Throughput::Elements(4 * 1000));
+    g.bench_function(BenchmarkId::new("every_1000_threads", 4), |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..4 {
+                    let (sink, records) = (&sink, &records);
+                    s.spawn(move || {
+                        for _ in 0..iters {
+                            for r in records {
+                                sink.record(r.clone()).unwrap();
+                            }
+                        }
+                    });
+                }
+            });
+            start.elapsed()
+        });
+    });
+    g.finish();
+}
+
+/// A sink that drops every record: what building a record costs the engine
+#[derive(Debug)]
+struct NullSink;
+
+impl AuditSink for NullSink {
+    fn record(&self, record: AuditRecord) -> Result<(), zorg_pdp::audit::AuditError> {
+        drop(black_box(record));
+        Ok(())
+    }
+}
+
+/// Which sink the loop decides with
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum With {
+    Nothing,
+    Null,
+    Memory,
+}
+
+/// Decides `iters` requests; a memory sink is drained every 10,000 decisions,
+/// untimed, as a host shipping records elsewhere in batches would
+fn decide_loop(engine: &Engine, qs: &[Request], iters: u64, with: With) -> Duration {
+    let memory = Arc::new(MemorySink::with_capacity(10_000));
+    match with {
+        With::Nothing => engine.clear_audit_sink(),
+        With::Null => engine.set_audit_sink(Arc::new(NullSink)),
+        With::Memory => engine.set_audit_sink(Arc::clone(&memory) as Arc<dyn AuditSink>),
+    }
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    let mut i = 0;
+    while left > 0 {
+        let n = left.min(10_000);
+        let start = Instant::now();
+        for _ in 0..n {
+            i = (i + 1) % qs.len();
+            black_box(engine.decide(&qs[i]));
+        }
+        total += start.elapsed();
+        if with == With::Memory {
+            drop(black_box(memory.drain().unwrap()));
+        }
+        left -= n;
+    }
+    engine.clear_audit_sink();
+    total
+}
+
+fn decide_with_sink(c: &mut Criterion) {
+    let engine = engine();
+    let qs = requests(10_000, 42);
+    for q in &qs {
+        engine.decide(q); // fill the memo, as a running service would have
+    }
+    let mut g = c.benchmark_group("decide_audit");
+    g.throughput(Throughput::Elements(1));
+    for (name, with) in [
+        ("no_sink", With::Nothing),
+        ("null_sink", With::Null),
+        ("memory_sink", With::Memory),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| decide_loop(&engine, &qs, iters, with));
+        });
+    }
+    g.finish();
+
+    // One side-by-side figure, from interleaved runs (not in `cargo test --benches`)
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let rounds = 10;
+    let mut total = [Duration::ZERO; 3];
+    for _ in 0..rounds {
+        for (t, with) in total
+            .iter_mut()
+            .zip([With::Nothing, With::Null, With::Memory])
+        {
+            *t += decide_loop(&engine, &qs, 100_000, with);
+        }
+    }
+    let ns = |d: Duration| d.as_nanos() as f64 / f64::from(rounds * 100_000);
+    let more = |d: Duration| (d.as_secs_f64() / total[0].as_secs_f64() - 1.0) * 100.0;
+    println!(
+        "decide_audit: per decision without a sink {:.0} ns; building the record (null sink) {:.0} ns ({:+.1}%); memory sink {:.0} ns ({:+.1}%)",
+        ns(total[0]),
+        ns(total[1]),
+        more(total[1]),
+        ns(total[2]),
+        more(total[2]),
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = file_sink, decide_with_sink
+}
+criterion_main!(benches);

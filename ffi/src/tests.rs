@@ -1,0 +1,543 @@
+//! The exported functions called as C calls them: statuses, out-parameters
+//! written only on success, NULL everywhere, errors with and without an error
+//! object, panics (through a test-only hook) and threads.
+
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::ptr;
+use std::sync::Mutex;
+
+use super::*;
+use crate::guard::test_hooks;
+
+const ORGS: [&str; 2] = [
+    r#"{"organisation":{"id":"vp-noord","name":"Verloskundigenpraktijk Noord"}}"#,
+    r#"{"organisation":{"id":"kz-oost"}}"#,
+];
+const ANNA: &str =
+    r#"{"practitioner":{"id":"anna","organisation":"kz-oost","role":"kraamverzorgende"}}"#;
+const PATIENT: &str = r#"{"patient":{"id":"client-1"}}"#;
+const EVENTS: [&str; 3] = [
+    r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"client-1","organisation":"kz-oost"}"#,
+    r#"{"at":"2026-01-10T09:00:00Z","type":"dossier_consent_given","patient":"client-1","holder":"vp-noord"}"#,
+    r#"{"at":"2026-01-11T08:00:00Z","type":"access_requested","practitioner":"anna","patient":"client-1"}"#,
+];
+const VIEW_BASIS: &str = r#"{"principal":{"practitioner":"anna"},"action":"view","patient":"client-1","at":"2026-02-01T00:00:00Z","mfa":true,"holder":"vp-noord","category":"basis"}"#;
+const VIEW_LAB: &str = r#"{"principal":{"practitioner":"anna"},"action":"view","patient":"client-1","at":"2026-02-01T00:00:00Z","mfa":true,"holder":"vp-noord","category":"labuitslagen"}"#;
+const DASHBOARD: &str = r#"{"principal":{"practitioner":"anna"},"patient":"client-1","at":"2026-02-01T00:00:00Z","mfa":true}"#;
+
+/// A sentinel that out-parameters hold until the library writes them
+fn sentinel<T>() -> *mut T {
+    ptr::dangling_mut()
+}
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+/// Reads a static or borrowed string the library returned
+fn read(s: *const c_char) -> String {
+    assert!(!s.is_null());
+    // SAFETY: a NUL-terminated string from the library, valid during this call
+    let text = unsafe { CStr::from_ptr(s) };
+    text.to_str().unwrap().to_owned()
+}
+
+/// An error's status and message, freeing it; `None` for NULL
+fn take_error(error: *mut zpdp_error) -> Option<(zpdp_status, String)> {
+    if error.is_null() {
+        return None;
+    }
+    // SAFETY: a live error from the library
+    let status = unsafe { zpdp_error_status(error) };
+    // SAFETY: a live error from the library; the message is copied before the free
+    let message = read(unsafe { zpdp_error_message(error) });
+    // SAFETY: a live error, freed once
+    unsafe { zpdp_error_free(error) };
+    Some((status, message))
+}
+
+/// Takes an owned string from the library and frees it
+fn take_string(s: *mut c_char) -> String {
+    assert!(!s.is_null());
+    // SAFETY: an owned string from the library
+    let text = unsafe { CStr::from_ptr(s) }.to_str().unwrap().to_owned();
+    // SAFETY: an owned string, freed once
+    unsafe { zpdp_string_free(s) };
+    text
+}
+
+fn new_engine() -> *mut zpdp_engine {
+    let mut engine = ptr::null_mut();
+    // SAFETY: valid out-pointers
+    let status = unsafe { zpdp_engine_new_shipped(&raw mut engine, ptr::null_mut()) };
+    assert_eq!(status, zpdp_status::Ok);
+    assert!(!engine.is_null());
+    engine
+}
+
+fn free_engine(engine: *mut zpdp_engine) {
+    // SAFETY: an engine from `new_engine`, freed once, no other user
+    unsafe { zpdp_engine_free(engine) };
+}
+
+fn register(engine: *mut zpdp_engine, json: &str) -> Result<(), (zpdp_status, String)> {
+    let json = c(json);
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and a valid error slot
+    let status = unsafe { zpdp_engine_register(engine, json.as_ptr(), &raw mut error) };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => Ok(()),
+        Some((s, message)) if s == status => Err((status, message)),
+        other => panic!("status {status:?} with error {other:?}"),
+    }
+}
+
+fn apply(engine: *mut zpdp_engine, json: &str) -> Result<u64, (zpdp_status, String)> {
+    let json = c(json);
+    let mut seq = u64::MAX;
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and valid out-pointers
+    let status = unsafe { zpdp_engine_apply(engine, json.as_ptr(), &raw mut seq, &raw mut error) };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => Ok(seq),
+        Some((s, message)) if s == status => {
+            assert_eq!(seq, u64::MAX, "seq_out written on failure");
+            Err((status, message))
+        }
+        other => panic!("status {status:?} with error {other:?}"),
+    }
+}
+
+type Call = unsafe extern "C" fn(
+    *const zpdp_engine,
+    *const c_char,
+    *mut *mut c_char,
+    *mut *mut zpdp_error,
+) -> zpdp_status;
+
+/// Calls decide or dashboard; checks the out-parameter is written only on success
+fn json_call(
+    call: Call,
+    engine: *const zpdp_engine,
+    json: &str,
+) -> Result<serde_json::Value, (zpdp_status, String)> {
+    let json = c(json);
+    let mut out: *mut c_char = sentinel();
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and valid out-pointers
+    let status = unsafe { call(engine, json.as_ptr(), &raw mut out, &raw mut error) };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => Ok(serde_json::from_str(&take_string(out)).unwrap()),
+        Some((s, message)) if s == status => {
+            assert_eq!(out, sentinel(), "out-parameter written on failure");
+            Err((status, message))
+        }
+        other => panic!("status {status:?} with error {other:?}"),
+    }
+}
+
+fn decide(
+    engine: *const zpdp_engine,
+    json: &str,
+) -> Result<serde_json::Value, (zpdp_status, String)> {
+    json_call(zpdp_engine_decide, engine, json)
+}
+
+fn dashboard(
+    engine: *const zpdp_engine,
+    json: &str,
+) -> Result<serde_json::Value, (zpdp_status, String)> {
+    json_call(zpdp_engine_dashboard, engine, json)
+}
+
+fn world() -> *mut zpdp_engine {
+    let engine = new_engine();
+    for json in ORGS.iter().chain([&ANNA, &PATIENT]) {
+        register(engine, json).unwrap();
+    }
+    for (i, json) in (1..).zip(EVENTS) {
+        assert_eq!(apply(engine, json), Ok(i));
+    }
+    engine
+}
+
+#[test]
+fn happy_path() {
+    let engine = world();
+    let allow = decide(engine, VIEW_BASIS).unwrap();
+    assert_eq!(allow["decision"], "allow");
+    assert_eq!(allow["seq"], 3);
+    let deny = decide(engine, VIEW_LAB).unwrap();
+    assert_eq!(deny["decision"], "deny");
+    assert_eq!(deny["reasons"], serde_json::json!(["role_not_permitted"]));
+    let answer = dashboard(engine, DASHBOARD).unwrap();
+    let holders = answer["holders"].as_array().unwrap();
+    let vp = holders.iter().find(|h| h["holder"] == "vp-noord").unwrap();
+    assert_eq!(
+        vp["visible"],
+        serde_json::json!([
+            "basis",
+            "zwangerschap",
+            "bevalling",
+            "kraambed",
+            "kind",
+            "medicatie"
+        ])
+    );
+    free_engine(engine);
+}
+
+#[test]
+fn engine_from_the_policy_folder() {
+    let dir = c(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"));
+    let mut engine = ptr::null_mut();
+    // SAFETY: a C string and valid out-pointers
+    let status =
+        unsafe { zpdp_engine_new_from_dir(dir.as_ptr(), &raw mut engine, ptr::null_mut()) };
+    assert_eq!(status, zpdp_status::Ok);
+    free_engine(engine);
+
+    let dir = c("/nonexistent/zorg-pdp-policies");
+    let mut engine: *mut zpdp_engine = sentinel();
+    let mut error = ptr::null_mut();
+    // SAFETY: a C string and valid out-pointers
+    let status = unsafe { zpdp_engine_new_from_dir(dir.as_ptr(), &raw mut engine, &raw mut error) };
+    assert_eq!(status, zpdp_status::PolicyLoadError);
+    assert_eq!(engine, sentinel());
+    let (s, message) = take_error(error).unwrap();
+    assert_eq!(s, zpdp_status::PolicyLoadError);
+    assert!(!message.is_empty());
+}
+
+#[test]
+fn null_arguments_are_refused_and_nothing_is_written() {
+    let engine = world();
+    let json = c(VIEW_BASIS);
+    let null = ptr::null_mut();
+    let mut out: *mut c_char = sentinel();
+    let mut handle: *mut zpdp_engine = sentinel();
+    let mut seq = u64::MAX;
+    let mut error = ptr::null_mut();
+    let st = zpdp_status::NullParameter;
+    // SAFETY: each pointer is NULL or valid (so for every call below)
+    let s = unsafe { zpdp_engine_new_shipped(ptr::null_mut(), &raw mut error) };
+    assert_eq!(s, st);
+    assert_eq!(
+        take_error(error).unwrap().1,
+        "argument `engine_out` is NULL"
+    );
+    error = ptr::null_mut();
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_new_from_dir(ptr::null(), &raw mut handle, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_new_from_dir(json.as_ptr(), ptr::null_mut(), null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_register(ptr::null_mut(), json.as_ptr(), &raw mut error) };
+    assert_eq!(s, st);
+    assert_eq!(take_error(error).unwrap().1, "argument `engine` is NULL");
+    error = ptr::null_mut();
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_register(engine, ptr::null(), null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_apply(ptr::null_mut(), json.as_ptr(), &raw mut seq, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_apply(engine, ptr::null(), &raw mut seq, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_decide(ptr::null(), json.as_ptr(), &raw mut out, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_decide(engine, ptr::null(), &raw mut out, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_decide(engine, json.as_ptr(), ptr::null_mut(), &raw mut error) };
+    assert_eq!(s, st);
+    assert_eq!(
+        take_error(error).unwrap().1,
+        "argument `response_json_out` is NULL"
+    );
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_dashboard(ptr::null(), json.as_ptr(), &raw mut out, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_dashboard(engine, ptr::null(), &raw mut out, null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_dashboard(engine, json.as_ptr(), ptr::null_mut(), null) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_set_audit_callback(ptr::null_mut(), None, ptr::null_mut()) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_audit_failures(ptr::null(), &raw mut seq) };
+    assert_eq!(s, st);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_audit_failures(engine, ptr::null_mut()) };
+    assert_eq!(s, st);
+    assert_eq!(out, sentinel());
+    assert_eq!(handle, sentinel());
+    assert_eq!(seq, u64::MAX);
+    // NULL where it is allowed: frees, error accessors, an unwanted seq_out
+    // SAFETY: NULL is a no-op
+    unsafe { zpdp_engine_free(ptr::null_mut()) };
+    // SAFETY: NULL is a no-op
+    unsafe { zpdp_string_free(ptr::null_mut()) };
+    // SAFETY: NULL is a no-op
+    unsafe { zpdp_error_free(ptr::null_mut()) };
+    // SAFETY: NULL gives a static ""
+    assert_eq!(read(unsafe { zpdp_error_message(ptr::null()) }), "");
+    // SAFETY: NULL is answered, not dereferenced
+    assert_eq!(unsafe { zpdp_error_status(ptr::null()) }, st);
+    let event =
+        c(r#"{"at":"2026-01-12T00:00:00Z","type":"pgo_account_created","patient":"client-1"}"#);
+    // SAFETY: a live engine, a C string, NULL optional outs
+    let s = unsafe { zpdp_engine_apply(engine, event.as_ptr(), ptr::null_mut(), null) };
+    assert_eq!(s, zpdp_status::Ok);
+    free_engine(engine);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_message() {
+    let engine = world();
+    let e = decide(engine, "{not json").unwrap_err();
+    assert_eq!(e.0, zpdp_status::ParseError);
+    let e = decide(
+        engine,
+        &VIEW_BASIS.replace("\"mfa\":true", "\"mfa\":true,\"colour\":1"),
+    )
+    .unwrap_err();
+    assert_eq!(e.0, zpdp_status::ParseError);
+    assert!(e.1.contains("unknown field `colour`"), "{}", e.1);
+    let e = dashboard(
+        engine,
+        &DASHBOARD.replace("\"mfa\":true", "\"mfa\":true,\"mfa\":false"),
+    )
+    .unwrap_err();
+    assert!(e.1.contains("duplicate field `mfa`"), "{}", e.1);
+    let e = apply(
+        engine,
+        r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.0, zpdp_status::ParseError);
+    assert!(e.1.contains("field `patient` is missing"), "{}", e.1);
+    let e = register(engine, r#"{"robot":{"id":"r2"}}"#).unwrap_err();
+    assert_eq!(e.0, zpdp_status::ParseError);
+    let e = register(engine, r#"{"patient":{"id":"a b"}}"#).unwrap_err();
+    assert_eq!(e.0, zpdp_status::ParseError);
+    let big = format!(r#"{{"patient":{{"id":"{}"}}}}"#, "x".repeat(70_000));
+    let e = register(engine, &big).unwrap_err();
+    assert_eq!(e.0, zpdp_status::InputTooLarge);
+
+    // Not UTF-8
+    let bad = CString::new(b"{\"patient\":{\"id\":\"\xff\"}}".to_vec()).unwrap();
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and a valid error slot
+    let s = unsafe { zpdp_engine_register(engine, bad.as_ptr(), &raw mut error) };
+    assert_eq!(s, zpdp_status::InvalidUtf8);
+    let (_, message) = take_error(error).unwrap();
+    assert!(message.contains("byte 18"), "{message}");
+    free_engine(engine);
+}
+
+#[test]
+fn unknown_ids() {
+    let engine = world();
+    let e = register(
+        engine,
+        r#"{"practitioner":{"id":"bob","organisation":"nowhere","role":"huisarts"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.0, zpdp_status::UnknownEntity);
+    assert!(e.1.contains("`nowhere`"), "{}", e.1);
+    let e = register(
+        engine,
+        r#"{"practitioner":{"id":"bob","organisation":"kz-oost","role":"astronaut"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.0, zpdp_status::UnknownEntity);
+    let e = apply(
+        engine,
+        r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"nobody","organisation":"kz-oost"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.0, zpdp_status::EventRejected);
+    let unknown = decide(engine, &VIEW_BASIS.replace("client-1", "nobody")).unwrap();
+    assert_eq!(unknown["decision"], "deny");
+    assert_eq!(unknown["reasons"], serde_json::json!(["unknown_entity"]));
+    let e = dashboard(engine, &DASHBOARD.replace("client-1", "nobody")).unwrap_err();
+    assert_eq!(e.0, zpdp_status::UnknownEntity);
+    assert!(e.1.contains("field `patient`"), "{}", e.1);
+    free_engine(engine);
+}
+
+#[test]
+fn errors_without_an_error_object_still_return_the_status() {
+    let engine = world();
+    let json = c("[]");
+    let mut out: *mut c_char = sentinel();
+    // SAFETY: a live engine, a C string, a valid out-pointer, no error slot
+    let s = unsafe { zpdp_engine_decide(engine, json.as_ptr(), &raw mut out, ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::ParseError);
+    assert_eq!(out, sentinel());
+    free_engine(engine);
+}
+
+#[test]
+fn a_panic_fails_closed_and_poisons_the_engine() {
+    let engine = world();
+    let other = world();
+    test_hooks::panic_next_call();
+    let e = decide(engine, VIEW_BASIS).unwrap_err();
+    assert_eq!(e.0, zpdp_status::Panic);
+    assert!(e.1.contains("poisoned"), "{}", e.1);
+    // Every later call on it reports the poison, and still writes nothing
+    let e = decide(engine, VIEW_BASIS).unwrap_err();
+    assert_eq!(e.0, zpdp_status::Poisoned);
+    assert_eq!(
+        dashboard(engine, DASHBOARD).unwrap_err().0,
+        zpdp_status::Poisoned
+    );
+    assert_eq!(
+        register(engine, PATIENT).unwrap_err().0,
+        zpdp_status::Poisoned
+    );
+    assert_eq!(
+        apply(engine, EVENTS[0]).unwrap_err().0,
+        zpdp_status::Poisoned
+    );
+    // SAFETY: a live engine
+    let s = unsafe { zpdp_engine_set_audit_callback(engine, None, ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::Poisoned);
+    // Another engine is not affected
+    assert_eq!(decide(other, VIEW_BASIS).unwrap()["decision"], "allow");
+    // A panic while applying: no seq, the engine poisoned
+    test_hooks::panic_next_call();
+    assert_eq!(apply(other, EVENTS[0]).unwrap_err().0, zpdp_status::Panic);
+    assert_eq!(
+        decide(other, VIEW_BASIS).unwrap_err().0,
+        zpdp_status::Poisoned
+    );
+    free_engine(engine);
+    free_engine(other);
+}
+
+/// Collects audit records; `userdata` points to it
+extern "C" fn collect(userdata: *mut c_void, record_json: *const c_char) {
+    // SAFETY: the test passes a `Mutex<Vec<String>>` that outlives the engine
+    let records = unsafe { &*userdata.cast::<Mutex<Vec<String>>>() };
+    // SAFETY: the library passes a NUL-terminated string valid during the call
+    let json = unsafe { CStr::from_ptr(record_json) };
+    records
+        .lock()
+        .unwrap()
+        .push(json.to_str().unwrap().to_owned());
+}
+
+#[test]
+fn audit_records_reach_the_callback_hash_chained() {
+    let engine = world();
+    let records = Mutex::new(Vec::<String>::new());
+    let userdata = (&raw const records).cast_mut().cast::<c_void>();
+    // SAFETY: a live engine; `collect` is thread-safe and `records` outlives the engine
+    let s = unsafe { zpdp_engine_set_audit_callback(engine, Some(collect), userdata) };
+    assert_eq!(s, zpdp_status::Ok);
+    decide(engine, VIEW_BASIS).unwrap();
+    decide(engine, VIEW_LAB).unwrap();
+    dashboard(engine, DASHBOARD).unwrap();
+    let records: Vec<zorg_pdp::AuditRecord> = records
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect();
+    assert!(records.len() >= 3, "{records:?}");
+    let mut prev = zorg_pdp::audit::GENESIS_HASH.to_owned();
+    for (seq, r) in (1..).zip(&records) {
+        assert_eq!(r.seq, seq);
+        assert_eq!(r.prev_hash, prev);
+        assert_eq!(zorg_pdp::audit::record_hash(r).unwrap(), r.hash);
+        prev.clone_from(&r.hash);
+    }
+    assert_eq!(records[0].decision, zorg_pdp::Decision::Allow);
+    assert_eq!(records[1].decision, zorg_pdp::Decision::Deny);
+    let mut failures = u64::MAX;
+    // SAFETY: a live engine and a valid out-pointer
+    let s = unsafe { zpdp_engine_audit_failures(engine, &raw mut failures) };
+    assert_eq!(s, zpdp_status::Ok);
+    assert_eq!(failures, 0);
+    // SAFETY: a live engine; NULL stops auditing
+    let s = unsafe { zpdp_engine_set_audit_callback(engine, None, ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::Ok);
+    free_engine(engine);
+}
+
+/// An engine pointer shared with test threads
+#[derive(Clone, Copy)]
+struct Shared(*const zpdp_engine);
+// SAFETY: `zpdp_engine` is `Sync` (an `Engine` and an atomic), and the test
+// joins every thread before freeing it
+unsafe impl Send for Shared {}
+
+#[test]
+fn decisions_from_many_threads_on_one_engine() {
+    let engine = world();
+    let shared = Shared(engine);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(move || {
+                let shared = shared;
+                for i in 0..50 {
+                    let (json, want) = if i % 2 == 0 {
+                        (VIEW_BASIS, "allow")
+                    } else {
+                        (VIEW_LAB, "deny")
+                    };
+                    assert_eq!(decide(shared.0, json).unwrap()["decision"], want);
+                }
+            });
+        }
+    });
+    free_engine(engine);
+}
+
+#[test]
+fn version_matches_cargo_and_the_header() {
+    // SAFETY: always safe; a static string
+    assert_eq!(read(unsafe { zpdp_version() }), env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        ZPDP_VERSION_MAJOR.to_string(),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    assert_eq!(
+        ZPDP_VERSION_MINOR.to_string(),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert_eq!(
+        ZPDP_VERSION_PATCH.to_string(),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
+    let header = include_str!("../include/zorg_pdp.h");
+    for (name, value) in [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        let line = format!("#define ZPDP_VERSION_{name} {value}\n");
+        assert!(header.contains(&line), "the header lacks `{}`", line.trim());
+    }
+}
+
+#[test]
+fn status_names() {
+    // SAFETY: always safe; static strings
+    let name = |n| read(unsafe { zpdp_status_name(n) });
+    assert_eq!(name(0), "ZPDP_STATUS_OK");
+    assert_eq!(name(7), "ZPDP_STATUS_PANIC");
+    assert_eq!(name(8), "ZPDP_STATUS_POISONED");
+    assert_eq!(name(999), "ZPDP_STATUS_UNKNOWN");
+}

@@ -1,0 +1,97 @@
+/* The happy path: version, an engine from the shipped policies and from the policy folder,
+ * entities, events, decisions, a dashboard, and audit records through the callback. */
+#include "common.h"
+
+struct audit_log {
+    int count;
+    int chained; /* every record's seq is one more than the last */
+    char first[4096];
+};
+
+static void on_audit(void *userdata, const char *record_json) {
+    struct audit_log *log = userdata;
+    char want[32];
+    log->count++;
+    snprintf(want, sizeof want, "\"seq\":%d,", log->count);
+    if (!contains(record_json, want)) {
+        log->chained = 0;
+    }
+    if (log->count == 1) {
+        snprintf(log->first, sizeof log->first, "%s", record_json);
+    }
+}
+
+int main(int argc, char **argv) {
+    zpdp_engine *engine;
+    zpdp_error *error = NULL;
+    char *response = NULL;
+    char *answer = NULL;
+    uint64_t seq = 0;
+    uint64_t failures = 99;
+    struct audit_log log = {0, 1, {0}};
+    char version[32];
+
+    /* The version string and the header's defines agree */
+    snprintf(version, sizeof version, "%d.%d.%d", ZPDP_VERSION_MAJOR, ZPDP_VERSION_MINOR,
+             ZPDP_VERSION_PATCH);
+    CHECK(strcmp(zpdp_version(), version) == 0);
+    CHECK(strcmp(zpdp_status_name(ZPDP_STATUS_OK), "ZPDP_STATUS_OK") == 0);
+
+    engine = make_world();
+    CHECK(engine != NULL);
+    if (engine == NULL) {
+        return test_finish("test_happy");
+    }
+    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, on_audit, &log), ZPDP_STATUS_OK);
+
+    /* One more event, with its sequence number */
+    CHECK_STATUS(zpdp_engine_apply(engine,
+                                   "{\"at\":\"2026-01-12T00:00:00Z\",\"type\":"
+                                   "\"pgo_account_created\",\"patient\":\"client-1\"}",
+                                   &seq, &error),
+                 ZPDP_STATUS_OK);
+    CHECK(seq == 4);
+    CHECK(error == NULL);
+
+    /* Allow, with the permits that applied */
+    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &response, &error), ZPDP_STATUS_OK);
+    CHECK(contains(response, "\"decision\":\"allow\""));
+    CHECK(contains(response, "\"reasons\":[]"));
+    CHECK(contains(response, "\"seq\":4"));
+    zpdp_string_free(response);
+    response = NULL;
+
+    /* Deny, with the reason */
+    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_LAB, &response, NULL), ZPDP_STATUS_OK);
+    CHECK(contains(response, "\"decision\":\"deny\""));
+    CHECK(contains(response, "\"role_not_permitted\""));
+    zpdp_string_free(response);
+
+    /* The dashboard: what a kraamverzorgende sees of the midwife's dossier */
+    CHECK_STATUS(zpdp_engine_dashboard(engine, DASHBOARD_QUERY, &answer, &error),
+                 ZPDP_STATUS_OK);
+    CHECK(contains(answer, "{\"holder\":\"vp-noord\",\"visible\":[\"basis\",\"zwangerschap\","
+                           "\"bevalling\",\"kraambed\",\"kind\",\"medicatie\"]"));
+    zpdp_string_free(answer);
+
+    /* Audit: two decisions and one record per dashboard holder, chained from seq 1 */
+    CHECK(log.count >= 3);
+    CHECK(log.chained);
+    CHECK(contains(log.first, "\"prev_hash\":\"0000000000000000000000000000000000000000000000"
+                              "000000000000000000\""));
+    CHECK(contains(log.first, "\"decision\":\"allow\""));
+    CHECK_STATUS(zpdp_engine_audit_failures(engine, &failures), ZPDP_STATUS_OK);
+    CHECK(failures == 0);
+    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, NULL, NULL), ZPDP_STATUS_OK);
+    zpdp_engine_free(engine);
+
+    /* The same policies from the folder */
+    if (argc > 1) {
+        engine = NULL;
+        CHECK_STATUS(zpdp_engine_new_from_dir(argv[1], &engine, &error), ZPDP_STATUS_OK);
+        CHECK(engine != NULL);
+        CHECK(error == NULL);
+        zpdp_engine_free(engine);
+    }
+    return test_finish("test_happy");
+}
