@@ -9,7 +9,8 @@ use std::ptr;
 
 use zorg_pdp_ffi::{
     zpdp_engine, zpdp_engine_apply, zpdp_engine_dashboard, zpdp_engine_decide, zpdp_engine_free,
-    zpdp_engine_new_shipped, zpdp_engine_register, zpdp_error, zpdp_error_free, zpdp_status, zpdp_string_free,
+    zpdp_engine_new_shipped, zpdp_engine_register, zpdp_error, zpdp_error_free, zpdp_status,
+    zpdp_string_free,
 };
 
 const WORLD: [&str; 5] = [
@@ -22,7 +23,9 @@ const WORLD: [&str; 5] = [
 
 /// One fuzz input through the C ABI
 pub fn ffi_json(data: &[u8]) {
-    let Some((selector, rest)) = data.split_first() else { return };
+    let Some((selector, rest)) = data.split_first() else {
+        return;
+    };
     let text: Vec<u8> = rest.iter().copied().take_while(|b| *b != 0).collect();
     let Ok(json) = CString::new(text) else { return };
     let mut engine: *mut zpdp_engine = ptr::null_mut();
@@ -56,9 +59,14 @@ pub fn ffi_json(data: &[u8]) {
         if !out.is_null() {
             // SAFETY: an owned NUL-terminated string from the library
             let answer = unsafe { CStr::from_ptr(out) }.to_str().expect("UTF-8");
-            let value: serde_json::Value = serde_json::from_str(answer).expect("the answer is JSON");
-            if selector % 4 == 2 && value.get("decision").and_then(|d| d.as_str()) == Some("allow") {
-                let reasons = value.get("reasons").and_then(|r| r.as_array()).map_or(0, Vec::len);
+            let value: serde_json::Value =
+                serde_json::from_str(answer).expect("the answer is JSON");
+            if selector % 4 == 2 && value.get("decision").and_then(|d| d.as_str()) == Some("allow")
+            {
+                let reasons = value
+                    .get("reasons")
+                    .and_then(|r| r.as_array())
+                    .map_or(0, Vec::len);
                 assert_eq!(reasons, 0, "an allow with reasons");
             }
         }

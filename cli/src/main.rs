@@ -63,6 +63,11 @@ enum Command {
         #[arg(long)]
         policies: Option<PathBuf>,
     },
+    /// Print the JSON Schema of a wire type (events, requests, responses, ...), or list them
+    Schema {
+        /// The schema's name; without it, the names are listed
+        name: Option<String>,
+    },
     /// Audit logs (NEN 7513): verify the hash chain, show a patient's access overview
     Audit {
         #[command(subcommand)]
@@ -153,6 +158,24 @@ fn explain(reasons: &[Reason]) -> serde_json::Value {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Schema { name } => match name {
+            None => {
+                for n in zorg_pdp::schema::names() {
+                    println!("{n}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(n) => match zorg_pdp::schema::by_name(&n) {
+                Some(schema) => {
+                    println!("{}", serde_json::to_string_pretty(&schema)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    let known: Vec<&str> = zorg_pdp::schema::names().collect();
+                    bail!("no schema `{n}`; known: {}", known.join(", "))
+                }
+            },
+        },
         Command::Test {
             policies,
             coverage,
