@@ -22,7 +22,7 @@ const WORLD: [&str; 5] = [
 ];
 
 /// One fuzz input through the C ABI
-pub fn ffi_json(data: &[u8]) {
+pub(crate) fn ffi_json(data: &[u8]) {
     let Some((selector, rest)) = data.split_first() else {
         return;
     };

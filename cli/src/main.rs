@@ -165,16 +165,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Ok(ExitCode::SUCCESS)
             }
-            Some(n) => match zorg_pdp::schema::by_name(&n) {
-                Some(schema) => {
-                    println!("{}", serde_json::to_string_pretty(&schema)?);
-                    Ok(ExitCode::SUCCESS)
-                }
-                None => {
+            Some(n) => {
+                let Some(schema) = zorg_pdp::schema::by_name(&n) else {
                     let known: Vec<&str> = zorg_pdp::schema::names().collect();
                     bail!("no schema `{n}`; known: {}", known.join(", "))
-                }
-            },
+                };
+                println!("{}", serde_json::to_string_pretty(&schema)?);
+                Ok(ExitCode::SUCCESS)
+            }
         },
         Command::Test {
             policies,

@@ -6,9 +6,11 @@
     reason = "the fuzz body calls the C ABI as a C host would"
 )]
 
+#[cfg(test)]
 #[path = "../../fuzz/ffi_target.rs"]
 mod ffi_target;
 
+#[cfg(test)]
 #[test]
 fn ffi_json_regressions() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/ffi_json");
