@@ -61,10 +61,9 @@ pub struct Scenario {
 
 /// One `[[expect]]`: a request (the fields of SPEC.md §4, `mfa` defaulting to
 /// `true`) and the expected decision
-///
-/// The request fields are listed here again rather than flattened from
-/// [`RequestRecord`]: serde cannot combine `flatten` with
-/// `deny_unknown_fields`, and a misspelt field must be an error.
+// The request fields are listed here again rather than flattened from
+// `RequestRecord`: serde cannot combine `flatten` with
+// `deny_unknown_fields`, and a misspelt field must be an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
