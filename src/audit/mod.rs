@@ -7,6 +7,7 @@
 
 mod file;
 mod overview;
+pub(crate) mod pending;
 mod record;
 mod verify;
 
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 pub use file::{Durability, FileSink, OpenReport, TornTail, read_records};
 pub use overview::{OverviewEntry, overview, overview_of_holder};
+pub use pending::PendingRecord;
 pub use record::{
     AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, GENESIS_HASH, PrincipalKind,
 };
@@ -83,6 +85,19 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
     /// [`AuditError`] when the record could not be stored.
     fn record(&self, record: AuditRecord) -> Result<(), AuditError>;
 
+    /// Takes one record as the engine builds it on the deciding thread
+    ///
+    /// The default turns it into an [`AuditRecord`] at once and calls
+    /// [`AuditSink::record`]; a sink that can keep it pending (and do the
+    /// work later, off the decision path) overrides this.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError`] when the record could not be stored.
+    fn record_pending(&self, record: PendingRecord) -> Result<(), AuditError> {
+        self.record(record.into_record())
+    }
+
     /// Makes every record taken so far durable
     ///
     /// # Errors
@@ -100,13 +115,23 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
 ///
 /// [`AuditError::Encode`] if the record cannot be serialised.
 pub fn record_hash(record: &AuditRecord) -> Result<String, AuditError> {
+    let mut buf = Vec::new();
+    if record.hash.is_empty() {
+        return hash_unhashed(record, &mut buf);
+    }
     let mut unhashed = record.clone();
     unhashed.hash.clear();
-    let bytes = serde_json::to_vec(&unhashed).map_err(|e| AuditError::Encode {
+    hash_unhashed(&unhashed, &mut buf)
+}
+
+/// The hash of a record whose `hash` is empty, serialised into `buf`
+fn hash_unhashed(record: &AuditRecord, buf: &mut Vec<u8>) -> Result<String, AuditError> {
+    buf.clear();
+    serde_json::to_writer(&mut *buf, record).map_err(|e| AuditError::Encode {
         seq: record.seq,
         message: e.to_string(),
     })?;
-    Ok(hex(&Sha256::digest(&bytes)))
+    Ok(hex(&Sha256::digest(buf.as_slice())))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -128,30 +153,47 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// # Errors
 ///
 /// [`AuditError::Encode`] if the record cannot be serialised.
-pub fn seal(mut record: AuditRecord, seq: u64, prev: &str) -> Result<AuditRecord, AuditError> {
+pub fn seal(record: AuditRecord, seq: u64, prev: &str) -> Result<AuditRecord, AuditError> {
+    seal_into(record, seq, prev, &mut Vec::new())
+}
+
+/// [`seal`], serialising into `buf` (reused across records)
+fn seal_into(
+    mut record: AuditRecord,
+    seq: u64,
+    prev: &str,
+    buf: &mut Vec<u8>,
+) -> Result<AuditRecord, AuditError> {
     record.seq = seq;
     prev.clone_into(&mut record.prev_hash);
-    record.hash = record_hash(&record)?;
+    record.hash.clear();
+    record.hash = hash_unhashed(&record, buf)?;
     Ok(record)
 }
 
-/// Keeps records in memory; hashes them into a chain when they are read, so
-/// taking a record costs a lock and a push
+/// Keeps records in memory, pending; builds and hashes them into a chain when
+/// they are read, so taking a record costs a lock and a push
 ///
 /// [`MemorySink::drain`] hands the records over and frees the sink for more
 /// (the chain goes on across drains), for a host that ships records elsewhere
 /// in batches.
 #[derive(Debug)]
 pub struct MemorySink {
-    inner: Mutex<Pending>,
+    /// Records taken since the last drain; deciding threads lock only this,
+    /// for a push
+    taken: Mutex<Vec<PendingRecord>>,
+    /// Where the chain stands; held by a drain while it builds and hashes,
+    /// so deciding threads never wait for that
+    chain: Mutex<Chain>,
 }
 
-/// Records not yet drained, and where the chain stood at the last drain
+/// Where the chain stood at the last drain
 #[derive(Debug)]
-struct Pending {
-    records: Vec<AuditRecord>,
+struct Chain {
     drained: u64,
     prev: String,
+    /// The other buffer: swapped with `taken` by a drain, so both keep their memory
+    spare: Vec<PendingRecord>,
 }
 
 impl Default for MemorySink {
@@ -160,25 +202,27 @@ impl Default for MemorySink {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl MemorySink {
     /// An empty sink
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// An empty sink with room for `capacity` records before it reallocates
+    /// An empty sink with room for `capacity` records between drains before
+    /// it reallocates
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            inner: Mutex::new(Pending {
-                records: Vec::with_capacity(capacity),
+            taken: Mutex::new(Vec::with_capacity(capacity)),
+            chain: Mutex::new(Chain {
                 drained: 0,
                 prev: GENESIS_HASH.to_owned(),
+                spare: Vec::with_capacity(capacity),
             }),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every record taken since the last drain (all of them if none),
@@ -189,56 +233,48 @@ impl MemorySink {
     ///
     /// [`AuditError::Encode`] if a record cannot be serialised.
     pub fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
-        let (taken, drained, mut prev) = {
-            let pending = self.lock();
-            (
-                pending.records.clone(),
-                pending.drained,
-                pending.prev.clone(),
-            )
-        };
-        let mut out = Vec::with_capacity(taken.len());
-        for (seq, r) in (drained + 1..).zip(taken) {
-            let sealed = seal(r, seq, &prev)?;
-            prev.clone_from(&sealed.hash);
-            out.push(sealed);
-        }
-        Ok(out)
+        let chain = lock(&self.chain);
+        let taken = lock(&self.taken);
+        seal_all(&taken, chain.drained, &chain.prev)
     }
 
     /// As [`MemorySink::records`], but hands the records over: the sink
     /// keeps only its place in the chain, and its memory for the next ones
     ///
+    /// Deciding threads go on recording while a drain builds and hashes: it
+    /// takes the records in one swap and works outside their lock.
+    ///
     /// # Errors
     ///
     /// [`AuditError::Encode`] if a record cannot be serialised; the sink then
     /// keeps every record.
-    #[expect(
-        clippy::drain_collect,
-        reason = "`drain` keeps the sink's capacity for the next records; `take` would not"
-    )]
     pub fn drain(&self) -> Result<Vec<AuditRecord>, AuditError> {
-        let mut pending = self.lock();
-        let Pending {
-            records,
-            drained,
-            prev,
-        } = &mut *pending;
-        let mut link = prev.clone();
-        for (seq, r) in (*drained + 1..).zip(records.iter_mut()) {
-            r.seq = seq;
-            r.prev_hash.clone_from(&link);
-            r.hash = record_hash(r)?;
-            link.clone_from(&r.hash);
+        let mut chain = lock(&self.chain);
+        let chain = &mut *chain;
+        std::mem::swap(&mut *lock(&self.taken), &mut chain.spare);
+        match seal_all(&chain.spare, chain.drained, &chain.prev) {
+            Ok(out) => {
+                if let Some(last) = out.last() {
+                    chain.drained = last.seq;
+                    last.hash.clone_into(&mut chain.prev);
+                }
+                chain.spare.clear();
+                Ok(out)
+            }
+            Err(e) => {
+                // Put them back, before any taken since.
+                let mut taken = lock(&self.taken);
+                let later = std::mem::take(&mut *taken);
+                std::mem::swap(&mut *taken, &mut chain.spare);
+                taken.extend(later);
+                Err(e)
+            }
         }
-        *drained += records.len() as u64;
-        *prev = link;
-        Ok(records.drain(..).collect())
     }
 
     /// How many records were taken since the last drain
     pub fn len(&self) -> usize {
-        self.lock().records.len()
+        lock(&self.taken).len()
     }
 
     /// Whether no record was taken since the last drain
@@ -247,9 +283,30 @@ impl MemorySink {
     }
 }
 
+/// `records` built, numbered on from `drained` and linked from `prev`
+fn seal_all(
+    records: &[PendingRecord],
+    drained: u64,
+    prev: &str,
+) -> Result<Vec<AuditRecord>, AuditError> {
+    let mut out: Vec<AuditRecord> = Vec::with_capacity(records.len());
+    let mut buf = Vec::with_capacity(1024);
+    for (seq, r) in (drained + 1..).zip(records) {
+        let link = out.last().map_or(prev, |p| p.hash.as_str());
+        let sealed = seal_into(r.to_record(), seq, link, &mut buf)?;
+        out.push(sealed);
+    }
+    Ok(out)
+}
+
 impl AuditSink for MemorySink {
     fn record(&self, record: AuditRecord) -> Result<(), AuditError> {
-        self.lock().records.push(record);
+        lock(&self.taken).push(record.into());
+        Ok(())
+    }
+
+    fn record_pending(&self, record: PendingRecord) -> Result<(), AuditError> {
+        lock(&self.taken).push(record);
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, Role, StudyId};
-use crate::model::request::Decision;
+use crate::model::request::{Decision, Principal};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Reason};
 
@@ -52,6 +52,28 @@ pub struct AuditPrincipal {
     /// The practitioner's organisation
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<OrganisationId>,
+}
+
+impl AuditPrincipal {
+    /// The record's principal: kind and id from the request, role and
+    /// organisation for a practitioner
+    pub(crate) fn of(
+        principal: &Principal,
+        role: Option<Role>,
+        organisation: Option<OrganisationId>,
+    ) -> Self {
+        let (kind, id) = match principal {
+            Principal::Practitioner(id) => (PrincipalKind::Practitioner, id.to_string()),
+            Principal::Patient(id) => (PrincipalKind::Patient, id.to_string()),
+            Principal::Organisation(id) => (PrincipalKind::Organisation, id.to_string()),
+        };
+        Self {
+            kind,
+            id,
+            role,
+            organisation,
+        }
+    }
 }
 
 /// The kind of principal

@@ -1,8 +1,11 @@
 //! Building audit records from a decision: ids and codes only.
 
+use std::sync::Arc;
+
 use super::cedar::Outcome;
 use super::input::{Fact, Input, PrincipalIn};
-use crate::audit::{AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, PrincipalKind};
+use crate::audit::pending::Found;
+use crate::audit::{AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, PendingRecord};
 use crate::model::request::{Action, DashboardQuery, Decision, HolderView, Principal, Request};
 use crate::model::vocab::{ActionKind, Purpose};
 
@@ -21,22 +24,11 @@ pub(crate) const fn audited(action: ActionKind) -> bool {
 }
 
 fn principal_of(principal: &Principal, input: Option<&Input<'_>>) -> AuditPrincipal {
-    let (kind, id) = match principal {
-        Principal::Practitioner(id) => (PrincipalKind::Practitioner, id.to_string()),
-        Principal::Patient(id) => (PrincipalKind::Patient, id.to_string()),
-        Principal::Organisation(id) => (PrincipalKind::Organisation, id.to_string()),
-    };
-    let (role, organisation) = match input.map(|i| i.principal) {
+    match input.map(|i| i.principal) {
         Some(PrincipalIn::Practitioner {
             role, organisation, ..
-        }) => (Some(role.clone()), Some(organisation.clone())),
-        _ => (None, None),
-    };
-    AuditPrincipal {
-        kind,
-        id,
-        role,
-        organisation,
+        }) => AuditPrincipal::of(principal, Some(role.clone()), Some(organisation.clone())),
+        _ => AuditPrincipal::of(principal, None, None),
     }
 }
 
@@ -45,100 +37,62 @@ fn checks_of(input: Option<&Input<'_>>) -> Checks {
     let Some(input) = input else {
         return Checks::default();
     };
-    let facts = Fact::of(input.action);
     let practitioner = matches!(input.principal, PrincipalIn::Practitioner { .. });
-    let has = |f: Fact| facts.contains(&f);
+    let (mut relationship, mut consent) = (false, false);
+    for fact in Fact::of(input.action) {
+        match fact {
+            Fact::Relationship => relationship = true,
+            Fact::DossierConsent
+            | Fact::ConsentOtherHolder
+            | Fact::PartyConsent
+            | Fact::ResearchConsent
+            | Fact::Objection
+            | Fact::ModuleStorageConsent => consent = true,
+            _ => {}
+        }
+    }
     Checks {
         authorisation: practitioner
             && !matches!(
                 input.action,
                 ActionKind::RequestAccess | ActionKind::Share | ActionKind::ViewOwn
             ),
-        treatment_relationship: practitioner && has(Fact::Relationship),
-        consent: has(Fact::DossierConsent)
-            || has(Fact::ConsentOtherHolder)
-            || has(Fact::PartyConsent)
-            || has(Fact::ResearchConsent)
-            || has(Fact::Objection)
-            || has(Fact::ModuleStorageConsent),
+        treatment_relationship: practitioner && relationship,
+        consent,
         emergency: input.purpose == Some(Purpose::Emergency),
     }
 }
 
-/// The record of one decision
+/// The record of one decision, pending: the sink materialises it
+#[inline]
 pub(crate) fn decision_record(
     request: &Request,
     input: Option<&Input<'_>>,
-    outcome: &Outcome,
-    policy_version: &str,
-) -> AuditRecord {
-    let mut r = AuditRecord {
-        seq: 0,
-        at: request.at,
-        principal: principal_of(&request.principal, input),
-        patient: request.patient.clone(),
-        action: AuditAction::Action(request.action.kind()),
-        holder: None,
-        category: None,
-        categories: None,
-        record: None,
-        module: None,
-        purpose: None,
-        study: None,
-        decision: outcome.decision,
-        reasons: outcome.reasons.clone(),
-        policies: outcome.policies.clone(),
-        policy_version: policy_version.to_owned(),
-        checks: checks_of(input),
-        prev_hash: String::new(),
-        hash: String::new(),
+    outcome: &Arc<Outcome>,
+    policy_digest: [u8; 32],
+) -> PendingRecord {
+    let practitioner = match input.map(|i| i.principal) {
+        Some(PrincipalIn::Practitioner {
+            role, organisation, ..
+        }) => Some((role.clone(), organisation.clone())),
+        _ => None,
     };
-    match &request.action {
-        Action::View {
-            holder,
-            category,
-            purpose,
-        } => {
-            r.holder = Some(holder.clone());
-            r.category = Some(category.clone());
-            r.purpose = Some(*purpose);
-        }
-        Action::ViewRecord { record, purpose } => {
-            r.record = Some(record.clone());
-            r.purpose = Some(*purpose);
-            if let Some(i) = input {
-                r.holder = i.holder.cloned();
-                r.category = i.category.cloned();
-                r.module = i.module.cloned();
-            }
-        }
-        Action::StartModule { module } | Action::Contribute { module } => {
-            r.module = Some(module.clone());
-        }
-        Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
-            r.holder = Some(holder.clone());
-        }
-        Action::UsePersonalData { holder, purpose } => {
-            r.holder = Some(holder.clone());
-            r.purpose = Some(*purpose);
-        }
-        Action::UseForResearch { purpose, study } => {
-            r.purpose = Some(*purpose);
-            r.study.clone_from(study);
-        }
-        Action::ViewOwn {
-            holder,
-            category,
-            record,
-        } => {
-            r.holder.clone_from(holder);
-            r.category.clone_from(category);
-            r.record.clone_from(record);
-        }
-        Action::ViewAccessLog { holder } => r.holder.clone_from(holder),
-        Action::RequestAccess | Action::Share => {}
-    }
-    r
+    let found = match (&request.action, input) {
+        (Action::ViewRecord { .. }, Some(i)) => Some(Found {
+            holder: i.holder.cloned(),
+            category: i.category.cloned(),
+            module: i.module.cloned(),
+        }),
+        _ => None,
+    };
+    PendingRecord::decision(
+        request,
+        practitioner,
+        found,
+        Arc::clone(outcome),
+        policy_digest,
+        checks_of(input),
+    )
 }
 
 /// The record of one holder of a dashboard
@@ -148,7 +102,7 @@ pub(crate) fn dashboard_record(
     view: &HolderView,
     policies: Vec<String>,
     policy_version: &str,
-) -> AuditRecord {
+) -> PendingRecord {
     let allowed = !view.visible.is_empty();
     AuditRecord {
         seq: 0,
@@ -175,4 +129,5 @@ pub(crate) fn dashboard_record(
         prev_hash: String::new(),
         hash: String::new(),
     }
+    .into()
 }

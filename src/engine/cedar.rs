@@ -31,6 +31,15 @@ impl Outcome {
         }
     }
 
+    pub(crate) fn to_response(&self, seq: u64) -> Response {
+        Response {
+            decision: self.decision,
+            reasons: self.reasons.clone(),
+            policies: self.policies.clone(),
+            seq,
+        }
+    }
+
     pub(crate) fn into_response(self, seq: u64) -> Response {
         Response {
             decision: self.decision,

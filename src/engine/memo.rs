@@ -21,6 +21,7 @@
 //! policy set: a reload starts a new, empty one.
 
 use std::hash::Hash;
+use std::sync::Arc;
 
 use hashbrown::HashMap;
 
@@ -66,7 +67,7 @@ enum Ty {
 pub(crate) struct Memo {
     /// Entity literals of types Practitioner, Patient, Organisation named in any policy
     literals: HashMap<(Ty, String), u16>,
-    answers: papaya::HashMap<Key, Outcome, hashbrown::DefaultHashBuilder>,
+    answers: papaya::HashMap<Key, Arc<Outcome>, hashbrown::DefaultHashBuilder>,
 }
 
 impl Memo {
@@ -178,13 +179,13 @@ impl Memo {
         &self,
         key: Key,
         evaluate: impl FnOnce() -> Outcome,
-        read: impl FnOnce(&Outcome) -> T,
+        read: impl FnOnce(&Arc<Outcome>) -> T,
     ) -> T {
         let answers = self.answers.pin();
         if let Some(hit) = answers.get(&key) {
             return read(hit);
         }
-        let outcome = evaluate();
+        let outcome = Arc::new(evaluate());
         let out = read(&outcome);
         if answers.len() < MAX_ENTRIES {
             answers.insert(key, outcome);

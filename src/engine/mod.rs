@@ -17,9 +17,9 @@ use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwap;
 
-use crate::audit::{AuditRecord, AuditSink};
+use crate::audit::{AuditSink, PendingRecord};
 use crate::error::EntityError;
 use crate::model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 use crate::model::event::{Event, EventError};
@@ -32,7 +32,7 @@ use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
-use cedar::Outcome;
+pub(crate) use cedar::Outcome;
 use memo::Memo;
 
 /// A dashboard query that names an unknown principal or patient
@@ -62,28 +62,29 @@ pub struct Engine {
     /// Readers lock only their own shard, so deciding threads never touch a
     /// shared cache line; applying an event locks every shard briefly.
     registry: ShardedLock<Registry>,
-    audit: ArcSwapOption<SinkHolder>,
     audit_failures: AtomicU64,
 }
 
-/// A sink behind a sized handle, for lock-free swapping
-#[derive(Debug)]
-struct SinkHolder(Arc<dyn AuditSink>);
-
-/// A policy set with its memo: swapped as one on reload, so the memo never
-/// outlives the policies it remembers answers of
-#[derive(Debug)]
+/// A policy set with its memo, and the audit sink: swapped as one, so the
+/// memo never outlives the policies it remembers answers of, and a decision
+/// loads one pointer
+#[derive(Debug, Clone)]
 struct Loaded {
     policies: Arc<Policies>,
-    memo: Option<Memo>,
+    memo: Option<Arc<Memo>>,
+    /// The digest of the policy set's content hash, for audit records
+    digest: [u8; 32],
+    sink: Option<Arc<dyn AuditSink>>,
 }
 
 impl Loaded {
-    fn new(policies: Policies) -> Self {
-        let memo = Memo::new(&policies);
+    fn new(policies: Policies, sink: Option<Arc<dyn AuditSink>>) -> Self {
+        let memo = Memo::new(&policies).map(Arc::new);
         Self {
+            digest: policies.digest(),
             policies: Arc::new(policies),
             memo,
+            sink,
         }
     }
 }
@@ -101,9 +102,8 @@ impl Engine {
     /// An engine with the given policies and an empty registry
     pub fn with_policies(policies: Policies) -> Self {
         Self {
-            loaded: ArcSwap::from_pointee(Loaded::new(policies)),
+            loaded: ArcSwap::from_pointee(Loaded::new(policies, None)),
             registry: ShardedLock::new(Registry::new()),
-            audit: ArcSwapOption::empty(),
             audit_failures: AtomicU64::new(0),
         }
     }
@@ -115,12 +115,16 @@ impl Engine {
 
     /// Replaces the policies; decisions in flight finish with the old ones
     pub fn reload(&self, policies: Policies) {
-        self.loaded.store(Arc::new(Loaded::new(policies)));
+        let fresh = Loaded::new(policies, None);
+        self.loaded.rcu(|old| Loaded {
+            sink: old.sink.clone(),
+            ..fresh.clone()
+        });
     }
 
     /// How many answers the fast path remembers for the policies in force
     pub fn memo_len(&self) -> usize {
-        self.loaded.load().memo.as_ref().map_or(0, Memo::len)
+        self.loaded.load().memo.as_ref().map_or(0, |m| m.len())
     }
 
     fn read(&self) -> ShardedLockReadGuard<'_, Registry> {
@@ -205,33 +209,38 @@ impl Engine {
         let registry = self.read();
         let input = input::build(&registry, loaded.policies.vocabulary(), request);
         let outcome = match &input {
-            Ok(input) => decide_input(&loaded, input, Outcome::clone),
-            Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
+            Ok(input) => decide_input(&loaded, input, Arc::clone),
+            Err(input::Unknown) => Arc::new(Outcome::deny(Reason::UnknownEntity)),
         };
-        if let Some(sink) = self.audit.load().as_ref()
+        if let Some(sink) = &loaded.sink
             && audit::audited(request.action.kind())
         {
-            {
-                let record = audit::decision_record(
-                    request,
-                    input.as_ref().ok(),
-                    &outcome,
-                    loaded.policies.content_hash(),
-                );
-                self.send(&sink.0, record);
-            }
+            let record =
+                audit::decision_record(request, input.as_ref().ok(), &outcome, loaded.digest);
+            self.send(sink, record);
         }
-        outcome.into_response(registry.seq())
+        outcome.to_response(registry.seq())
     }
 
     /// Sends every later decision's audit record to `sink` (SPEC.md §6); replaces any earlier sink
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "the engine keeps the sink; the swap may retry, so it clones the handle"
+    )]
     pub fn set_audit_sink(&self, sink: Arc<dyn AuditSink>) {
-        self.audit.store(Some(Arc::new(SinkHolder(sink))));
+        self.set_sink(Some(&sink));
     }
 
     /// Stops auditing
     pub fn clear_audit_sink(&self) {
-        self.audit.store(None);
+        self.set_sink(None);
+    }
+
+    fn set_sink(&self, sink: Option<&Arc<dyn AuditSink>>) {
+        self.loaded.rcu(|old| Loaded {
+            sink: sink.cloned(),
+            ..Loaded::clone(old)
+        });
     }
 
     /// How many audit records a sink refused (each one is also a decision that
@@ -241,8 +250,8 @@ impl Engine {
         self.audit_failures.load(Ordering::Relaxed)
     }
 
-    fn send(&self, sink: &Arc<dyn AuditSink>, record: AuditRecord) {
-        if sink.record(record).is_err() {
+    fn send(&self, sink: &Arc<dyn AuditSink>, record: PendingRecord) {
+        if sink.record_pending(record).is_err() {
             self.audit_failures.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -279,9 +288,9 @@ impl Engine {
         let loaded = self.loaded.load();
         let registry = self.read();
         let (answer, records) = dashboard_in(&loaded, &registry, query)?;
-        if let Some(sink) = self.audit.load().as_ref() {
+        if let Some(sink) = &loaded.sink {
             for record in records {
-                self.send(&sink.0, record);
+                self.send(sink, record);
             }
         }
         Ok(answer)
@@ -301,7 +310,7 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
         return Outcome::deny(Reason::UnknownEntity);
     };
     match path {
-        Path::Fast => decide_input(loaded, &input, Outcome::clone),
+        Path::Fast => decide_input(loaded, &input, |o| Outcome::clone(o)),
         Path::Plain => cedar::evaluate(policies, &policies.set, &input),
     }
 }
@@ -310,7 +319,7 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
 fn decide_input<T>(
     loaded: &Loaded,
     input: &input::Input<'_>,
-    read: impl FnOnce(&Outcome) -> T,
+    read: impl FnOnce(&Arc<Outcome>) -> T,
 ) -> T {
     let policies = &*loaded.policies;
     let evaluate = || cedar::evaluate(policies, policies.bucket(input.action), input);
@@ -320,7 +329,7 @@ fn decide_input<T>(
         .and_then(|m| Some((m, m.key(input, policies.vocabulary())?)))
     {
         Some((memo, key)) => memo.answer(key, evaluate, read),
-        None => read(&evaluate()),
+        None => read(&Arc::new(evaluate())),
     }
 }
 
@@ -329,7 +338,7 @@ fn dashboard_in(
     loaded: &Loaded,
     registry: &Registry,
     query: &DashboardQuery,
-) -> Result<(DashboardAnswer, Vec<AuditRecord>), DashboardError> {
+) -> Result<(DashboardAnswer, Vec<PendingRecord>), DashboardError> {
     let unknown = |field, value: &dyn std::fmt::Display| DashboardError {
         field,
         value: value.to_string(),

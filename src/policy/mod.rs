@@ -176,6 +176,7 @@ pub struct Policies {
     buckets: HashMap<ActionKind, PolicySet>,
     vocabulary: Vocabulary,
     ids: Vec<String>,
+    digest: [u8; 32],
     content_hash: String,
 }
 
@@ -346,11 +347,8 @@ impl Policies {
         }
         ids.sort();
         let buckets = bucket_by_action(&schema, &set)?;
-        let digest = hasher.finalize();
-        let mut content_hash = String::from("sha256:");
-        for b in digest {
-            let _ = write!(content_hash, "{b:02x}");
-        }
+        let digest: [u8; 32] = hasher.finalize().into();
+        let content_hash = version_of(&digest);
         Ok(Self {
             schema,
             set,
@@ -358,6 +356,7 @@ impl Policies {
             buckets,
             vocabulary,
             ids,
+            digest,
             content_hash,
         })
     }
@@ -416,6 +415,19 @@ impl Policies {
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
+
+    /// The SHA-256 behind [`Policies::content_hash`]
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+}
+
+/// `sha256:` and the digest in lowercase hex: a policy set's content hash
+pub(crate) fn version_of(digest: &[u8; 32]) -> String {
+    let mut s = String::with_capacity(7 + 64);
+    s.push_str("sha256:");
+    s.push_str(&crate::audit::hex(digest));
+    s
 }
 
 /// Sorts policies into one bucket per action: a policy belongs to the bucket

@@ -421,6 +421,73 @@ fn many_threads_deciding_into_one_file_sink_write_one_gap_free_chain() {
 }
 
 #[test]
+fn draining_a_memory_sink_while_threads_decide_gives_one_gap_free_chain() {
+    let engine = Arc::new(engine());
+    let sink = Arc::new(MemorySink::with_capacity(16));
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    const THREADS: usize = 4;
+    const EACH: usize = 300;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut drained: Vec<AuditRecord> = Vec::new();
+    std::thread::scope(|s| {
+        let deciders: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let engine = &engine;
+                s.spawn(move || {
+                    for i in 0..EACH {
+                        let who = if (t + i) % 3 == 0 { "anna" } else { "vera" };
+                        let when = format!("2026-02-{:02}T{:02}:00:00Z", 1 + t, i % 24);
+                        engine.decide(&view(who, "client-1", "vp-noord", "echo", &when));
+                    }
+                })
+            })
+            .collect();
+        // A host thread shipping batches while the deciders run
+        let shipper = s.spawn(|| {
+            let mut shipped = Vec::new();
+            let mut batches = 0;
+            while !done.load(Ordering::Relaxed) {
+                let batch = sink.drain().unwrap();
+                batches += usize::from(!batch.is_empty());
+                shipped.extend(batch);
+                std::thread::yield_now();
+            }
+            (shipped, batches)
+        });
+        for d in deciders {
+            d.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        let (records, batches) = shipper.join().unwrap();
+        assert!(batches >= 1);
+        drained = records;
+    });
+    drained.extend(sink.drain().unwrap());
+    assert!(sink.is_empty());
+    let n = (THREADS * EACH) as u64;
+    let seqs: Vec<u64> = drained.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=n).collect::<Vec<_>>());
+    let report = verify_records(&drained);
+    assert!(report.is_intact(), "{report}");
+    // Both practitioners' decisions are there, allowed and denied alike
+    let by = |id: &str| drained.iter().filter(|r| r.principal.id == id).count();
+    assert_eq!(by("vera") + by("anna"), THREADS * EACH);
+    assert!(by("anna") > 0 && by("vera") > 0);
+    // The chain goes on after the drains
+    engine.decide(&view(
+        "vera",
+        "client-1",
+        "vp-noord",
+        "echo",
+        "2026-03-01T10:00:00Z",
+    ));
+    let next = sink.drain().unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].seq, n + 1);
+    assert_eq!(next[0].prev_hash, drained.last().unwrap().hash);
+}
+
+#[test]
 fn a_file_sink_writes_what_seal_gives() {
     // The sink builds each line by hand; it must be byte for byte the JSON of
     // the sealed record, so that `record_hash` over the parsed line agrees.
