@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::record::{AuditAction, AuditPrincipal, AuditRecord, Checks};
 use crate::engine::Outcome;
 use crate::model::ids::{CareModule, Category, OrganisationId, Role};
-use crate::model::request::{Action, Request};
+use crate::model::request::{Request, RequestRecord};
 use crate::policy::version_of;
 
 /// One decision's audit record, not yet written out
@@ -38,7 +38,7 @@ struct Decision {
     request: Request,
     role: Option<Role>,
     organisation: Option<OrganisationId>,
-    /// For `view_record`: what the record was found to be
+    /// For `view_record` only: what the record was found to be
     found: Option<Box<Found>>,
     outcome: Arc<Outcome>,
     /// The digest of the policy set's content hash
@@ -112,19 +112,23 @@ impl Decision {
             policy_version,
             checks,
         } = self;
+        let principal = AuditPrincipal::of(&request.principal, role, organisation);
+        // The action's fields as the flat wire form names them; a record
+        // asked for by id (`found`) adds what it was found to be.
+        let flat = RequestRecord::from(request);
         let mut r = AuditRecord {
             seq: 0,
-            at: request.at,
-            principal: AuditPrincipal::of(&request.principal, role, organisation),
-            patient: request.patient,
-            action: AuditAction::Action(request.action.kind()),
-            holder: None,
-            category: None,
+            at: flat.at,
+            principal,
+            patient: flat.patient,
+            action: AuditAction::Action(flat.action),
+            holder: flat.holder,
+            category: flat.category,
             categories: None,
-            record: None,
-            module: None,
-            purpose: None,
-            study: None,
+            record: flat.record,
+            module: flat.module,
+            purpose: flat.purpose,
+            study: flat.study,
             decision: outcome.decision,
             reasons: outcome.reasons.clone(),
             policies: outcome.policies.clone(),
@@ -133,50 +137,10 @@ impl Decision {
             prev_hash: String::new(),
             hash: String::new(),
         };
-        match request.action {
-            Action::View {
-                holder,
-                category,
-                purpose,
-            } => {
-                r.holder = Some(holder);
-                r.category = Some(category);
-                r.purpose = Some(purpose);
-            }
-            Action::ViewRecord { record, purpose } => {
-                r.record = Some(record);
-                r.purpose = Some(purpose);
-                if let Some(found) = found {
-                    r.holder = found.holder;
-                    r.category = found.category;
-                    r.module = found.module;
-                }
-            }
-            Action::StartModule { module } | Action::Contribute { module } => {
-                r.module = Some(module);
-            }
-            Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
-                r.holder = Some(holder);
-            }
-            Action::UsePersonalData { holder, purpose } => {
-                r.holder = Some(holder);
-                r.purpose = Some(purpose);
-            }
-            Action::UseForResearch { purpose, study } => {
-                r.purpose = Some(purpose);
-                r.study = study;
-            }
-            Action::ViewOwn {
-                holder,
-                category,
-                record,
-            } => {
-                r.holder = holder;
-                r.category = category;
-                r.record = record;
-            }
-            Action::ViewAccessLog { holder } => r.holder = holder,
-            Action::RequestAccess | Action::Share => {}
+        if let Some(found) = found {
+            r.holder = found.holder;
+            r.category = found.category;
+            r.module = found.module;
         }
         r
     }

@@ -97,6 +97,15 @@ at = "2026-01-05T09:00:00Z"
 type = "treatment_started"
 patient = "client-2"
 organisation = "vp-noord"
+
+[[events]]
+at = "2026-01-20T10:00:00Z"
+type = "record_added"
+record = "rec-echo-1"
+patient = "client-1"
+category = "echo"
+source = "dossier"
+holder = "vp-noord"
 "#;
 
 fn engine() -> Engine {
@@ -341,6 +350,66 @@ fn every_audited_decision_yields_exactly_one_record_with_its_fields() {
     // Records carry ids and codes only: every string in the JSON is one of them
     let json = serde_json::to_string(&records).unwrap();
     assert!(!json.contains(' '), "no free text in a record: {json}");
+}
+
+#[test]
+fn a_record_asked_for_by_id_is_logged_with_what_it_was_found_to_be() {
+    let engine = engine();
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    let by_id = |who: &str, record: &str| {
+        request(
+            practitioner(who),
+            "client-1",
+            "2026-02-01T10:00:00Z",
+            Action::ViewRecord {
+                record: record.parse().unwrap(),
+                purpose: Purpose::Treatment,
+            },
+        )
+    };
+    assert!(engine.decide(&by_id("vera", "rec-echo-1")).is_allowed());
+    assert!(!engine.decide(&by_id("vera", "rec-nowhere")).is_allowed());
+    let records = sink.drain().unwrap();
+    assert_eq!(records.len(), 2);
+    let found = &records[0];
+    assert_eq!(found.action, AuditAction::Action(ActionKind::ViewRecord));
+    assert_eq!(
+        found.record.as_ref().map(zorg_pdp::RecordId::as_str),
+        Some("rec-echo-1")
+    );
+    assert_eq!(found.holder, Some(org("vp-noord")));
+    assert_eq!(found.category.as_ref().map(Category::as_str), Some("echo"));
+    assert_eq!(found.module, None);
+    assert_eq!(found.purpose, Some(Purpose::Treatment));
+    assert_eq!(found.decision, Decision::Allow);
+    // An unknown record: its id, and nothing it was not found to be
+    let missing = &records[1];
+    assert_eq!(
+        missing.record.as_ref().map(zorg_pdp::RecordId::as_str),
+        Some("rec-nowhere")
+    );
+    assert_eq!(
+        (missing.holder.as_ref(), missing.category.as_ref()),
+        (None, None)
+    );
+    assert_eq!(missing.reasons, vec![Reason::UnknownEntity]);
+    // The file sink, which builds the record at once, writes the same fields
+    let dir = TempDir::new("by-id");
+    let path = dir.file("log.jsonl");
+    let (file, _) = FileSink::open(&path, Durability::OnFlush).unwrap();
+    let file = Arc::new(file);
+    engine.set_audit_sink(Arc::clone(&file) as Arc<dyn AuditSink>);
+    engine.decide(&by_id("vera", "rec-echo-1"));
+    file.flush().unwrap();
+    let written = read_records(&path).unwrap();
+    let strip = |r: &AuditRecord| AuditRecord {
+        seq: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
+        ..r.clone()
+    };
+    assert_eq!(strip(&written[0]), strip(found));
 }
 
 #[test]
