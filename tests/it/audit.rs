@@ -497,13 +497,21 @@ fn draining_a_memory_sink_while_threads_decide_gives_one_gap_free_chain() {
     const THREADS: usize = 4;
     const EACH: usize = 300;
     let done = std::sync::atomic::AtomicBool::new(false);
+    // Halfway the deciders wait for one drain, so at least one batch is
+    // shipped mid-stream; after it, drains race the deciders freely.
+    let halfway = std::sync::Barrier::new(THREADS + 1);
+    let resumed = std::sync::Barrier::new(THREADS + 1);
     let mut drained: Vec<AuditRecord> = Vec::new();
     std::thread::scope(|s| {
         let deciders: Vec<_> = (0..THREADS)
             .map(|t| {
-                let engine = &engine;
+                let (engine, halfway, resumed) = (&engine, &halfway, &resumed);
                 s.spawn(move || {
                     for i in 0..EACH {
+                        if i == EACH / 2 {
+                            halfway.wait();
+                            resumed.wait();
+                        }
                         let who = if (t + i) % 3 == 0 { "anna" } else { "vera" };
                         let when = format!("2026-02-{:02}T{:02}:00:00Z", 1 + t, i % 24);
                         engine.decide(&view(who, "client-1", "vp-noord", "echo", &when));
@@ -513,22 +521,22 @@ fn draining_a_memory_sink_while_threads_decide_gives_one_gap_free_chain() {
             .collect();
         // A host thread shipping batches while the deciders run
         let shipper = s.spawn(|| {
-            let mut shipped = Vec::new();
-            let mut batches = 0;
+            halfway.wait();
+            let first = sink.drain().unwrap();
+            resumed.wait();
+            let mut shipped = first.clone();
             while !done.load(Ordering::Relaxed) {
-                let batch = sink.drain().unwrap();
-                batches += usize::from(!batch.is_empty());
-                shipped.extend(batch);
+                shipped.extend(sink.drain().unwrap());
                 std::thread::yield_now();
             }
-            (shipped, batches)
+            (shipped, first.len())
         });
         for d in deciders {
             d.join().unwrap();
         }
         done.store(true, Ordering::Relaxed);
-        let (records, batches) = shipper.join().unwrap();
-        assert!(batches >= 1);
+        let (records, first) = shipper.join().unwrap();
+        assert_eq!(first, THREADS * (EACH / 2));
         drained = records;
     });
     drained.extend(sink.drain().unwrap());
