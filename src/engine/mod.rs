@@ -208,18 +208,27 @@ impl Engine {
         let loaded = self.loaded.load();
         let registry = self.read();
         let input = input::build(&registry, loaded.policies.vocabulary(), request);
+        let seq = registry.seq();
+        let sink = loaded
+            .sink
+            .as_ref()
+            .filter(|_| audit::audited(request.action.kind()));
+        let Some(sink) = sink else {
+            // Read the remembered answer in place: no reference count is
+            // touched, so deciding threads share no written cache line.
+            return match &input {
+                Ok(input) => decide_input(&loaded, input, |o| o.to_response(seq)),
+                Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity).into_response(seq),
+            };
+        };
+        // The record shares the remembered answer.
         let outcome = match &input {
             Ok(input) => decide_input(&loaded, input, Arc::clone),
             Err(input::Unknown) => Arc::new(Outcome::deny(Reason::UnknownEntity)),
         };
-        if let Some(sink) = &loaded.sink
-            && audit::audited(request.action.kind())
-        {
-            let record =
-                audit::decision_record(request, input.as_ref().ok(), &outcome, loaded.digest);
-            self.send(sink, record);
-        }
-        outcome.to_response(registry.seq())
+        let record = audit::decision_record(request, input.as_ref().ok(), &outcome, loaded.digest);
+        self.send(sink, record);
+        outcome.to_response(seq)
     }
 
     /// Sends every later decision's audit record to `sink` (SPEC.md §6); replaces any earlier sink
