@@ -2,7 +2,9 @@
 //! that syncs every 1,000 records (target ≥ 200,000/s; also on flush only, and
 //! four threads into one sink), and deciding with a memory sink attached
 //! against deciding without one (target ≤ 20% more), with a sink that drops
-//! each record in between to split building the record from keeping it.
+//! each record in between to split building the record from keeping it, and
+//! a control: no sink, but the work of a 10,000-record drain done between
+//! timed stretches, to show what a host's own work costs the deciding thread.
 //!
 //! `cargo bench --bench audit`. The world has 2,000 patients with ten events
 //! each, 50 organisations and 500 practitioners.
@@ -164,6 +166,9 @@ enum With {
     Memory,
     /// A memory sink drained on the deciding thread between timed stretches
     MemoryDrainedInline,
+    /// No sink, but a drain's work (building and hashing `BATCH` records of
+    /// another sink) on the deciding thread between stretches, untimed
+    NothingWithHostWork,
 }
 
 /// The sinks the loop decides with: one of each, kept across runs so a
@@ -172,6 +177,8 @@ enum With {
 struct Sinks {
     null: Arc<dyn AuditSink>,
     memory: Arc<MemorySink>,
+    /// Holds `BATCH` records, read (not drained) by `NothingWithHostWork`
+    full: Arc<MemorySink>,
 }
 
 /// Records kept between drains
@@ -184,7 +191,7 @@ const BATCH: usize = 10_000;
 /// drained records).
 fn decide_loop(engine: &Engine, qs: &[Request], iters: u64, with: With, sinks: &Sinks) -> Duration {
     match with {
-        With::Nothing => engine.clear_audit_sink(),
+        With::Nothing | With::NothingWithHostWork => engine.clear_audit_sink(),
         With::Null => engine.set_audit_sink(Arc::clone(&sinks.null)),
         With::Memory | With::MemoryDrainedInline => {
             engine.set_audit_sink(Arc::clone(&sinks.memory) as Arc<dyn AuditSink>);
@@ -223,6 +230,7 @@ fn decide_loop(engine: &Engine, qs: &[Request], iters: u64, with: With, sinks: &
                         std::thread::sleep(Duration::from_micros(100));
                     }
                 }
+                With::NothingWithHostWork => drop(black_box(sinks.full.records().unwrap())),
                 With::Nothing | With::Null => {}
             }
             left -= n;
@@ -244,7 +252,13 @@ fn decide_with_sink(c: &mut Criterion) {
     let sinks = Sinks {
         null: Arc::new(NullSink),
         memory: Arc::new(MemorySink::with_capacity(3 * BATCH)),
+        full: Arc::new(MemorySink::with_capacity(BATCH)),
     };
+    engine.set_audit_sink(Arc::clone(&sinks.full) as Arc<dyn AuditSink>);
+    for q in &qs {
+        engine.decide(q);
+    }
+    engine.clear_audit_sink();
     decide_loop(&engine, &qs, 20_000, With::Memory, &sinks);
     let mut g = c.benchmark_group("decide_audit");
     g.throughput(Throughput::Elements(1));
@@ -253,6 +267,7 @@ fn decide_with_sink(c: &mut Criterion) {
         ("null_sink", With::Null),
         ("memory_sink", With::Memory),
         ("memory_sink_drained_inline", With::MemoryDrainedInline),
+        ("no_sink_host_work", With::NothingWithHostWork),
     ];
     for (name, with) in all {
         g.bench_function(name, |b| {
@@ -266,7 +281,7 @@ fn decide_with_sink(c: &mut Criterion) {
         return;
     }
     let rounds = 10;
-    let mut total = [Duration::ZERO; 4];
+    let mut total = [Duration::ZERO; 5];
     for _ in 0..rounds {
         for (t, (_, with)) in total.iter_mut().zip(all) {
             *t += decide_loop(&engine, &qs, 100_000, with, &sinks);
@@ -276,7 +291,7 @@ fn decide_with_sink(c: &mut Criterion) {
     let more = |d: Duration| (d.as_secs_f64() / total[0].as_secs_f64() - 1.0) * 100.0;
     println!(
         "decide_audit: per decision without a sink {:.0} ns; building the record (null sink) {:.0} ns ({:+.1}%); \
-         memory sink drained by a host thread {:.0} ns ({:+.1}%); drained on the deciding thread {:.0} ns ({:+.1}%)",
+         memory sink drained by a host thread {:.0} ns ({:+.1}%); drained on the deciding thread {:.0} ns ({:+.1}%); no sink with host work {:.0} ns ({:+.1}%)",
         ns(total[0]),
         ns(total[1]),
         more(total[1]),
@@ -284,6 +299,8 @@ fn decide_with_sink(c: &mut Criterion) {
         more(total[2]),
         ns(total[3]),
         more(total[3]),
+        ns(total[4]),
+        more(total[4]),
     );
 }
 

@@ -4,77 +4,73 @@
 use std::sync::Arc;
 
 use super::record::{AuditAction, AuditPrincipal, AuditRecord, Checks};
-use crate::engine::Outcome;
-use crate::model::ids::{CareModule, Category, OrganisationId, Role};
-use crate::model::request::{Request, RequestRecord};
+use crate::engine::Answer;
+use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, Role, StudyId};
+use crate::model::request::Principal;
+use crate::model::time::Timestamp;
+use crate::model::vocab::{ActionKind, Purpose};
 use crate::policy::version_of;
 
 /// One decision's audit record, not yet written out
 ///
-/// The engine builds it on the deciding thread from shared parts: the
-/// request, the remembered answer and the policy-set version are reference
-/// counted or copied inline, nothing is serialised. A sink turns it into an
-/// [`AuditRecord`] with [`PendingRecord::into_record`] when it numbers,
-/// hashes or writes it; [`crate::audit::MemorySink`] keeps it pending until
-/// its records are read.
+/// The engine builds it on the deciding thread: the ids of the request, and
+/// a shared reference to the remembered answer, which also holds every field
+/// the answer's memo key determines (role, category, module, purpose, the
+/// check flags, the policy-set digest). Nothing is allocated or serialised.
+/// A sink turns it into an [`AuditRecord`] with
+/// [`PendingRecord::into_record`] when it numbers, hashes or writes it;
+/// [`crate::audit::MemorySink`] keeps it pending until its records are read.
 #[derive(Debug, Clone)]
 pub struct PendingRecord(Parts);
 
 #[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "decisions are the common case, kept inline so recording one allocates nothing"
-)]
 enum Parts {
     /// A decision of [`crate::Engine::decide`]
     Decision(Decision),
-    /// A record built whole (a dashboard's, or one a host passed in)
+    /// A record built whole (a dashboard's, an unknown id's, or one a host passed in)
     Ready(Box<AuditRecord>),
 }
 
-/// What a decision's record is made of
-#[derive(Debug, Clone)]
-struct Decision {
-    request: Request,
-    role: Option<Role>,
-    organisation: Option<OrganisationId>,
-    /// For `view_record` only: what the record was found to be
-    found: Option<Box<Found>>,
-    outcome: Arc<Outcome>,
-    /// The digest of the policy set's content hash
-    policy_version: [u8; 32],
-    checks: Checks,
-}
-
-/// The holder, category and module of a record asked for by id
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Found {
-    pub(crate) holder: Option<OrganisationId>,
+/// What a remembered answer's memo key determines of a decision's record:
+/// the same for every decision that shares the answer
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuditFacts {
+    pub(crate) action: ActionKind,
+    pub(crate) role: Option<Role>,
     pub(crate) category: Option<Category>,
     pub(crate) module: Option<CareModule>,
+    pub(crate) purpose: Option<Purpose>,
+    pub(crate) checks: Checks,
+    pub(crate) digest: [u8; 32],
+}
+
+/// What one decision's record adds to its answer
+#[derive(Debug, Clone)]
+pub(crate) struct Decision {
+    pub(crate) answer: Arc<Answer>,
+    pub(crate) principal: Principal,
+    /// The practitioner's organisation
+    pub(crate) organisation: Option<OrganisationId>,
+    pub(crate) patient: PatientId,
+    /// The holder asked about, or where the record asked for was found
+    pub(crate) holder: Option<OrganisationId>,
+    pub(crate) subject: Subject,
+    pub(crate) at: Timestamp,
+}
+
+/// The record or study asked about (no action names both)
+#[derive(Debug, Clone)]
+pub(crate) enum Subject {
+    None,
+    Record(RecordId),
+    Study(StudyId),
 }
 
 impl PendingRecord {
-    /// A decision's record from its parts
+    /// A decision's record
     #[inline]
-    pub(crate) fn decision(
-        request: &Request,
-        practitioner: Option<(Role, OrganisationId)>,
-        found: Option<Found>,
-        outcome: Arc<Outcome>,
-        policy_version: [u8; 32],
-        checks: Checks,
-    ) -> Self {
-        let (role, organisation) = practitioner.unzip();
-        Self(Parts::Decision(Decision {
-            request: request.clone(),
-            role,
-            organisation,
-            found: found.map(Box::new),
-            outcome,
-            policy_version,
-            checks,
-        }))
+    pub(crate) fn decision(decision: Decision) -> Self {
+        Self(Parts::Decision(decision))
     }
 
     /// The record, with `seq`, `prev_hash` and `hash` left for the sink
@@ -104,44 +100,40 @@ impl From<AuditRecord> for PendingRecord {
 impl Decision {
     fn into_record(self) -> AuditRecord {
         let Self {
-            request,
-            role,
-            organisation,
-            found,
-            outcome,
-            policy_version,
-            checks,
-        } = self;
-        let principal = AuditPrincipal::of(&request.principal, role, organisation);
-        // The action's fields as the flat wire form names them; a record
-        // asked for by id (`found`) adds what it was found to be.
-        let flat = RequestRecord::from(request);
-        let mut r = AuditRecord {
-            seq: 0,
-            at: flat.at,
+            answer,
             principal,
-            patient: flat.patient,
-            action: AuditAction::Action(flat.action),
-            holder: flat.holder,
-            category: flat.category,
+            organisation,
+            patient,
+            holder,
+            subject,
+            at,
+        } = self;
+        let (outcome, facts) = (&answer.outcome, &answer.facts);
+        let (record, study) = match subject {
+            Subject::None => (None, None),
+            Subject::Record(r) => (Some(r), None),
+            Subject::Study(s) => (None, Some(s)),
+        };
+        AuditRecord {
+            seq: 0,
+            at,
+            principal: AuditPrincipal::of(&principal, facts.role.clone(), organisation),
+            patient,
+            action: AuditAction::Action(facts.action),
+            holder,
+            category: facts.category.clone(),
             categories: None,
-            record: flat.record,
-            module: flat.module,
-            purpose: flat.purpose,
-            study: flat.study,
+            record,
+            module: facts.module.clone(),
+            purpose: facts.purpose,
+            study,
             decision: outcome.decision,
             reasons: outcome.reasons.clone(),
             policies: outcome.policies.clone(),
-            policy_version: version_of(&policy_version),
-            checks,
+            policy_version: version_of(&facts.digest),
+            checks: facts.checks,
             prev_hash: String::new(),
             hash: String::new(),
-        };
-        if let Some(found) = found {
-            r.holder = found.holder;
-            r.category = found.category;
-            r.module = found.module;
         }
-        r
     }
 }

@@ -2,12 +2,16 @@
 
 use std::sync::Arc;
 
+use super::Answer;
 use super::cedar::Outcome;
 use super::input::{Fact, Input, PrincipalIn};
-use crate::audit::pending::Found;
+use crate::audit::pending::{AuditFacts, Decision, Subject};
 use crate::audit::{AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, PendingRecord};
-use crate::model::request::{Action, DashboardQuery, Decision, HolderView, Principal, Request};
+use crate::model::request::{
+    Action, DashboardQuery, Decision as Verdict, HolderView, Principal, Request, RequestRecord,
+};
 use crate::model::vocab::{ActionKind, Purpose};
+use crate::policy::version_of;
 
 /// Whether decisions of this action are logged (SPEC.md §6: decisions about a patient's data)
 pub(crate) const fn audited(action: ActionKind) -> bool {
@@ -63,36 +67,90 @@ fn checks_of(input: Option<&Input<'_>>) -> Checks {
     }
 }
 
+/// What the memo key of `input` determines of its record
+pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
+    let role = match input.principal {
+        PrincipalIn::Practitioner { role, .. } => Some(role.clone()),
+        PrincipalIn::Patient(_) | PrincipalIn::Organisation(_) => None,
+    };
+    AuditFacts {
+        action: input.action,
+        role,
+        category: input.category.cloned(),
+        module: input.module.cloned(),
+        purpose: input.purpose,
+        checks: checks_of(Some(input)),
+        digest,
+    }
+}
+
 /// The record of one decision, pending: the sink materialises it
+///
+/// The input's holder, category and module are the request's, or for a
+/// record asked for by id, where and what it was found to be; its purpose is
+/// the request's for the actions that have one.
 #[inline]
 pub(crate) fn decision_record(
     request: &Request,
-    input: Option<&Input<'_>>,
-    outcome: &Arc<Outcome>,
-    policy_digest: [u8; 32],
+    input: &Input<'_>,
+    answer: &Arc<Answer>,
 ) -> PendingRecord {
-    let practitioner = match input.map(|i| i.principal) {
-        Some(PrincipalIn::Practitioner {
-            role, organisation, ..
-        }) => Some((role.clone(), organisation.clone())),
-        _ => None,
+    let organisation = match input.principal {
+        PrincipalIn::Practitioner { organisation, .. } => Some(organisation.clone()),
+        PrincipalIn::Patient(_) | PrincipalIn::Organisation(_) => None,
     };
-    let found = match (&request.action, input) {
-        (Action::ViewRecord { .. }, Some(i)) => Some(Found {
-            holder: i.holder.cloned(),
-            category: i.category.cloned(),
-            module: i.module.cloned(),
-        }),
-        _ => None,
+    let subject = match &request.action {
+        Action::ViewRecord { record, .. }
+        | Action::ViewOwn {
+            record: Some(record),
+            ..
+        } => Subject::Record(record.clone()),
+        Action::UseForResearch {
+            study: Some(study), ..
+        } => Subject::Study(study.clone()),
+        _ => Subject::None,
     };
-    PendingRecord::decision(
-        request,
-        practitioner,
-        found,
-        Arc::clone(outcome),
-        policy_digest,
-        checks_of(input),
-    )
+    PendingRecord::decision(Decision {
+        answer: Arc::clone(answer),
+        principal: request.principal.clone(),
+        organisation,
+        patient: request.patient.clone(),
+        holder: input.holder.cloned(),
+        subject,
+        at: request.at,
+    })
+}
+
+/// The record of a decision that named an unknown id: the request's fields
+/// as its flat wire form names them, built at once (a rare deny)
+pub(crate) fn unknown_record(
+    request: &Request,
+    outcome: &Outcome,
+    digest: [u8; 32],
+) -> PendingRecord {
+    let flat = RequestRecord::from(request.clone());
+    AuditRecord {
+        seq: 0,
+        at: flat.at,
+        principal: AuditPrincipal::of(&request.principal, None, None),
+        patient: flat.patient,
+        action: AuditAction::Action(flat.action),
+        holder: flat.holder,
+        category: flat.category,
+        categories: None,
+        record: flat.record,
+        module: flat.module,
+        purpose: flat.purpose,
+        study: flat.study,
+        decision: outcome.decision,
+        reasons: outcome.reasons.clone(),
+        policies: outcome.policies.clone(),
+        policy_version: version_of(&digest),
+        checks: Checks::default(),
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+    .into()
 }
 
 /// The record of one holder of a dashboard
@@ -118,9 +176,9 @@ pub(crate) fn dashboard_record(
         purpose: Some(query.purpose),
         study: None,
         decision: if allowed {
-            Decision::Allow
+            Verdict::Allow
         } else {
-            Decision::Deny
+            Verdict::Deny
         },
         reasons: view.reasons.clone(),
         policies,

@@ -22,6 +22,14 @@ pub(crate) struct Outcome {
     pub(crate) policies: Vec<String>,
 }
 
+/// A remembered answer: Cedar's outcome, and what the memo key determines
+/// of the decision's audit record
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answer {
+    pub(crate) outcome: Outcome,
+    pub(crate) facts: crate::audit::pending::AuditFacts,
+}
+
 impl Outcome {
     pub(crate) fn deny(reason: Reason) -> Self {
         Self {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
-use super::cedar::Outcome;
+use super::cedar::Answer;
 use super::input::{Input, PrincipalIn};
 use crate::model::vocab::Vocabulary;
 use crate::policy::Policies;
@@ -67,7 +67,7 @@ enum Ty {
 pub(crate) struct Memo {
     /// Entity literals of types Practitioner, Patient, Organisation named in any policy
     literals: HashMap<(Ty, String), u16>,
-    answers: papaya::HashMap<Key, Arc<Outcome>, hashbrown::DefaultHashBuilder>,
+    answers: papaya::HashMap<Key, Arc<Answer>, hashbrown::DefaultHashBuilder>,
 }
 
 impl Memo {
@@ -178,8 +178,8 @@ impl Memo {
     pub(crate) fn answer<T>(
         &self,
         key: Key,
-        evaluate: impl FnOnce() -> Outcome,
-        read: impl FnOnce(&Arc<Outcome>) -> T,
+        evaluate: impl FnOnce() -> Answer,
+        read: impl FnOnce(&Arc<Answer>) -> T,
     ) -> T {
         let answers = self.answers.pin();
         if let Some(hit) = answers.get(&key) {

@@ -32,7 +32,7 @@ use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
-pub(crate) use cedar::Outcome;
+pub(crate) use cedar::{Answer, Outcome};
 use memo::Memo;
 
 /// A dashboard query that names an unknown principal or patient
@@ -217,18 +217,23 @@ impl Engine {
             // Read the remembered answer in place: no reference count is
             // touched, so deciding threads share no written cache line.
             return match &input {
-                Ok(input) => decide_input(&loaded, input, |o| o.to_response(seq)),
+                Ok(input) => decide_input(&loaded, input, |a| a.outcome.to_response(seq)),
                 Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity).into_response(seq),
             };
         };
-        // The record shares the remembered answer.
-        let outcome = match &input {
-            Ok(input) => decide_input(&loaded, input, Arc::clone),
-            Err(input::Unknown) => Arc::new(Outcome::deny(Reason::UnknownEntity)),
-        };
-        let record = audit::decision_record(request, input.as_ref().ok(), &outcome, loaded.digest);
-        self.send(sink, record);
-        outcome.to_response(seq)
+        if let Ok(input) = &input {
+            // The record shares the remembered answer.
+            let answer = decide_input(&loaded, input, Arc::clone);
+            self.send(sink, audit::decision_record(request, input, &answer));
+            answer.outcome.to_response(seq)
+        } else {
+            let outcome = Outcome::deny(Reason::UnknownEntity);
+            self.send(
+                sink,
+                audit::unknown_record(request, &outcome, loaded.digest),
+            );
+            outcome.into_response(seq)
+        }
     }
 
     /// Sends every later decision's audit record to `sink` (SPEC.md §6); replaces any earlier sink
@@ -319,7 +324,7 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
         return Outcome::deny(Reason::UnknownEntity);
     };
     match path {
-        Path::Fast => decide_input(loaded, &input, |o| Outcome::clone(o)),
+        Path::Fast => decide_input(loaded, &input, |a| a.outcome.clone()),
         Path::Plain => cedar::evaluate(policies, &policies.set, &input),
     }
 }
@@ -328,10 +333,13 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
 fn decide_input<T>(
     loaded: &Loaded,
     input: &input::Input<'_>,
-    read: impl FnOnce(&Arc<Outcome>) -> T,
+    read: impl FnOnce(&Arc<Answer>) -> T,
 ) -> T {
     let policies = &*loaded.policies;
-    let evaluate = || cedar::evaluate(policies, policies.bucket(input.action), input);
+    let evaluate = || Answer {
+        outcome: cedar::evaluate(policies, policies.bucket(input.action), input),
+        facts: audit::facts_of(input, loaded.digest),
+    };
     match loaded
         .memo
         .as_ref()
@@ -440,7 +448,8 @@ fn dashboard_in(
                 let mut input = base.clone();
                 for category in categories {
                     input::with_category(&mut input, registry, category);
-                    decide_input(loaded, &input, |o| {
+                    decide_input(loaded, &input, |a| {
+                        let o = &a.outcome;
                         note(category, o.decision, &o.reasons, &o.policies);
                     });
                 }
