@@ -28,12 +28,10 @@ pub(crate) const fn audited(action: ActionKind) -> bool {
 }
 
 fn principal_of(principal: &Principal, input: Option<&Input<'_>>) -> AuditPrincipal {
-    match input.map(|i| i.principal) {
-        Some(PrincipalIn::Practitioner {
-            role, organisation, ..
-        }) => AuditPrincipal::of(principal, Some(role.clone()), Some(organisation.clone())),
-        _ => AuditPrincipal::of(principal, None, None),
-    }
+    let (role, organisation) = input
+        .and_then(|i| i.principal.role_and_organisation())
+        .unzip();
+    AuditPrincipal::of(principal, role.cloned(), organisation.cloned())
 }
 
 /// The NEN 7513 flags: which facts the policies were given, and the route
@@ -69,13 +67,12 @@ fn checks_of(input: Option<&Input<'_>>) -> Checks {
 
 /// What the memo key of `input` determines of its record
 pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
-    let role = match input.principal {
-        PrincipalIn::Practitioner { role, .. } => Some(role.clone()),
-        PrincipalIn::Patient(_) | PrincipalIn::Organisation(_) => None,
-    };
     AuditFacts {
         action: input.action,
-        role,
+        role: input
+            .principal
+            .role_and_organisation()
+            .map(|(r, _)| r.clone()),
         category: input.category.cloned(),
         module: input.module.cloned(),
         purpose: input.purpose,
@@ -95,10 +92,10 @@ pub(crate) fn decision_record(
     input: &Input<'_>,
     answer: &Arc<Answer>,
 ) -> PendingRecord {
-    let organisation = match input.principal {
-        PrincipalIn::Practitioner { organisation, .. } => Some(organisation.clone()),
-        PrincipalIn::Patient(_) | PrincipalIn::Organisation(_) => None,
-    };
+    let organisation = input
+        .principal
+        .role_and_organisation()
+        .map(|(_, o)| o.clone());
     let subject = match &request.action {
         Action::ViewRecord { record, .. }
         | Action::ViewOwn {

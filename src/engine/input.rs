@@ -118,6 +118,18 @@ pub(crate) enum PrincipalIn<'r> {
     Organisation(&'r OrganisationId),
 }
 
+impl<'r> PrincipalIn<'r> {
+    /// A practitioner's role and organisation
+    pub(crate) fn role_and_organisation(self) -> Option<(&'r Role, &'r OrganisationId)> {
+        match self {
+            PrincipalIn::Practitioner {
+                role, organisation, ..
+            } => Some((role, organisation)),
+            PrincipalIn::Patient(_) | PrincipalIn::Organisation(_) => None,
+        }
+    }
+}
+
 /// Everything a policy may read for one request
 #[derive(Debug, Clone)]
 pub(crate) struct Input<'r> {

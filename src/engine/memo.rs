@@ -185,10 +185,10 @@ impl Memo {
         if let Some(hit) = answers.get(&key) {
             return read(hit);
         }
-        let outcome = Arc::new(evaluate());
-        let out = read(&outcome);
+        let answer = Arc::new(evaluate());
+        let out = read(&answer);
         if answers.len() < MAX_ENTRIES {
-            answers.insert(key, outcome);
+            answers.insert(key, answer);
         }
         out
     }

@@ -72,19 +72,17 @@ pub struct Engine {
 struct Loaded {
     policies: Arc<Policies>,
     memo: Option<Arc<Memo>>,
-    /// The digest of the policy set's content hash, for audit records
-    digest: [u8; 32],
     sink: Option<Arc<dyn AuditSink>>,
 }
 
 impl Loaded {
-    fn new(policies: Policies, sink: Option<Arc<dyn AuditSink>>) -> Self {
+    /// The policies with an empty memo and no sink
+    fn new(policies: Policies) -> Self {
         let memo = Memo::new(&policies).map(Arc::new);
         Self {
-            digest: policies.digest(),
             policies: Arc::new(policies),
             memo,
-            sink,
+            sink: None,
         }
     }
 }
@@ -102,7 +100,7 @@ impl Engine {
     /// An engine with the given policies and an empty registry
     pub fn with_policies(policies: Policies) -> Self {
         Self {
-            loaded: ArcSwap::from_pointee(Loaded::new(policies, None)),
+            loaded: ArcSwap::from_pointee(Loaded::new(policies)),
             registry: ShardedLock::new(Registry::new()),
             audit_failures: AtomicU64::new(0),
         }
@@ -115,7 +113,7 @@ impl Engine {
 
     /// Replaces the policies; decisions in flight finish with the old ones
     pub fn reload(&self, policies: Policies) {
-        let fresh = Loaded::new(policies, None);
+        let fresh = Loaded::new(policies);
         self.loaded.rcu(|old| Loaded {
             sink: old.sink.clone(),
             ..fresh.clone()
@@ -230,7 +228,7 @@ impl Engine {
             let outcome = Outcome::deny(Reason::UnknownEntity);
             self.send(
                 sink,
-                audit::unknown_record(request, &outcome, loaded.digest),
+                audit::unknown_record(request, &outcome, loaded.policies.digest()),
             );
             outcome.into_response(seq)
         }
@@ -338,7 +336,7 @@ fn decide_input<T>(
     let policies = &*loaded.policies;
     let evaluate = || Answer {
         outcome: cedar::evaluate(policies, policies.bucket(input.action), input),
-        facts: audit::facts_of(input, loaded.digest),
+        facts: audit::facts_of(input, policies.digest()),
     };
     match loaded
         .memo
