@@ -6,8 +6,13 @@
 //! a control: no sink, but the work of a 10,000-record drain done between
 //! timed stretches, to show what a host's own work costs the deciding thread.
 //!
-//! `cargo bench --bench audit`. The world has 2,000 patients with ten events
-//! each, 50 organisations and 500 practitioners.
+//! `cargo bench --bench audit`. Deciding is measured in the world of the
+//! `decide` bench (100,000 patients with ten events each, 1,000
+//! organisations), and alongside in a small one (2,000 patients, 50
+//! organisations) whose registry fits in the caches, so every cost of the
+//! sink shows. The closing lines compare the variants in paired rounds: each
+//! round runs every variant once, in a rotating order, and the line gives the
+//! median and quartiles of the per-round ratio to deciding without a sink.
 
 #![expect(
     missing_docs,
@@ -22,6 +27,7 @@
     reason = "measurement code: fixed-size worlds, percentiles and ratios"
 )]
 
+use std::cell::Cell;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,7 +43,14 @@ pub mod world;
 
 use world::{Rng, Size};
 
-const SIZE: Size = Size {
+/// The world of the `decide` bench
+const DECIDE_WORLD: Size = Size {
+    organisations: 1_000,
+    patients: 100_000,
+};
+
+/// A world whose registry fits in the caches
+const SMALL_WORLD: Size = Size {
     organisations: 50,
     patients: 2_000,
 };
@@ -62,16 +75,16 @@ impl Drop for Scratch {
     }
 }
 
-fn engine() -> Engine {
+fn engine(size: Size) -> Engine {
     let engine = Engine::new().unwrap();
-    world::build(&engine, SIZE);
+    world::build(&engine, size);
     engine
 }
 
-fn requests(n: usize, seed: u64) -> Vec<Request> {
+fn requests(size: Size, n: usize, seed: u64) -> Vec<Request> {
     let mut rng = Rng::new(seed);
     (0..n)
-        .map(|_| world::view_request(SIZE, &mut rng))
+        .map(|_| world::view_request(size, &mut rng))
         .collect()
 }
 
@@ -96,8 +109,8 @@ fn sample_records(engine: &Engine, qs: &[Request]) -> Vec<AuditRecord> {
 }
 
 fn file_sink(c: &mut Criterion) {
-    let engine = engine();
-    let records = sample_records(&engine, &requests(1_000, 7));
+    let engine = engine(SMALL_WORLD);
+    let records = sample_records(&engine, &requests(SMALL_WORLD, 1_000, 7));
     let mut g = c.benchmark_group("file_sink");
     g.throughput(Throughput::Elements(1));
     for (name, durability) in [
@@ -184,12 +197,15 @@ struct Sinks {
 /// Records kept between drains
 const BATCH: usize = 10_000;
 
-/// Decides `iters` requests, timing only the decisions. A memory sink is
-/// drained every `BATCH` records: by a host thread running beside the
-/// deciding one (`Memory`), or untimed on the deciding thread itself
-/// (`MemoryDrainedInline`, which then finds its caches filled with the
-/// drained records).
-fn decide_loop(engine: &Engine, qs: &[Request], iters: u64, with: With, sinks: &Sinks) -> Duration {
+/// Decides `iters` requests, timing only the decisions. The requests and
+/// the `BATCH` stretches go on from where the last call stopped, so short
+/// calls (criterion's first samples) see the same mix as long ones. A
+/// memory sink is drained every `BATCH` records: by a host thread running
+/// beside the deciding one (`Memory`), or untimed on the deciding thread
+/// itself (`MemoryDrainedInline`, which then finds its caches filled with
+/// the drained records).
+fn decide_loop(bed: &Bed, iters: u64, with: With) -> Duration {
+    let (engine, qs, sinks) = (&bed.engine, &bed.qs, &bed.sinks);
     match with {
         With::Nothing | With::NothingWithHostWork => engine.clear_audit_sink(),
         With::Null => engine.set_audit_sink(Arc::clone(&sinks.null)),
@@ -213,15 +229,21 @@ fn decide_loop(engine: &Engine, qs: &[Request], iters: u64, with: With, sinks: &
         }
         let mut total = Duration::ZERO;
         let mut left = iters;
-        let mut i = 0;
+        let (mut i, mut since) = (bed.pos.get(), bed.since.get());
         while left > 0 {
-            let n = left.min(BATCH as u64);
+            let n = left.min((BATCH - since) as u64);
             let start = Instant::now();
             for _ in 0..n {
                 i = (i + 1) % qs.len();
                 black_box(engine.decide(&qs[i]));
             }
             total += start.elapsed();
+            left -= n;
+            since += n as usize;
+            if since < BATCH {
+                break;
+            }
+            since = 0;
             match with {
                 With::MemoryDrainedInline => drop(black_box(sinks.memory.drain().unwrap())),
                 // Untimed: let the host thread keep up
@@ -233,75 +255,129 @@ fn decide_loop(engine: &Engine, qs: &[Request], iters: u64, with: With, sinks: &
                 With::NothingWithHostWork => drop(black_box(sinks.full.records().unwrap())),
                 With::Nothing | With::Null => {}
             }
-            left -= n;
         }
+        bed.pos.set(i);
+        bed.since.set(since);
         stop.store(true, Ordering::Relaxed);
         total
     });
-    drop(sinks.memory.drain().unwrap());
     engine.clear_audit_sink();
     total
 }
 
+/// Every variant, with its name
+const VARIANTS: [(&str, With); 5] = [
+    ("no_sink", With::Nothing),
+    ("null_sink", With::Null),
+    ("memory_sink", With::Memory),
+    ("memory_sink_drained_inline", With::MemoryDrainedInline),
+    ("no_sink_host_work", With::NothingWithHostWork),
+];
+
+/// An engine with its world, requests and sinks, the memo filled as a
+/// running service would have it
+struct Bed {
+    engine: Engine,
+    qs: Vec<Request>,
+    sinks: Sinks,
+    /// The last request decided
+    pos: Cell<usize>,
+    /// Decisions since the last stretch ended
+    since: Cell<usize>,
+}
+
+impl Bed {
+    fn new(size: Size) -> Self {
+        let engine = engine(size);
+        let qs = requests(size, 10_000, 42);
+        for q in &qs {
+            engine.decide(q);
+        }
+        let sinks = Sinks {
+            null: Arc::new(NullSink),
+            memory: Arc::new(MemorySink::with_capacity(3 * BATCH)),
+            full: Arc::new(MemorySink::with_capacity(BATCH)),
+        };
+        engine.set_audit_sink(Arc::clone(&sinks.full) as Arc<dyn AuditSink>);
+        for q in &qs {
+            engine.decide(q);
+        }
+        engine.clear_audit_sink();
+        let bed = Self {
+            engine,
+            qs,
+            sinks,
+            pos: Cell::new(0),
+            since: Cell::new(0),
+        };
+        bed.run(20_000, With::Memory);
+        bed
+    }
+
+    fn run(&self, iters: u64, with: With) -> Duration {
+        decide_loop(self, iters, with)
+    }
+
+    /// Paired rounds: every variant once a round, in a rotating order; the
+    /// median and quartiles of each variant's per-round ratio to no sink
+    fn compare(&self, world: &str) {
+        const ROUNDS: usize = 21;
+        const PER_RUN: u64 = 50_000;
+        let n = VARIANTS.len();
+        let mut ratios = vec![Vec::with_capacity(ROUNDS); n];
+        let mut ns = vec![0.0; n];
+        for round in 0..ROUNDS {
+            let mut took = vec![Duration::ZERO; n];
+            for k in 0..n {
+                let v = (k + round) % n;
+                took[v] = self.run(PER_RUN, VARIANTS[v].1);
+            }
+            for v in 0..n {
+                ratios[v].push(took[v].as_secs_f64() / took[0].as_secs_f64() - 1.0);
+                ns[v] += took[v].as_nanos() as f64 / (ROUNDS as f64 * PER_RUN as f64);
+            }
+        }
+        let parts: Vec<String> = (1..n)
+            .map(|v| {
+                let r = &mut ratios[v];
+                r.sort_by(f64::total_cmp);
+                let at = |q: usize| r[q * (r.len() - 1) / 4] * 100.0;
+                format!(
+                    "{} {:.0} ns, {:+.1}% [{:+.1}%, {:+.1}%]",
+                    VARIANTS[v].0,
+                    ns[v],
+                    at(2),
+                    at(1),
+                    at(3)
+                )
+            })
+            .collect();
+        println!(
+            "decide_audit ({world}): median [quartiles] over {ROUNDS} paired rounds of {PER_RUN} decisions: no_sink {:.0} ns; {}",
+            ns[0],
+            parts.join("; ")
+        );
+    }
+}
+
 fn decide_with_sink(c: &mut Criterion) {
-    let engine = engine();
-    let qs = requests(10_000, 42);
-    for q in &qs {
-        engine.decide(q); // fill the memo, as a running service would have
-    }
-    let sinks = Sinks {
-        null: Arc::new(NullSink),
-        memory: Arc::new(MemorySink::with_capacity(3 * BATCH)),
-        full: Arc::new(MemorySink::with_capacity(BATCH)),
-    };
-    engine.set_audit_sink(Arc::clone(&sinks.full) as Arc<dyn AuditSink>);
-    for q in &qs {
-        engine.decide(q);
-    }
-    engine.clear_audit_sink();
-    decide_loop(&engine, &qs, 20_000, With::Memory, &sinks);
+    let bed = Bed::new(DECIDE_WORLD);
     let mut g = c.benchmark_group("decide_audit");
     g.throughput(Throughput::Elements(1));
-    let all = [
-        ("no_sink", With::Nothing),
-        ("null_sink", With::Null),
-        ("memory_sink", With::Memory),
-        ("memory_sink_drained_inline", With::MemoryDrainedInline),
-        ("no_sink_host_work", With::NothingWithHostWork),
-    ];
-    for (name, with) in all {
+    for (name, with) in VARIANTS {
         g.bench_function(name, |b| {
-            b.iter_custom(|iters| decide_loop(&engine, &qs, iters, with, &sinks));
+            b.iter_custom(|iters| bed.run(iters, with));
         });
     }
     g.finish();
 
-    // One side-by-side figure, from interleaved runs (not in `cargo test --benches`)
+    // Side-by-side figures from paired rounds (not in `cargo test --benches`)
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let rounds = 10;
-    let mut total = [Duration::ZERO; 5];
-    for _ in 0..rounds {
-        for (t, (_, with)) in total.iter_mut().zip(all) {
-            *t += decide_loop(&engine, &qs, 100_000, with, &sinks);
-        }
-    }
-    let ns = |d: Duration| d.as_nanos() as f64 / f64::from(rounds * 100_000);
-    let more = |d: Duration| (d.as_secs_f64() / total[0].as_secs_f64() - 1.0) * 100.0;
-    println!(
-        "decide_audit: per decision without a sink {:.0} ns; building the record (null sink) {:.0} ns ({:+.1}%); \
-         memory sink drained by a host thread {:.0} ns ({:+.1}%); drained on the deciding thread {:.0} ns ({:+.1}%); no sink with host work {:.0} ns ({:+.1}%)",
-        ns(total[0]),
-        ns(total[1]),
-        more(total[1]),
-        ns(total[2]),
-        more(total[2]),
-        ns(total[3]),
-        more(total[3]),
-        ns(total[4]),
-        more(total[4]),
-    );
+    bed.compare("100,000 patients, the decide bench's world");
+    drop(bed);
+    Bed::new(SMALL_WORLD).compare("2,000 patients, registry in cache");
 }
 
 criterion_group! {

@@ -77,7 +77,7 @@ impl PendingRecord {
     pub fn into_record(self) -> AuditRecord {
         match self.0 {
             Parts::Ready(record) => *record,
-            Parts::Decision(d) => d.into_record(),
+            Parts::Decision(d) => d.to_record(),
         }
     }
 
@@ -86,7 +86,7 @@ impl PendingRecord {
     pub fn to_record(&self) -> AuditRecord {
         match &self.0 {
             Parts::Ready(record) => AuditRecord::clone(record),
-            Parts::Decision(d) => d.clone().into_record(),
+            Parts::Decision(d) => d.to_record(),
         }
     }
 }
@@ -98,7 +98,10 @@ impl From<AuditRecord> for PendingRecord {
 }
 
 impl Decision {
-    fn into_record(self) -> AuditRecord {
+    /// The record, without touching the answer's reference count (a sink
+    /// thread building records then writes nothing a deciding thread reads);
+    /// the ids are short strings, copied
+    fn to_record(&self) -> AuditRecord {
         let Self {
             answer,
             principal,
@@ -111,16 +114,16 @@ impl Decision {
         let (outcome, facts) = (&answer.outcome, &answer.facts);
         let (record, study) = match subject {
             Subject::None => (None, None),
-            Subject::Record(r) => (Some(r), None),
-            Subject::Study(s) => (None, Some(s)),
+            Subject::Record(r) => (Some(r.clone()), None),
+            Subject::Study(s) => (None, Some(s.clone())),
         };
         AuditRecord {
             seq: 0,
-            at,
-            principal: AuditPrincipal::of(&principal, facts.role.clone(), organisation),
-            patient,
+            at: *at,
+            principal: AuditPrincipal::of(principal, facts.role.clone(), organisation.clone()),
+            patient: patient.clone(),
             action: AuditAction::Action(facts.action),
-            holder,
+            holder: holder.clone(),
             category: facts.category.clone(),
             categories: None,
             record,

@@ -90,7 +90,7 @@ pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
 pub(crate) fn decision_record(
     request: &Request,
     input: &Input<'_>,
-    answer: &Arc<Answer>,
+    answer: Arc<Answer>,
 ) -> PendingRecord {
     let organisation = input
         .principal
@@ -108,7 +108,7 @@ pub(crate) fn decision_record(
         _ => Subject::None,
     };
     PendingRecord::decision(Decision {
-        answer: Arc::clone(answer),
+        answer,
         principal: request.principal.clone(),
         organisation,
         patient: request.patient.clone(),

@@ -24,7 +24,12 @@ pub(crate) struct Outcome {
 
 /// A remembered answer: Cedar's outcome, and what the memo key determines
 /// of the decision's audit record
+///
+/// Aligned to a cache line: in an `Arc` the reference counts then sit on a
+/// line of their own, so a sink thread dropping pending records does not
+/// take the line a deciding thread reads the outcome from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[repr(align(64))]
 pub(crate) struct Answer {
     pub(crate) outcome: Outcome,
     pub(crate) facts: crate::audit::pending::AuditFacts,

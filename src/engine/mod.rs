@@ -220,10 +220,13 @@ impl Engine {
             };
         };
         if let Ok(input) = &input {
-            // The record shares the remembered answer.
-            let answer = decide_input(&loaded, input, Arc::clone);
-            self.send(sink, audit::decision_record(request, input, &answer));
-            answer.outcome.to_response(seq)
+            // The record takes the one new reference to the remembered
+            // answer: each reference-count change is an atomic write.
+            let (response, answer) = decide_input(&loaded, input, |a| {
+                (a.outcome.to_response(seq), Arc::clone(a))
+            });
+            self.send(sink, audit::decision_record(request, input, answer));
+            response
         } else {
             let outcome = Outcome::deny(Reason::UnknownEntity);
             self.send(
