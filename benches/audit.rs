@@ -175,6 +175,9 @@ impl AuditSink for NullSink {
 enum With {
     Nothing,
     Null,
+    /// A memory sink that keeps every record of the run, drained after it
+    /// (untimed): what the sink adds to a decision
+    MemoryKept,
     /// A memory sink drained by a host thread, as a host shipping batches would
     Memory,
     /// A memory sink drained on the deciding thread between timed stretches
@@ -190,12 +193,18 @@ enum With {
 struct Sinks {
     null: Arc<dyn AuditSink>,
     memory: Arc<MemorySink>,
+    /// Room for a whole run, for `MemoryKept`
+    kept: Arc<MemorySink>,
     /// Holds `BATCH` records, read (not drained) by `NothingWithHostWork`
     full: Arc<MemorySink>,
 }
 
 /// Records kept between drains
 const BATCH: usize = 10_000;
+
+/// Decisions per variant in a paired round: long enough that the caches
+/// settle after the variant before (shorter runs hide part of the sink's cost)
+const PER_RUN: u64 = 300_000;
 
 /// Decides `iters` requests, timing only the decisions. The requests and
 /// the `BATCH` stretches go on from where the last call stopped, so short
@@ -212,6 +221,7 @@ fn decide_loop(bed: &Bed, iters: u64, with: With) -> Duration {
         With::Memory | With::MemoryDrainedInline => {
             engine.set_audit_sink(Arc::clone(&sinks.memory) as Arc<dyn AuditSink>);
         }
+        With::MemoryKept => engine.set_audit_sink(Arc::clone(&sinks.kept) as Arc<dyn AuditSink>),
     }
     let stop = AtomicBool::new(false);
     let total = std::thread::scope(|s| {
@@ -253,7 +263,7 @@ fn decide_loop(bed: &Bed, iters: u64, with: With) -> Duration {
                     }
                 }
                 With::NothingWithHostWork => drop(black_box(sinks.full.records().unwrap())),
-                With::Nothing | With::Null => {}
+                With::Nothing | With::Null | With::MemoryKept => {}
             }
         }
         bed.pos.set(i);
@@ -262,13 +272,15 @@ fn decide_loop(bed: &Bed, iters: u64, with: With) -> Duration {
         total
     });
     engine.clear_audit_sink();
+    drop(black_box(sinks.kept.drain().unwrap()));
     total
 }
 
 /// Every variant, with its name
-const VARIANTS: [(&str, With); 5] = [
+const VARIANTS: [(&str, With); 6] = [
     ("no_sink", With::Nothing),
     ("null_sink", With::Null),
+    ("memory_sink_kept", With::MemoryKept),
     ("memory_sink", With::Memory),
     ("memory_sink_drained_inline", With::MemoryDrainedInline),
     ("no_sink_host_work", With::NothingWithHostWork),
@@ -296,6 +308,7 @@ impl Bed {
         let sinks = Sinks {
             null: Arc::new(NullSink),
             memory: Arc::new(MemorySink::with_capacity(3 * BATCH)),
+            kept: Arc::new(MemorySink::with_capacity(PER_RUN as usize)),
             full: Arc::new(MemorySink::with_capacity(BATCH)),
         };
         engine.set_audit_sink(Arc::clone(&sinks.full) as Arc<dyn AuditSink>);
@@ -321,8 +334,7 @@ impl Bed {
     /// Paired rounds: every variant once a round, in a rotating order; the
     /// median and quartiles of each variant's per-round ratio to no sink
     fn compare(&self, world: &str) {
-        const ROUNDS: usize = 21;
-        const PER_RUN: u64 = 50_000;
+        const ROUNDS: usize = 7;
         let n = VARIANTS.len();
         let mut ratios = vec![Vec::with_capacity(ROUNDS); n];
         let mut ns = vec![0.0; n];

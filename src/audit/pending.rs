@@ -3,20 +3,22 @@
 
 use std::sync::Arc;
 
-use super::record::{AuditAction, AuditPrincipal, AuditRecord, Checks};
-use crate::engine::Answer;
-use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, Role, StudyId};
-use crate::model::request::Principal;
+use super::record::{AuditAction, AuditPrincipal, AuditRecord, Checks, PrincipalKind};
+use crate::engine::{Answer, Tags};
+use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, Role};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose};
 use crate::policy::version_of;
+use crate::registry::Tag;
 
 /// One decision's audit record, not yet written out
 ///
-/// The engine builds it on the deciding thread: the ids of the request, and
-/// a shared reference to the remembered answer, which also holds every field
-/// the answer's memo key determines (role, category, module, purpose, the
-/// check flags, the policy-set digest). Nothing is allocated or serialised.
+/// The engine builds it on the deciding thread: a shared reference to the
+/// remembered answer, which also holds every field the answer's memo key
+/// determines (role, category, module, purpose, the check flags, the
+/// policy-set digest), and where the registry's table of ids (which only
+/// grows) has the principal, organisation, patient, holder and record. No id
+/// is copied, nothing is allocated or serialised: 40 bytes.
 /// A sink turns it into an [`AuditRecord`] with
 /// [`PendingRecord::into_record`] when it numbers, hashes or writes it;
 /// [`crate::audit::MemorySink`] keeps it pending until its records are read.
@@ -44,26 +46,15 @@ pub(crate) struct AuditFacts {
     pub(crate) digest: [u8; 32],
 }
 
-/// What one decision's record adds to its answer
+/// What one decision's record adds to its answer: where the registry's
+/// table of ids has the entities it names, the principal's kind and the time
+/// (40 bytes with the answer; the ids are looked up when the record is built)
 #[derive(Debug, Clone)]
 pub(crate) struct Decision {
     pub(crate) answer: Arc<Answer>,
-    pub(crate) principal: Principal,
-    /// The practitioner's organisation
-    pub(crate) organisation: Option<OrganisationId>,
-    pub(crate) patient: PatientId,
-    /// The holder asked about, or where the record asked for was found
-    pub(crate) holder: Option<OrganisationId>,
-    pub(crate) subject: Subject,
     pub(crate) at: Timestamp,
-}
-
-/// The record or study asked about (no action names both)
-#[derive(Debug, Clone)]
-pub(crate) enum Subject {
-    None,
-    Record(RecordId),
-    Study(StudyId),
+    pub(crate) tags: Tags,
+    pub(crate) principal: PrincipalKind,
 }
 
 impl PendingRecord {
@@ -98,45 +89,60 @@ impl From<AuditRecord> for PendingRecord {
 }
 
 impl Decision {
-    /// The record, without touching the answer's reference count (a sink
-    /// thread building records then writes nothing a deciding thread reads);
-    /// the ids are short strings, copied
+    /// The record, the ids read from the registry's table; the answer's
+    /// reference count is not touched (a sink thread building records then
+    /// writes nothing a deciding thread reads)
     fn to_record(&self) -> AuditRecord {
         let Self {
             answer,
-            principal,
-            organisation,
-            patient,
-            holder,
-            subject,
             at,
+            tags,
+            principal,
         } = self;
         let (outcome, facts) = (&answer.outcome, &answer.facts);
-        let (record, study) = match subject {
-            Subject::None => (None, None),
-            Subject::Record(r) => (Some(r.clone()), None),
-            Subject::Study(s) => (None, Some(s.clone())),
-        };
-        AuditRecord {
-            seq: 0,
-            at: *at,
-            principal: AuditPrincipal::of(principal, facts.role.clone(), organisation.clone()),
-            patient: patient.clone(),
-            action: AuditAction::Action(facts.action),
-            holder: holder.clone(),
-            category: facts.category.clone(),
-            categories: None,
-            record,
-            module: facts.module.clone(),
-            purpose: facts.purpose,
-            study,
-            decision: outcome.decision,
-            reasons: outcome.reasons.clone(),
-            policies: outcome.policies.clone(),
-            policy_version: version_of(&facts.digest),
-            checks: facts.checks,
-            prev_hash: String::new(),
-            hash: String::new(),
-        }
+        answer.names.read(|names| {
+            let org = |t: Tag| OrganisationId::from_registered(names.get(t));
+            AuditRecord {
+                seq: 0,
+                at: *at,
+                principal: AuditPrincipal {
+                    kind: *principal,
+                    id: names.get(tags.principal).to_string(),
+                    role: facts.role.clone(),
+                    organisation: tags.organisation.map(org),
+                },
+                patient: PatientId::from_registered(names.get(tags.patient)),
+                action: AuditAction::Action(facts.action),
+                holder: tags.holder.map(org),
+                category: facts.category.clone(),
+                categories: None,
+                record: tags.record.map(|t| RecordId::from_registered(names.get(t))),
+                module: facts.module.clone(),
+                purpose: facts.purpose,
+                study: None,
+                decision: outcome.decision,
+                reasons: outcome.reasons.clone(),
+                policies: outcome.policies.clone(),
+                policy_version: version_of(&facts.digest),
+                checks: facts.checks,
+                prev_hash: String::new(),
+                hash: String::new(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_record_fits_in_a_cache_line() {
+        // What a deciding thread writes per decision into a memory sink
+        assert!(
+            std::mem::size_of::<PendingRecord>() <= 48,
+            "{} bytes",
+            std::mem::size_of::<PendingRecord>()
+        );
     }
 }

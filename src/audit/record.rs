@@ -62,16 +62,25 @@ impl AuditPrincipal {
         role: Option<Role>,
         organisation: Option<OrganisationId>,
     ) -> Self {
-        let (kind, id) = match principal {
-            Principal::Practitioner(id) => (PrincipalKind::Practitioner, id.to_string()),
-            Principal::Patient(id) => (PrincipalKind::Patient, id.to_string()),
-            Principal::Organisation(id) => (PrincipalKind::Organisation, id.to_string()),
+        let id = match principal {
+            Principal::Practitioner(id) => id.to_string(),
+            Principal::Patient(id) => id.to_string(),
+            Principal::Organisation(id) => id.to_string(),
         };
         Self {
-            kind,
+            kind: Self::kind_of(principal),
             id,
             role,
             organisation,
+        }
+    }
+
+    /// The kind of a request's principal
+    pub(crate) const fn kind_of(principal: &Principal) -> PrincipalKind {
+        match principal {
+            Principal::Practitioner(_) => PrincipalKind::Practitioner,
+            Principal::Patient(_) => PrincipalKind::Patient,
+            Principal::Organisation(_) => PrincipalKind::Organisation,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::Answer;
 use super::cedar::Outcome;
 use super::input::{Fact, Input, PrincipalIn};
-use crate::audit::pending::{AuditFacts, Decision, Subject};
+use crate::audit::pending::{AuditFacts, Decision};
 use crate::audit::{AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, PendingRecord};
 use crate::model::request::{
     Action, DashboardQuery, Decision as Verdict, HolderView, Principal, Request, RequestRecord,
@@ -85,37 +85,30 @@ pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
 ///
 /// The input's holder, category and module are the request's, or for a
 /// record asked for by id, where and what it was found to be; its purpose is
-/// the request's for the actions that have one.
+/// the request's for the actions that have one. A study (research use) is
+/// not in the registry's table of ids: that rare record is built at once.
 #[inline]
 pub(crate) fn decision_record(
     request: &Request,
     input: &Input<'_>,
     answer: Arc<Answer>,
 ) -> PendingRecord {
-    let organisation = input
-        .principal
-        .role_and_organisation()
-        .map(|(_, o)| o.clone());
-    let subject = match &request.action {
-        Action::ViewRecord { record, .. }
-        | Action::ViewOwn {
-            record: Some(record),
-            ..
-        } => Subject::Record(record.clone()),
+    let decision = PendingRecord::decision(Decision {
+        answer,
+        at: request.at,
+        tags: input.tags,
+        principal: AuditPrincipal::kind_of(&request.principal),
+    });
+    match &request.action {
         Action::UseForResearch {
             study: Some(study), ..
-        } => Subject::Study(study.clone()),
-        _ => Subject::None,
-    };
-    PendingRecord::decision(Decision {
-        answer,
-        principal: request.principal.clone(),
-        organisation,
-        patient: request.patient.clone(),
-        holder: input.holder.cloned(),
-        subject,
-        at: request.at,
-    })
+        } => {
+            let mut record = decision.into_record();
+            record.study = Some(study.clone());
+            record.into()
+        }
+        _ => decision,
+    }
 }
 
 /// The record of a decision that named an unknown id: the request's fields

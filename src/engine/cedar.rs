@@ -28,11 +28,14 @@ pub(crate) struct Outcome {
 /// Aligned to a cache line: in an `Arc` the reference counts then sit on a
 /// line of their own, so a sink thread dropping pending records does not
 /// take the line a deciding thread reads the outcome from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[repr(align(64))]
 pub(crate) struct Answer {
     pub(crate) outcome: Outcome,
     pub(crate) facts: crate::audit::pending::AuditFacts,
+    /// The registry's table of ids, where a pending record looks up the
+    /// entities it names
+    pub(crate) names: std::sync::Arc<crate::registry::Names>,
 }
 
 impl Outcome {

@@ -9,7 +9,7 @@ use crate::model::ids::{
 use crate::model::request::{Action, Principal, Request};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
-use crate::registry::{FactKey, Idx, PatientFacts, Registry};
+use crate::registry::{FactKey, Idx, PatientFacts, Registry, Tag};
 
 /// A Boolean fact in an action's context; the discriminant is its bit
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +145,21 @@ pub(crate) struct Input<'r> {
     pub(crate) holder: Option<&'r OrganisationId>,
     pub(crate) module: Option<&'r CareModule>,
     pub(crate) facts: Facts,
+    /// Where the registry's table of ids has the entities named, for the audit record
+    pub(crate) tags: Tags,
+}
+
+/// The places in the registry's table of ids of the entities a decision's
+/// audit record names
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tags {
+    pub(crate) principal: Tag,
+    /// A practitioner's organisation
+    pub(crate) organisation: Option<Tag>,
+    pub(crate) patient: Tag,
+    /// The holder asked about, or where the record asked for was found
+    pub(crate) holder: Option<Tag>,
+    pub(crate) record: Option<Tag>,
 }
 
 /// The request names something the registry or the vocabulary does not know (R2)
@@ -156,6 +171,8 @@ struct Who<'r> {
     principal: PrincipalIn<'r>,
     /// The practitioner and their organisation, for facts about them
     practitioner: Option<(Idx, Idx)>,
+    /// The principal's place in the table of ids, and a practitioner's organisation's
+    tags: (Tag, Option<Tag>),
 }
 
 fn resolve_principal<'r>(
@@ -180,22 +197,23 @@ fn resolve_principal<'r>(
                     organisation: &p.organisation,
                 },
                 practitioner: Some((idx, state.organisation)),
+                tags: (state.tag, registry.organisation_tag(state.organisation)),
             })
         }
         Principal::Patient(id) => {
-            if !registry.patients.contains_key(id) {
-                return Err(Unknown);
-            }
+            let state = registry.patients.get(id).ok_or(Unknown)?;
             Ok(Who {
                 principal: PrincipalIn::Patient(id),
                 practitioner: None,
+                tags: (state.tag, None),
             })
         }
         Principal::Organisation(id) => {
-            registry.organisations.get(id).ok_or(Unknown)?;
+            let idx = registry.organisations.get(id).ok_or(Unknown)?;
             Ok(Who {
                 principal: PrincipalIn::Organisation(id),
                 practitioner: None,
+                tags: (registry.organisation_tag(idx).ok_or(Unknown)?, None),
             })
         }
     }
@@ -249,8 +267,9 @@ pub(crate) fn build<'r>(
     let who = resolve_principal(registry, vocabulary, &request.principal)?;
     let patient = registry.patients.get(&request.patient).ok_or(Unknown)?;
     let at = request.at;
-    let f = Registry::facts(patient, at);
+    let f = Registry::facts(&patient.entries, at);
     let org = |id: &OrganisationId| registry.organisations.get(id).ok_or(Unknown);
+    let holder_tag = |idx: Option<Idx>| idx.and_then(|h| registry.organisation_tag(h));
     let category_ok = |c: &Category| {
         if vocabulary.has_category(c) {
             Ok(())
@@ -277,6 +296,13 @@ pub(crate) fn build<'r>(
         holder: None,
         module: None,
         facts: Facts::default(),
+        tags: Tags {
+            principal: who.tags.0,
+            organisation: who.tags.1,
+            patient: patient.tag,
+            holder: None,
+            record: None,
+        },
     };
     match &request.action {
         Action::View {
@@ -290,6 +316,7 @@ pub(crate) fn build<'r>(
             input.source = Some(Source::Dossier);
             input.category = Some(category);
             input.holder = Some(holder);
+            input.tags.holder = holder_tag(Some(h));
             data_facts(&mut input.facts, &f, &who, Some(h), || {
                 registry.categories.get(category)
             });
@@ -304,6 +331,8 @@ pub(crate) fn build<'r>(
             input.source = Some(state.source);
             input.category = Some(&state.category);
             input.holder = state.holder.and_then(|h| registry.organisations.value(h));
+            input.tags.holder = holder_tag(state.holder);
+            input.tags.record = Some(state.tag);
             input.module = state.module.and_then(|m| registry.modules.value(m));
             if let Some(m) = input.module {
                 module_ok(m)?;
@@ -372,12 +401,14 @@ pub(crate) fn build<'r>(
             }
         }
         Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
-            org(holder)?;
+            let h = org(holder)?;
             input.holder = Some(holder);
+            input.tags.holder = holder_tag(Some(h));
         }
         Action::UsePersonalData { holder, purpose } => {
             let h = org(holder)?;
             input.holder = Some(holder);
+            input.tags.holder = holder_tag(Some(h));
             input.purpose = Some(*purpose);
             if let (PrincipalIn::Organisation(_), Some(q)) =
                 (who.principal, principal_org(registry, &who))
@@ -409,7 +440,7 @@ pub(crate) fn build<'r>(
             record,
         } => {
             if let Some(h) = holder {
-                org(h)?;
+                input.tags.holder = holder_tag(Some(org(h)?));
                 input.holder = Some(h);
             }
             if let Some(c) = category {
@@ -421,12 +452,13 @@ pub(crate) fn build<'r>(
                 if state.patient != request.patient || state.added_at > at.unix_nanos() {
                     return Err(Unknown);
                 }
+                input.tags.record = Some(state.tag);
                 record_facts(&mut input.facts, registry, state, at);
             }
         }
         Action::ViewAccessLog { holder } => {
             if let Some(h) = holder {
-                org(h)?;
+                input.tags.holder = holder_tag(Some(org(h)?));
                 input.holder = Some(h);
             }
         }
@@ -448,7 +480,7 @@ pub(crate) fn with_category<'r>(
             registry.organisations.get(holder),
         ) {
             (Some(x), Some(h)) => {
-                let f = Registry::facts(x, input.at);
+                let f = Registry::facts(&x.entries, input.at);
                 f.any_referral_objection()
                     && f.referral_objection(h, registry.categories.get(category))
             }

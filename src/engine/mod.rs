@@ -33,6 +33,7 @@ use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
 pub(crate) use cedar::{Answer, Outcome};
+pub(crate) use input::Tags;
 use memo::Memo;
 
 /// A dashboard query that names an unknown principal or patient
@@ -215,14 +216,16 @@ impl Engine {
             // Read the remembered answer in place: no reference count is
             // touched, so deciding threads share no written cache line.
             return match &input {
-                Ok(input) => decide_input(&loaded, input, |a| a.outcome.to_response(seq)),
+                Ok(input) => {
+                    decide_input(&loaded, &registry, input, |a| a.outcome.to_response(seq))
+                }
                 Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity).into_response(seq),
             };
         };
         if let Ok(input) = &input {
             // The record takes the one new reference to the remembered
             // answer: each reference-count change is an atomic write.
-            let (response, answer) = decide_input(&loaded, input, |a| {
+            let (response, answer) = decide_input(&loaded, &registry, input, |a| {
                 (a.outcome.to_response(seq), Arc::clone(a))
             });
             self.send(sink, audit::decision_record(request, input, answer));
@@ -325,7 +328,7 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
         return Outcome::deny(Reason::UnknownEntity);
     };
     match path {
-        Path::Fast => decide_input(loaded, &input, |a| a.outcome.clone()),
+        Path::Fast => decide_input(loaded, registry, &input, |a| a.outcome.clone()),
         Path::Plain => cedar::evaluate(policies, &policies.set, &input),
     }
 }
@@ -333,6 +336,7 @@ fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path
 /// The fast path for a built input: the memo, or Cedar on the action's bucket
 fn decide_input<T>(
     loaded: &Loaded,
+    registry: &Registry,
     input: &input::Input<'_>,
     read: impl FnOnce(&Arc<Answer>) -> T,
 ) -> T {
@@ -340,6 +344,7 @@ fn decide_input<T>(
     let evaluate = || Answer {
         outcome: cedar::evaluate(policies, policies.bucket(input.action), input),
         facts: audit::facts_of(input, policies.digest()),
+        names: Arc::clone(registry.names()),
     };
     match loaded
         .memo
@@ -378,7 +383,7 @@ fn dashboard_in(
         .patients
         .get(&query.patient)
         .ok_or_else(|| unknown("patient", &query.patient))?;
-    let facts = Registry::facts(patient, query.at);
+    let facts = Registry::facts(&patient.entries, query.at);
     let mut holders: Vec<_> = facts
         .holders()
         .into_iter()
@@ -449,7 +454,7 @@ fn dashboard_in(
                 let mut input = base.clone();
                 for category in categories {
                     input::with_category(&mut input, registry, category);
-                    decide_input(loaded, &input, |a| {
+                    decide_input(loaded, registry, &input, |a| {
                         let o = &a.outcome;
                         note(category, o.decision, &o.reasons, &o.policies);
                     });

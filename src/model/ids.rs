@@ -185,6 +185,20 @@ id_type!(
     CareModule
 );
 
+/// Ids the registry's table of ids gives back to audit records: they were
+/// checked when they were registered
+macro_rules! registered {
+    ($($name:ident),*) => {$(
+        impl $name {
+            pub(crate) fn from_registered(s: SmolStr) -> Self {
+                Self(s)
+            }
+        }
+    )*};
+}
+
+registered!(OrganisationId, PatientId, RecordId);
+
 #[cfg(test)]
 mod tests {
     use super::*;

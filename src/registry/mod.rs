@@ -7,6 +7,9 @@
 
 mod facts;
 mod intern;
+mod names;
+
+use std::sync::Arc;
 
 use hashbrown::HashMap;
 
@@ -21,6 +24,7 @@ use crate::model::vocab::{Source, Vocabulary};
 
 pub(crate) use facts::{FactKey, PackedKey, PatientFacts};
 use intern::Interner;
+pub(crate) use names::{Names, Tag};
 
 /// Index of an interned organisation, practitioner, category, module or study
 pub(crate) type Idx = u32;
@@ -41,6 +45,16 @@ pub(crate) struct PractitionerState {
     /// The practitioner's own index, for facts about them
     pub(crate) idx: Idx,
     pub(crate) organisation: Idx,
+    /// Its place in the table of ids
+    pub(crate) tag: Tag,
+}
+
+/// A registered patient: its place in the table of ids, and its facts
+#[derive(Debug, Clone)]
+pub(crate) struct PatientState {
+    pub(crate) tag: Tag,
+    /// Sorted by `(at, arrival)`
+    pub(crate) entries: Vec<Entry>,
 }
 
 /// A record added by `record_added`
@@ -54,6 +68,8 @@ pub(crate) struct RecordState {
     pub(crate) added_at: i64,
     /// The earliest `record_flagged` for it, if any
     pub(crate) flagged_at: Option<i64>,
+    /// Its place in the table of ids
+    pub(crate) tag: Tag,
 }
 
 /// The facts: registered entities and every applied event, by patient
@@ -62,15 +78,19 @@ pub struct Registry {
     seq: u64,
     pub(crate) organisations: Interner<OrganisationId>,
     organisation_entities: Vec<Organisation>,
+    /// Each organisation's place in the table of ids, by index
+    organisation_tags: Vec<Tag>,
     /// Practitioners by id, the state in the map itself (one lookup on the decision path)
     pub(crate) practitioners: HashMap<PractitionerId, PractitionerState>,
     /// Each patient's facts, sorted by `(at, arrival)`, in the map itself (one
     /// lookup on the decision path)
-    pub(crate) patients: HashMap<PatientId, Vec<Entry>>,
+    pub(crate) patients: HashMap<PatientId, PatientState>,
     pub(crate) categories: Interner<Category>,
     pub(crate) modules: Interner<CareModule>,
     studies: Interner<StudyId>,
     pub(crate) records: HashMap<RecordId, RecordState>,
+    /// Every registered id, for audit records (only grows)
+    names: Arc<Names>,
 }
 
 impl Registry {
@@ -90,14 +110,20 @@ impl Registry {
     ///
     /// [`EntityError::Capacity`] past `u32::MAX` organisations.
     pub fn register_organisation(&mut self, org: Organisation) -> Result<(), EntityError> {
-        let idx = self
-            .organisations
-            .intern(&org.id)
-            .ok_or(EntityError::Capacity("organisations"))?;
-        match self.organisation_entities.get_mut(idx as usize) {
-            Some(slot) => *slot = org,
-            None => self.organisation_entities.push(org),
+        let full = EntityError::Capacity("organisations");
+        if let Some(idx) = self.organisations.get(&org.id) {
+            if let Some(slot) = self.organisation_entities.get_mut(idx as usize) {
+                *slot = org;
+            }
+            return Ok(());
         }
+        if self.organisation_entities.len() >= Idx::MAX as usize {
+            return Err(full);
+        }
+        let tag = self.names.add(org.id.as_str()).ok_or(full)?;
+        self.organisations.intern(&org.id);
+        self.organisation_entities.push(org);
+        self.organisation_tags.push(tag);
         Ok(())
     }
 
@@ -133,15 +159,21 @@ impl Registry {
                 value: task.to_string(),
             });
         }
-        let idx = match self.practitioners.get(&practitioner.id) {
-            Some(known) => known.idx,
-            None => Idx::try_from(self.practitioners.len())
-                .map_err(|_| EntityError::Capacity("practitioners"))?,
+        let full = || EntityError::Capacity("practitioners");
+        let (idx, tag) = if let Some(known) = self.practitioners.get(&practitioner.id) {
+            (known.idx, known.tag)
+        } else {
+            let idx = Idx::try_from(self.practitioners.len()).map_err(|_| full())?;
+            (
+                idx,
+                self.names.add(practitioner.id.as_str()).ok_or_else(full)?,
+            )
         };
         let state = PractitionerState {
             entity: practitioner,
             idx,
             organisation,
+            tag,
         };
         self.practitioners.insert(state.entity.id.clone(), state);
         Ok(())
@@ -153,10 +185,21 @@ impl Registry {
     ///
     /// [`EntityError::Capacity`] past `u32::MAX` patients.
     pub fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
-        if self.patients.len() >= Idx::MAX as usize {
-            return Err(EntityError::Capacity("patients"));
+        if self.patients.contains_key(&patient.id) {
+            return Ok(());
         }
-        self.patients.entry(patient.id.clone()).or_default();
+        let full = EntityError::Capacity("patients");
+        if self.patients.len() >= Idx::MAX as usize {
+            return Err(full);
+        }
+        let tag = self.names.add(patient.id.as_str()).ok_or(full)?;
+        self.patients.insert(
+            patient.id.clone(),
+            PatientState {
+                tag,
+                entries: Vec::new(),
+            },
+        );
         Ok(())
     }
 
@@ -207,6 +250,10 @@ impl Registry {
                 ..
             } => {
                 let holder = holder.as_ref().and_then(|h| self.organisations.get(h));
+                let tag = self
+                    .names
+                    .add(record.as_str())
+                    .ok_or_else(|| capacity(t, "record"))?;
                 let module = match module {
                     Some(m) => Some(
                         self.modules
@@ -225,6 +272,7 @@ impl Registry {
                         module,
                         added_at: at,
                         flagged_at: None,
+                        tag,
                     },
                 );
             }
@@ -237,7 +285,9 @@ impl Registry {
         }
         self.seq += 1;
         let seq = self.seq;
-        if let (Some(key), Some(facts)) = (key, self.patients.get_mut(&patient)) {
+        if let (Some(key), Some(facts)) =
+            (key, self.patients.get_mut(&patient).map(|p| &mut p.entries))
+        {
             let entry = Entry {
                 at,
                 key: key.pack(),
@@ -528,9 +578,19 @@ impl Registry {
     /// PGO account was deleted at or after the record was added
     pub(crate) fn record_deleted(&self, record: &RecordState, at: Timestamp) -> bool {
         record.source == Source::Pgo
-            && self.patients.get(&record.patient).is_some_and(|entries| {
-                Self::facts(entries, at).any_since(FactKey::PgoAccount, false, record.added_at)
+            && self.patients.get(&record.patient).is_some_and(|p| {
+                Self::facts(&p.entries, at).any_since(FactKey::PgoAccount, false, record.added_at)
             })
+    }
+
+    /// The table of registered ids
+    pub(crate) fn names(&self) -> &Arc<Names> {
+        &self.names
+    }
+
+    /// An organisation's place in the table of ids
+    pub(crate) fn organisation_tag(&self, idx: Idx) -> Option<Tag> {
+        self.organisation_tags.get(idx as usize).copied()
     }
 }
 

@@ -413,6 +413,125 @@ fn a_record_asked_for_by_id_is_logged_with_what_it_was_found_to_be() {
 }
 
 #[test]
+fn every_kind_of_principal_and_subject_is_logged_with_the_requests_ids() {
+    // The engine hands a sink tags into the registry's table of ids; the
+    // record built from them names exactly what the request named.
+    let engine = engine();
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    let when = "2026-02-01T10:00:00Z";
+    let party = || Principal::Organisation(org("kz-oost"));
+    let requests = [
+        view("anna", "client-1", "vp-noord", "echo", when),
+        request(
+            practitioner("vera"),
+            "client-1",
+            when,
+            Action::ViewRecord {
+                record: "rec-echo-1".parse().unwrap(),
+                purpose: Purpose::Treatment,
+            },
+        ),
+        request(
+            Principal::Patient(patient("client-1")),
+            "client-1",
+            when,
+            Action::ViewOwn {
+                holder: Some(org("kz-oost")),
+                category: None,
+                record: Some("rec-echo-1".parse().unwrap()),
+            },
+        ),
+        request(
+            party(),
+            "client-1",
+            when,
+            Action::UsePersonalData {
+                holder: org("vp-noord"),
+                purpose: Purpose::Research,
+            },
+        ),
+        request(
+            party(),
+            "client-1",
+            when,
+            Action::UseForResearch {
+                purpose: Purpose::Research,
+                study: Some("study-7".parse().unwrap()),
+            },
+        ),
+        request(
+            party(),
+            "client-1",
+            when,
+            Action::UseForResearch {
+                purpose: Purpose::NzaRegistration,
+                study: None,
+            },
+        ),
+        request(
+            Principal::Patient(patient("client-1")),
+            "client-1",
+            when,
+            Action::ViewAccessLog {
+                holder: Some(org("kz-oost")),
+            },
+        ),
+    ];
+    for q in &requests {
+        engine.decide(q);
+    }
+    let records = sink.drain().unwrap();
+    assert_eq!(records.len(), requests.len());
+    for (q, r) in requests.iter().zip(&records) {
+        let (kind, id) = match &q.principal {
+            Principal::Practitioner(p) => (PrincipalKind::Practitioner, p.as_str()),
+            Principal::Patient(p) => (PrincipalKind::Patient, p.as_str()),
+            Principal::Organisation(o) => (PrincipalKind::Organisation, o.as_str()),
+            _ => unreachable!("no other principals"),
+        };
+        assert_eq!((r.principal.kind, r.principal.id.as_str()), (kind, id));
+        assert_eq!(r.patient, q.patient);
+        assert_eq!(r.at, q.at);
+        let (holder, record, study) = match &q.action {
+            Action::View { holder, .. }
+            | Action::UsePersonalData { holder, .. }
+            | Action::ViewOwn {
+                holder: Some(holder),
+                record: None,
+                ..
+            } => (Some(holder.clone()), None, None),
+            // a record asked for by id: where it was found
+            Action::ViewRecord { record, .. } => (Some(org("vp-noord")), Some(record), None),
+            Action::ViewOwn {
+                holder: Some(holder),
+                record,
+                ..
+            } => (Some(holder.clone()), record.as_ref(), None),
+            Action::UseForResearch { study, .. } => (None, None, study.as_ref()),
+            Action::ViewAccessLog { holder } => (holder.clone(), None, None),
+            other => unreachable!("not in this test: {other:?}"),
+        };
+        assert_eq!(r.holder, holder, "{q:?}");
+        assert_eq!(r.record.as_ref(), record, "{q:?}");
+        assert_eq!(r.study.as_ref(), study, "{q:?}");
+        match kind {
+            PrincipalKind::Practitioner => {
+                assert!(r.principal.role.is_some());
+                assert!(r.principal.organisation.is_some());
+            }
+            _ => assert_eq!(
+                (&r.principal.role, &r.principal.organisation),
+                (&None, &None)
+            ),
+        }
+    }
+    assert_eq!(records[0].principal.organisation, Some(org("kz-oost")));
+    assert_eq!(records[1].principal.organisation, Some(org("vp-noord")));
+    assert!(verify_records(&records).is_intact());
+}
+
+#[test]
 fn a_dashboard_yields_one_record_per_holder() {
     let engine = engine();
     let sink = Arc::new(MemorySink::new());

@@ -1,0 +1,77 @@
+//! The ids of registered entities by tag: a table that only grows, shared
+//! with the audit records that name them, so a record on the decision path
+//! holds a few `u32`s instead of copies of the ids.
+
+use std::num::NonZeroU32;
+use std::sync::{PoisonError, RwLock};
+
+use smol_str::SmolStr;
+
+/// An entity's place in [`Names`]: given once, when the entity is first
+/// registered, and never reused
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Tag(NonZeroU32);
+
+/// Every registered id, by tag
+///
+/// Written only under the registry's write lock (registration), read by sinks
+/// when they build records; a deciding thread never touches it.
+#[derive(Debug, Default)]
+pub(crate) struct Names(RwLock<Vec<SmolStr>>);
+
+impl Names {
+    /// Adds an id and gives its tag; `None` past `u32::MAX - 1` ids
+    pub(crate) fn add(&self, id: &str) -> Option<Tag> {
+        let mut names = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let next = u32::try_from(names.len()).ok()?.checked_add(1)?;
+        let tag = Tag(NonZeroU32::new(next)?);
+        names.push(SmolStr::new(id));
+        Some(tag)
+    }
+
+    /// Runs `f` with a reader of the table (one lock for a whole record)
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> T) -> T {
+        let names = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        f(&Reader(&names))
+    }
+}
+
+/// A locked view of [`Names`]
+#[derive(Debug)]
+pub(crate) struct Reader<'a>(&'a [SmolStr]);
+
+impl Reader<'_> {
+    /// The id with this tag
+    ///
+    /// Every tag comes from [`Names::add`] on the same table, which never
+    /// shrinks, so this finds it; an empty id stands in otherwise.
+    pub(crate) fn get(&self, tag: Tag) -> SmolStr {
+        let i = usize::try_from(tag.0.get() - 1).unwrap_or(usize::MAX);
+        let found = self.0.get(i);
+        debug_assert!(found.is_some(), "tag {tag:?} not in its table");
+        found.cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_find_their_ids_and_are_never_reused() {
+        let names = Names::default();
+        let a = names.add("org-a").unwrap();
+        let b = names.add("p-1").unwrap();
+        let a2 = names.add("org-a").unwrap();
+        assert_ne!(a, b);
+        assert_ne!(
+            a, a2,
+            "adding again gives a new tag; the registry adds once per entity"
+        );
+        names.read(|r| {
+            assert_eq!(r.get(a), "org-a");
+            assert_eq!(r.get(b), "p-1");
+            assert_eq!(r.get(a2), "org-a");
+        });
+    }
+}
