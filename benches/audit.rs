@@ -1,18 +1,24 @@
-//! Criterion benches for the audit log: records per second into a file sink
-//! that syncs every 1,000 records (target ≥ 200,000/s; also on flush only, and
-//! four threads into one sink), and deciding with a memory sink attached
-//! against deciding without one (target ≤ 20% more), with a sink that drops
-//! each record in between to split building the record from keeping it, and
-//! a control: no sink, but the work of a 10,000-record drain done between
-//! timed stretches, to show what a host's own work costs the deciding thread.
+//! Benches for the audit log.
+//!
+//! - Criterion: records per second into a file sink that syncs every 1,000
+//!   records (target ≥ 200,000/s), on flush only, and from four threads into
+//!   one sink.
+//! - Deciding with a memory sink attached against deciding without one
+//!   (target ≤ 20% more), in paired rounds: each round runs every variant
+//!   once, in a rotating order, each run after an untimed warm-up; a line per
+//!   world gives the median and quartiles of each variant's per-round ratio
+//!   to deciding without a sink. The variants: a sink that drops each record
+//!   (what building it costs), a memory sink that keeps the records (what the
+//!   sink adds to a decision), one drained every 10,000 records by a host
+//!   thread beside the deciding one, one drained on the deciding thread
+//!   between timed stretches, and a control: no sink, but a 10,000-record
+//!   drain's work done between the stretches, to show what a host's own work
+//!   costs the deciding thread.
 //!
 //! `cargo bench --bench audit`. Deciding is measured in the world of the
 //! `decide` bench (100,000 patients with ten events each, 1,000
-//! organisations), and alongside in a small one (2,000 patients, 50
-//! organisations) whose registry fits in the caches, so every cost of the
-//! sink shows. The closing lines compare the variants in paired rounds: each
-//! round runs every variant once, in a rotating order, and the line gives the
-//! median and quartiles of the per-round ratio to deciding without a sink.
+//! organisations), and in a small one (2,000 patients, 50 organisations)
+//! whose registry fits in the caches, so every cost of the sink shows.
 
 #![expect(
     missing_docs,
@@ -175,8 +181,9 @@ impl AuditSink for NullSink {
 enum With {
     Nothing,
     Null,
-    /// A memory sink that keeps every record of the run, drained after it
-    /// (untimed): what the sink adds to a decision
+    /// A memory sink that keeps the records, drained only between runs
+    /// (untimed, and followed by an untimed warm-up): what the sink adds to
+    /// a decision
     MemoryKept,
     /// A memory sink drained by a host thread, as a host shipping batches would
     Memory,
@@ -202,9 +209,15 @@ struct Sinks {
 /// Records kept between drains
 const BATCH: usize = 10_000;
 
-/// Decisions per variant in a paired round: long enough that the caches
-/// settle after the variant before (shorter runs hide part of the sink's cost)
+/// Decisions per variant in a paired round
 const PER_RUN: u64 = 300_000;
+
+/// Untimed decisions before each timed run, so that no run pays for what
+/// the variant before it left in the caches (a drain's records, its frees)
+const WARM_UP: u64 = 50_000;
+
+/// Records `MemoryKept` holds before it is drained
+const KEPT: usize = 400_000;
 
 /// Decides `iters` requests, timing only the decisions. The requests and
 /// the `BATCH` stretches go on from where the last call stopped, so short
@@ -272,7 +285,6 @@ fn decide_loop(bed: &Bed, iters: u64, with: With) -> Duration {
         total
     });
     engine.clear_audit_sink();
-    drop(black_box(sinks.kept.drain().unwrap()));
     total
 }
 
@@ -308,7 +320,7 @@ impl Bed {
         let sinks = Sinks {
             null: Arc::new(NullSink),
             memory: Arc::new(MemorySink::with_capacity(3 * BATCH)),
-            kept: Arc::new(MemorySink::with_capacity(PER_RUN as usize)),
+            kept: Arc::new(MemorySink::with_capacity(KEPT)),
             full: Arc::new(MemorySink::with_capacity(BATCH)),
         };
         engine.set_audit_sink(Arc::clone(&sinks.full) as Arc<dyn AuditSink>);
@@ -331,10 +343,20 @@ impl Bed {
         decide_loop(self, iters, with)
     }
 
+    /// Gets a variant going: drains the kept records if there is no room for
+    /// `iters` more, then decides `WARM_UP` requests untimed
+    fn prepare(&self, iters: u64, with: With) {
+        let kept = &self.sinks.kept;
+        if with == With::MemoryKept && kept.len() + (iters + WARM_UP) as usize > KEPT {
+            drop(black_box(kept.drain().unwrap()));
+        }
+        self.run(WARM_UP, with);
+    }
+
     /// Paired rounds: every variant once a round, in a rotating order; the
     /// median and quartiles of each variant's per-round ratio to no sink
     fn compare(&self, world: &str) {
-        const ROUNDS: usize = 7;
+        const ROUNDS: usize = 11;
         let n = VARIANTS.len();
         let mut ratios = vec![Vec::with_capacity(ROUNDS); n];
         let mut ns = vec![0.0; n];
@@ -342,6 +364,7 @@ impl Bed {
             let mut took = vec![Duration::ZERO; n];
             for k in 0..n {
                 let v = (k + round) % n;
+                self.prepare(PER_RUN, VARIANTS[v].1);
                 took[v] = self.run(PER_RUN, VARIANTS[v].1);
             }
             for v in 0..n {
@@ -372,19 +395,17 @@ impl Bed {
     }
 }
 
-fn decide_with_sink(c: &mut Criterion) {
+/// Deciding with and without sinks, from paired rounds. Not a criterion
+/// group: criterion times many short calls, and a variant whose host thread
+/// starts and drains within each call (or whose drain falls between calls)
+/// is then measured mostly by that start, not by its steady state.
+fn decide_with_sink(_: &mut Criterion) {
     let bed = Bed::new(DECIDE_WORLD);
-    let mut g = c.benchmark_group("decide_audit");
-    g.throughput(Throughput::Elements(1));
-    for (name, with) in VARIANTS {
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| bed.run(iters, with));
-        });
-    }
-    g.finish();
-
-    // Side-by-side figures from paired rounds (not in `cargo test --benches`)
     if !std::env::args().any(|a| a == "--bench") {
+        // `cargo test --benches`: every variant once, briefly
+        for (_, with) in VARIANTS {
+            bed.run(2 * BATCH as u64, with);
+        }
         return;
     }
     bed.compare("100,000 patients, the decide bench's world");
