@@ -269,7 +269,7 @@ pub(crate) fn build<'r>(
     let at = request.at;
     let f = Registry::facts(&patient.entries, at);
     let org = |id: &OrganisationId| registry.organisations.get(id).ok_or(Unknown);
-    let holder_tag = |idx: Option<Idx>| idx.and_then(|h| registry.organisation_tag(h));
+    let org_tag = |idx: Idx| registry.organisation_tag(idx);
     let category_ok = |c: &Category| {
         if vocabulary.has_category(c) {
             Ok(())
@@ -316,7 +316,7 @@ pub(crate) fn build<'r>(
             input.source = Some(Source::Dossier);
             input.category = Some(category);
             input.holder = Some(holder);
-            input.tags.holder = holder_tag(Some(h));
+            input.tags.holder = org_tag(h);
             data_facts(&mut input.facts, &f, &who, Some(h), || {
                 registry.categories.get(category)
             });
@@ -331,7 +331,7 @@ pub(crate) fn build<'r>(
             input.source = Some(state.source);
             input.category = Some(&state.category);
             input.holder = state.holder.and_then(|h| registry.organisations.value(h));
-            input.tags.holder = holder_tag(state.holder);
+            input.tags.holder = state.holder.and_then(org_tag);
             input.tags.record = Some(state.tag);
             input.module = state.module.and_then(|m| registry.modules.value(m));
             if let Some(m) = input.module {
@@ -403,12 +403,12 @@ pub(crate) fn build<'r>(
         Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
             let h = org(holder)?;
             input.holder = Some(holder);
-            input.tags.holder = holder_tag(Some(h));
+            input.tags.holder = org_tag(h);
         }
         Action::UsePersonalData { holder, purpose } => {
             let h = org(holder)?;
             input.holder = Some(holder);
-            input.tags.holder = holder_tag(Some(h));
+            input.tags.holder = org_tag(h);
             input.purpose = Some(*purpose);
             if let (PrincipalIn::Organisation(_), Some(q)) =
                 (who.principal, principal_org(registry, &who))
@@ -440,7 +440,7 @@ pub(crate) fn build<'r>(
             record,
         } => {
             if let Some(h) = holder {
-                input.tags.holder = holder_tag(Some(org(h)?));
+                input.tags.holder = org_tag(org(h)?);
                 input.holder = Some(h);
             }
             if let Some(c) = category {
@@ -458,7 +458,7 @@ pub(crate) fn build<'r>(
         }
         Action::ViewAccessLog { holder } => {
             if let Some(h) = holder {
-                input.tags.holder = holder_tag(Some(org(h)?));
+                input.tags.holder = org_tag(org(h)?);
                 input.holder = Some(h);
             }
         }
