@@ -356,11 +356,14 @@ impl Bed {
     /// Paired rounds: every variant once a round, in a rotating order; the
     /// median and quartiles of each variant's per-round ratio to no sink
     fn compare(&self, world: &str) {
-        const ROUNDS: usize = 11;
+        let rounds = std::env::var("ZORG_AUDIT_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(11);
         let n = VARIANTS.len();
-        let mut ratios = vec![Vec::with_capacity(ROUNDS); n];
+        let mut ratios = vec![Vec::with_capacity(rounds); n];
         let mut ns = vec![0.0; n];
-        for round in 0..ROUNDS {
+        for round in 0..rounds {
             let mut took = vec![Duration::ZERO; n];
             for k in 0..n {
                 let v = (k + round) % n;
@@ -369,7 +372,7 @@ impl Bed {
             }
             for v in 0..n {
                 ratios[v].push(took[v].as_secs_f64() / took[0].as_secs_f64() - 1.0);
-                ns[v] += took[v].as_nanos() as f64 / (ROUNDS as f64 * PER_RUN as f64);
+                ns[v] += took[v].as_nanos() as f64 / (rounds as f64 * PER_RUN as f64);
             }
         }
         let parts: Vec<String> = (1..n)
@@ -388,7 +391,7 @@ impl Bed {
             })
             .collect();
         println!(
-            "decide_audit ({world}): median [quartiles] over {ROUNDS} paired rounds of {PER_RUN} decisions: no_sink {:.0} ns; {}",
+            "decide_audit ({world}): median [quartiles] over {rounds} paired rounds of {PER_RUN} decisions: no_sink {:.0} ns; {}",
             ns[0],
             parts.join("; ")
         );
@@ -400,17 +403,22 @@ impl Bed {
 /// starts and drains within each call (or whose drain falls between calls)
 /// is then measured mostly by that start, not by its steady state.
 fn decide_with_sink(_: &mut Criterion) {
-    let bed = Bed::new(DECIDE_WORLD);
     if !std::env::args().any(|a| a == "--bench") {
         // `cargo test --benches`: every variant once, briefly
+        let bed = Bed::new(DECIDE_WORLD);
         for (_, with) in VARIANTS {
             bed.run(2 * BATCH as u64, with);
         }
         return;
     }
-    bed.compare("100,000 patients, the decide bench's world");
-    drop(bed);
-    Bed::new(SMALL_WORLD).compare("2,000 patients, registry in cache");
+    // `ZORG_AUDIT_WORLD=small|large` measures one world only
+    let only = std::env::var("ZORG_AUDIT_WORLD").unwrap_or_default();
+    if only != "small" {
+        Bed::new(DECIDE_WORLD).compare("100,000 patients, the decide bench's world");
+    }
+    if only != "large" {
+        Bed::new(SMALL_WORLD).compare("2,000 patients, registry in cache");
+    }
 }
 
 criterion_group! {

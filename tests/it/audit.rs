@@ -683,6 +683,57 @@ fn draining_a_memory_sink_while_threads_decide_gives_one_gap_free_chain() {
 }
 
 #[test]
+fn a_memory_sink_keeps_every_record_in_order_across_its_batches() {
+    // The sink gathers records a batch at a time before moving them on; every
+    // read must still see every record taken, in the order taken, whatever
+    // the count.
+    let engine = engine();
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    let when = |i: usize| {
+        format!(
+            "2026-02-01T{:02}:{:02}:{:02}Z",
+            i / 3600,
+            i / 60 % 60,
+            i % 60
+        )
+    };
+    let decide = |i: usize| {
+        let who = if i.is_multiple_of(3) { "anna" } else { "vera" };
+        engine.decide(&view(who, "client-1", "vp-noord", "echo", &when(i)));
+    };
+    let ats = |records: &[AuditRecord], from: usize| {
+        let got: Vec<Timestamp> = records.iter().map(|r| r.at).collect();
+        let want: Vec<Timestamp> = (from..from + records.len()).map(|i| at(&when(i))).collect();
+        assert_eq!(got, want);
+    };
+    let mut all: Vec<AuditRecord> = Vec::new();
+    let mut next = 0;
+    // Drains after counts below, at and across any batch size up to 1,000
+    for take in [1, 63, 64, 65, 127, 128, 129, 255, 256, 257, 1_000] {
+        for i in next..next + take {
+            decide(i);
+            assert_eq!(sink.len(), i - next + 1);
+        }
+        let kept = sink.records().unwrap();
+        assert_eq!(kept.len(), take);
+        ats(&kept, next);
+        // Reading keeps them; draining hands over the same records
+        assert_eq!(sink.len(), take);
+        let drained = sink.drain().unwrap();
+        assert_eq!(drained, kept);
+        assert!(sink.is_empty());
+        all.extend(drained);
+        next += take;
+    }
+    ats(&all, 0);
+    let seqs: Vec<u64> = all.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=next as u64).collect::<Vec<_>>());
+    let report = verify_records(&all);
+    assert!(report.is_intact(), "{report}");
+}
+
+#[test]
 fn a_file_sink_writes_what_seal_gives() {
     // The sink builds each line by hand; it must be byte for byte the JSON of
     // the sealed record, so that `record_hash` over the parsed line agrees.
