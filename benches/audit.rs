@@ -15,7 +15,11 @@
 //!   drain's work done between the stretches, to show what a host's own work
 //!   costs the deciding thread.
 //!
-//! `cargo bench --bench audit`. Deciding is measured in the world of the
+//! `cargo bench --bench audit`; `ZORG_AUDIT_WORLD=small|large` measures one
+//! world only, `ZORG_AUDIT_ROUNDS=N` sets the rounds (11), and
+//! `ZORG_AUDIT_ROUNDS_SHOW=1` prints every round's ratios (to see the
+//! machine's noise). A last line per world gives what draining costs per
+//! record. Deciding is measured in the world of the
 //! `decide` bench (100,000 patients with ten events each, 1,000
 //! organisations), and in a small one (2,000 patients, 50 organisations)
 //! whose registry fits in the caches, so every cost of the sink shows.
@@ -370,6 +374,21 @@ impl Bed {
                 self.prepare(PER_RUN, VARIANTS[v].1);
                 took[v] = self.run(PER_RUN, VARIANTS[v].1);
             }
+            if std::env::var_os("ZORG_AUDIT_ROUNDS_SHOW").is_some() {
+                let r: Vec<String> = (0..n)
+                    .map(|v| {
+                        format!(
+                            "{:+.0}",
+                            (took[v].as_secs_f64() / took[0].as_secs_f64() - 1.0) * 100.0
+                        )
+                    })
+                    .collect();
+                println!(
+                    "round {round}: first {} {}",
+                    VARIANTS[round % n].0,
+                    r.join(" ")
+                );
+            }
             for v in 0..n {
                 ratios[v].push(took[v].as_secs_f64() / took[0].as_secs_f64() - 1.0);
                 ns[v] += took[v].as_nanos() as f64 / (rounds as f64 * PER_RUN as f64);
@@ -394,6 +413,19 @@ impl Bed {
             "decide_audit ({world}): median [quartiles] over {rounds} paired rounds of {PER_RUN} decisions: no_sink {:.0} ns; {}",
             ns[0],
             parts.join("; ")
+        );
+        // What a host's drain costs per record (build, number, hash): the
+        // work a host thread does beside the deciding one
+        let kept = &self.sinks.kept;
+        drop(black_box(kept.drain().unwrap()));
+        self.run(BATCH as u64 * 10, With::MemoryKept);
+        let start = Instant::now();
+        let drained = black_box(kept.drain().unwrap());
+        let took = start.elapsed();
+        println!(
+            "drain_audit ({world}): {:.0} ns per record, {} records",
+            took.as_nanos() as f64 / drained.len() as f64,
+            drained.len()
         );
     }
 }
