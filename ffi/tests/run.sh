@@ -5,7 +5,8 @@
 # them under valgrind (installed with apt-get when missing). Also checks that the header
 # compiles as C++. Exit status 0 only when everything passed.
 #
-# Environment: CC (default cc), CXX (default c++), CARGO_TARGET_DIR (as cargo).
+# Environment: CC (default cc), CXX (default c++), CARGO_TARGET_DIR (as cargo), ZPDP_STATIC_LIB
+# (a static library already built, e.g. by `cargo test --workspace` in CI; default: build it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,11 +17,16 @@ cd "$root"
 CC="${CC:-cc}"
 CXX="${CXX:-c++}"
 
-echo "== building the static library (cargo build -p zorg-pdp-ffi)"
-cargo build -p zorg-pdp-ffi
-target_dir="$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-lib="$target_dir/debug/libzorg_pdp_ffi.a"
+if [[ -n "${ZPDP_STATIC_LIB:-}" ]]; then
+    lib="$ZPDP_STATIC_LIB"
+    echo "== using the static library $lib"
+else
+    echo "== building the static library (cargo build -p zorg-pdp-ffi)"
+    cargo build -p zorg-pdp-ffi
+    target_dir="$(cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    lib="$target_dir/debug/libzorg_pdp_ffi.a"
+fi
 [[ -f "$lib" ]] || { echo "missing $lib" >&2; exit 1; }
 
 out="$(mktemp -d)"
@@ -104,6 +110,7 @@ for src in "${tests[@]}" "$example"; do
     fi
     # shellcheck disable=SC2046
     run "asan $(basename "$src")" "$bin" $(args_for "$src")
+    rm -f "$bin" # each links the whole engine; keep the disk footprint to one at a time
 done
 # A canary: the leak checker must catch a string the C side forgets to free
 bin="$(build asan "$out/leak_canary.c")"
@@ -128,6 +135,7 @@ for src in "${tests[@]}" "$example"; do
     bin="$(build plain "$src")"
     # shellcheck disable=SC2046
     run "valgrind $(basename "$src")" "${vg[@]}" "$bin" $(args_for "$src")
+    rm -f "$bin"
 done
 bin="$(build plain "$out/leak_canary.c")"
 if "${vg[@]}" "$bin" 2>"$out/canary.log"; then
