@@ -5,8 +5,7 @@
 # them under valgrind (installed with apt-get when missing). Also checks that the header
 # compiles as C++. Exit status 0 only when everything passed.
 #
-# Environment: CC (default cc), CXX (default c++), CARGO_TARGET_DIR (as cargo), ZPDP_STATIC_LIB
-# (a static library already built, e.g. by `cargo test --workspace` in CI; default: build it).
+# Environment: CC (default cc), CXX (default c++), CARGO_TARGET_DIR (as cargo).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,16 +16,11 @@ cd "$root"
 CC="${CC:-cc}"
 CXX="${CXX:-c++}"
 
-if [[ -n "${ZPDP_STATIC_LIB:-}" ]]; then
-    lib="$ZPDP_STATIC_LIB"
-    echo "== using the static library $lib"
-else
-    echo "== building the static library (cargo build -p zorg-pdp-ffi)"
-    cargo build -p zorg-pdp-ffi
-    target_dir="$(cargo metadata --format-version 1 --no-deps |
-        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-    lib="$target_dir/debug/libzorg_pdp_ffi.a"
-fi
+echo "== building the static library (cargo build -p zorg-pdp-ffi)"
+cargo build -p zorg-pdp-ffi
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+lib="$target_dir/debug/libzorg_pdp_ffi.a"
 [[ -f "$lib" ]] || { echo "missing $lib" >&2; exit 1; }
 
 out="$(mktemp -d)"
