@@ -374,15 +374,12 @@ impl Bed {
                 self.prepare(PER_RUN, VARIANTS[v].1);
                 took[v] = self.run(PER_RUN, VARIANTS[v].1);
             }
+            let over: Vec<f64> = took
+                .iter()
+                .map(|t| t.as_secs_f64() / took[0].as_secs_f64() - 1.0)
+                .collect();
             if std::env::var_os("ZORG_AUDIT_ROUNDS_SHOW").is_some() {
-                let r: Vec<String> = (0..n)
-                    .map(|v| {
-                        format!(
-                            "{:+.0}",
-                            (took[v].as_secs_f64() / took[0].as_secs_f64() - 1.0) * 100.0
-                        )
-                    })
-                    .collect();
+                let r: Vec<String> = over.iter().map(|o| format!("{:+.0}", o * 100.0)).collect();
                 println!(
                     "round {round}: first {} {}",
                     VARIANTS[round % n].0,
@@ -390,7 +387,7 @@ impl Bed {
                 );
             }
             for v in 0..n {
-                ratios[v].push(took[v].as_secs_f64() / took[0].as_secs_f64() - 1.0);
+                ratios[v].push(over[v]);
                 ns[v] += took[v].as_nanos() as f64 / (rounds as f64 * PER_RUN as f64);
             }
         }

@@ -61,6 +61,30 @@ mod audit {
             .unwrap()
     }
 
+    /// `audit overview` of client-1's data at `at`, with the other flags `more`
+    fn overview(log: &Path, at: &str, more: &[&str]) -> Output {
+        let mut args = vec!["audit", "overview", "--patient", "client-1", "--at", at];
+        args.extend_from_slice(more);
+        args.push(path(log));
+        zorg(&args)
+    }
+
+    /// `audit overview` as a practitioner of huisartsenpraktijk-zuid in the R32 world
+    fn overview_as(log: &Path, practitioner: &str) -> Output {
+        overview(
+            log,
+            "2027-01-01T00:00:00Z",
+            &[
+                "--practitioner",
+                practitioner,
+                "--holder",
+                "huisartsenpraktijk-zuid",
+                "--world",
+                R32,
+            ],
+        )
+    }
+
     fn stdout(out: &Output) -> String {
         String::from_utf8(out.stdout.clone()).unwrap()
     }
@@ -146,16 +170,7 @@ mod audit {
         let dir = TempDir::new("overview");
         let log = scenario_log(&dir);
         let before = records(&log).len();
-        let out = zorg(&[
-            "audit",
-            "overview",
-            "--patient",
-            "client-1",
-            "--at",
-            "2027-01-01T00:00:00Z",
-            "--json",
-            path(&log),
-        ]);
+        let out = overview(&log, "2027-01-01T00:00:00Z", &["--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 
         // The read was logged, as the patient, allowed, before it was shown
@@ -210,15 +225,7 @@ mod audit {
         assert_eq!(listed, wanted);
 
         // The table form says how many
-        let out = zorg(&[
-            "audit",
-            "overview",
-            "--patient",
-            "client-1",
-            "--at",
-            "2027-01-02T00:00:00Z",
-            path(&log),
-        ]);
+        let out = overview(&log, "2027-01-02T00:00:00Z", &[]);
         assert_eq!(out.status.code(), Some(0));
         let n = allowed.len() + 1;
         assert!(
@@ -236,21 +243,7 @@ mod audit {
         let log = scenario_log(&dir);
         let before = records(&log).len();
         // poh-smit has no log_review task (R32)
-        let out = zorg(&[
-            "audit",
-            "overview",
-            "--patient",
-            "client-1",
-            "--practitioner",
-            "poh-smit",
-            "--holder",
-            "huisartsenpraktijk-zuid",
-            "--world",
-            R32,
-            "--at",
-            "2027-01-01T00:00:00Z",
-            path(&log),
-        ]);
+        let out = overview_as(&log, "poh-smit");
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
         let said = stdout(&out);
         assert!(said.starts_with("denied: view_access_log"), "{said}");
@@ -263,21 +256,7 @@ mod audit {
         assert_eq!(read["holder"], "huisartsenpraktijk-zuid");
 
         // dr-jansen (log_review) may, for the own organisation's data
-        let out = zorg(&[
-            "audit",
-            "overview",
-            "--patient",
-            "client-1",
-            "--practitioner",
-            "dr-jansen",
-            "--holder",
-            "huisartsenpraktijk-zuid",
-            "--world",
-            R32,
-            "--at",
-            "2027-01-01T00:00:00Z",
-            path(&log),
-        ]);
+        let out = overview_as(&log, "dr-jansen");
         assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
         assert_eq!(records(&log).len(), before + 2);
     }

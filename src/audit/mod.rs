@@ -195,7 +195,7 @@ pub struct MemorySink {
 /// thousands would make every decision wait, at the lock's release, for a
 /// line of memory nobody has touched since the last drain; one copy of many
 /// lines waits for them together.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Taken {
     older: Vec<PendingRecord>,
     recent: Vec<PendingRecord>,
@@ -309,10 +309,9 @@ impl MemorySink {
             Err(e) => {
                 // Put them back, before any taken since.
                 let mut taken = lock(&self.taken);
-                let later = std::mem::take(taken.gather());
                 let taken = taken.gather();
+                chain.spare.append(taken);
                 std::mem::swap(taken, &mut chain.spare);
-                taken.extend(later);
                 Err(e)
             }
         }
