@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::Answer;
 use super::cedar::Outcome;
-use super::input::{Fact, Input, PrincipalIn};
+use super::input::{Input, PrincipalIn};
+use crate::model::fact::Fact;
 use crate::audit::pending::{AuditFacts, Decision};
 use crate::audit::{AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, PendingRecord};
 use crate::model::request::{

@@ -9,7 +9,8 @@ use cedar_policy::{
     RestrictedExpression,
 };
 
-use super::input::{Fact, Input, PrincipalIn};
+use super::input::{Input, PrincipalIn};
+use crate::model::fact::Fact;
 use crate::model::request::{Decision, Response};
 use crate::model::vocab::Reason;
 use crate::policy::Policies;
