@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use zorg_pdp::{
-    Action, Category, DashboardQuery, DocumentRef, Engine, Event, EventKind, Organisation,
+    Action, Category, Change, DashboardQuery, DocumentRef, Engine, Event, EventKind, Organisation,
     OrganisationId, Patient, PatientId, Practitioner, PractitionerId, Principal, Purpose, Reason,
     Request, Response, Role, Task, Timestamp,
 };
@@ -203,7 +203,8 @@ fn main() -> Result<()> {
         story.engine.register_practitioner(practitioner)?;
         story.engine.apply(&Event {
             at: intake,
-            kind: EventKind::TreatmentStarted {
+            kind: EventKind::Treatment {
+                change: Change::Given,
                 patient: client.clone(),
                 organisation: member.organisation.clone(),
             },
@@ -240,6 +241,7 @@ fn main() -> Result<()> {
             vp_noord.clone(),
             echo.clone(),
             at,
+            true,
         )
     };
     show(
@@ -262,7 +264,8 @@ fn main() -> Result<()> {
     if may_record.is_allowed() {
         story.engine.apply(&Event {
             at: consent_at,
-            kind: EventKind::DossierConsentGiven {
+            kind: EventKind::DossierConsent {
+                change: Change::Given,
                 patient: client.clone(),
                 holder: vp_noord.clone(),
                 recorded_by: Some(midwife.id.clone()),
@@ -312,7 +315,8 @@ fn main() -> Result<()> {
     if may_record.is_allowed() {
         story.engine.apply(&Event {
             at: withdrawn_at,
-            kind: EventKind::DossierConsentWithdrawn {
+            kind: EventKind::DossierConsent {
+                change: Change::Withdrawn,
                 patient: client.clone(),
                 holder: vp_noord.clone(),
                 recorded_by: Some(midwife.id.clone()),

@@ -147,9 +147,9 @@ use crate::oracle;
 pub(crate) fn structured(data: &[u8]) {
     use arbitrary::Unstructured;
     use zorg_pdp::{
-        Action, CareModule, Category, EventKind, Organisation, OrganisationId, Patient, PatientId,
-        Practitioner, PractitionerId, Principal, Purpose, RecordId, Role, Source, StudyId, Task,
-        Timestamp,
+        Action, CareModule, Category, Change, EventKind, Organisation, OrganisationId, Patient,
+        PatientId, Practitioner, PractitionerId, Principal, Purpose, RecordId, Role, Source,
+        StudyId, Task, Timestamp,
     };
     const ROLES: [&str; 12] = [
         "huisarts",
@@ -241,21 +241,25 @@ pub(crate) fn structured(data: &[u8]) {
         };
         let x = pat(b[1]);
         let kind = match b[0] % 26 {
-            0 => EventKind::TreatmentStarted {
+            0 => EventKind::Treatment {
+                change: Change::Given,
                 patient: x,
                 organisation: org(b[2]),
             },
-            1 => EventKind::TreatmentEnded {
+            1 => EventKind::Treatment {
+                change: Change::Withdrawn,
                 patient: x,
                 organisation: org(b[2]),
             },
-            2 => EventKind::DossierConsentGiven {
+            2 => EventKind::DossierConsent {
+                change: Change::Given,
                 patient: x,
                 holder: org(b[2]),
                 recorded_by: None,
                 evidence: None,
             },
-            3 => EventKind::DossierConsentWithdrawn {
+            3 => EventKind::DossierConsent {
+                change: Change::Withdrawn,
                 patient: x,
                 holder: org(b[2]),
                 recorded_by: None,
@@ -270,38 +274,56 @@ pub(crate) fn structured(data: &[u8]) {
                 from: org(b[2]),
                 to: org(b[3]),
             },
-            6 => EventKind::ReferralObjectionRecorded {
+            6 => EventKind::ReferralObjection {
+                change: Change::Given,
                 patient: x,
                 holder: org(b[2]),
                 category: (b[4] & 1 == 1).then(|| cat(b[3])),
             },
-            7 => EventKind::ReferralObjectionWithdrawn {
+            7 => EventKind::ReferralObjection {
+                change: Change::Withdrawn,
                 patient: x,
                 holder: org(b[2]),
                 category: (b[4] & 1 == 1).then(|| cat(b[3])),
             },
-            8 => EventKind::UnplannedCareConsentGiven {
+            8 => EventKind::UnplannedCareConsent {
+                change: Change::Given,
                 patient: x,
                 holder: org(b[2]),
             },
-            9 => EventKind::UnplannedCareConsentWithdrawn {
+            9 => EventKind::UnplannedCareConsent {
+                change: Change::Withdrawn,
                 patient: x,
                 holder: org(b[2]),
             },
-            10 => EventKind::PgoAccountCreated { patient: x },
-            11 => EventKind::PgoAccountDeleted { patient: x },
-            12 => EventKind::PgoTransferConsentGiven { patient: x },
-            13 => EventKind::PgoTransferConsentWithdrawn { patient: x },
+            10 => EventKind::PgoAccount {
+                change: Change::Given,
+                patient: x,
+            },
+            11 => EventKind::PgoAccount {
+                change: Change::Withdrawn,
+                patient: x,
+            },
+            12 => EventKind::PgoTransferConsent {
+                change: Change::Given,
+                patient: x,
+            },
+            13 => EventKind::PgoTransferConsent {
+                change: Change::Withdrawn,
+                patient: x,
+            },
             14 => EventKind::ModuleStarted {
                 patient: x,
                 module: module(b[2]),
                 practitioner: pra(b[3]),
             },
-            15 => EventKind::ModuleStorageConsentGiven {
+            15 => EventKind::ModuleStorageConsent {
+                change: Change::Given,
                 patient: x,
                 module: module(b[2]),
             },
-            16 => EventKind::ModuleStorageConsentWithdrawn {
+            16 => EventKind::ModuleStorageConsent {
+                change: Change::Withdrawn,
                 patient: x,
                 module: module(b[2]),
             },
@@ -324,27 +346,32 @@ pub(crate) fn structured(data: &[u8]) {
             20 => EventKind::RecordFlagged {
                 record: RecordId::new(&format!("r{}", b[3] % 4)).expect("id"),
             },
-            21 => EventKind::PartyConsentGiven {
+            21 => EventKind::PartyConsent {
+                change: Change::Given,
                 patient: x,
                 holder: org(b[2]),
                 party: org(b[3]),
                 purpose: purpose(b[4]),
             },
-            22 => EventKind::PartyConsentWithdrawn {
+            22 => EventKind::PartyConsent {
+                change: Change::Withdrawn,
                 patient: x,
                 holder: org(b[2]),
                 party: org(b[3]),
                 purpose: purpose(b[4]),
             },
-            23 => EventKind::ObjectionRecorded {
+            23 => EventKind::Objection {
+                change: Change::Given,
                 patient: x,
                 purpose: purpose(b[4]),
             },
-            24 => EventKind::ObjectionWithdrawn {
+            24 => EventKind::Objection {
+                change: Change::Withdrawn,
                 patient: x,
                 purpose: purpose(b[4]),
             },
-            _ => EventKind::ResearchConsentGiven {
+            _ => EventKind::ResearchConsent {
+                change: Change::Given,
                 patient: x,
                 study: StudyId::new("s1").expect("id"),
             },

@@ -1,12 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+// Every module is private but three namespaces (`audit`, `scenario`,
+// `schema`); the rest of the public API is this one list, so each item has one
+// path. Data flows one way, and the modules depend only downstream-ward:
+// model ← registry ← policy ← engine → audit (tests/it/architecture.rs checks it).
 pub mod audit;
-pub mod engine;
-pub mod error;
-pub mod model;
-pub mod policy;
-pub mod registry;
+mod engine;
+mod error;
+mod model;
+mod policy;
+mod registry;
 pub mod scenario;
 #[cfg(feature = "json-schema")]
 pub mod schema;
@@ -14,8 +18,11 @@ pub mod schema;
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use engine::{DashboardError, Engine};
 pub use error::{EntityError, ParseError};
+pub use model::MAX_JSON_LEN;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
-pub use model::event::{Event, EventError, EventKind, EventProblem, EventRecord, EventType};
+pub use model::event::{
+    Change, Event, EventError, EventKind, EventProblem, EventRecord, EventType,
+};
 pub use model::ids::{
     CareModule, Category, DocumentRef, IdError, MAX_ID_LEN, OrganisationId, PatientId,
     PractitionerId, RecordId, Role, StudyId, Task,
@@ -26,6 +33,8 @@ pub use model::request::{
 };
 pub use model::time::{TimeError, Timestamp};
 pub use model::vocab::{ActionKind, Purpose, Reason, Source, Vocabulary};
-pub use policy::{Policies, PolicyLoadError};
-pub use registry::Registry;
+pub use policy::{
+    MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, Policies, PolicyLoadError,
+    SCHEMA_FILE,
+};
 pub use scenario::{RunReport, Scenario, ScenarioError};

@@ -4,8 +4,8 @@
 //! account, unplanned-care consent).
 
 use zorg_pdp::{
-    Action, Category, Engine, Event, EventKind, Organisation, OrganisationId, Patient, PatientId,
-    Practitioner, PractitionerId, Principal, Purpose, Request, Role, Timestamp,
+    Action, Category, Change, Engine, Event, EventKind, Organisation, OrganisationId, Patient,
+    PatientId, Practitioner, PractitionerId, Principal, Purpose, Request, Role, Timestamp,
 };
 
 /// A small, fast, deterministic generator (xorshift64*)
@@ -145,28 +145,32 @@ pub fn events_of(size: Size, i: usize) -> Vec<Event> {
     let mut events = vec![
         Event {
             at: at(0),
-            kind: EventKind::TreatmentStarted {
+            kind: EventKind::Treatment {
+                change: Change::Given,
                 patient: x.clone(),
                 organisation: org_id(a),
             },
         },
         Event {
             at: at(1),
-            kind: EventKind::TreatmentStarted {
+            kind: EventKind::Treatment {
+                change: Change::Given,
                 patient: x.clone(),
                 organisation: org_id(b),
             },
         },
         Event {
             at: at(2),
-            kind: EventKind::TreatmentStarted {
+            kind: EventKind::Treatment {
+                change: Change::Given,
                 patient: x.clone(),
                 organisation: org_id(c),
             },
         },
         Event {
             at: day(&mut rng),
-            kind: EventKind::DossierConsentGiven {
+            kind: EventKind::DossierConsent {
+                change: Change::Given,
                 patient: x.clone(),
                 holder: org_id(a),
                 recorded_by: None,
@@ -175,7 +179,8 @@ pub fn events_of(size: Size, i: usize) -> Vec<Event> {
         },
         Event {
             at: day(&mut rng),
-            kind: EventKind::DossierConsentGiven {
+            kind: EventKind::DossierConsent {
+                change: Change::Given,
                 patient: x.clone(),
                 holder: org_id(c),
                 recorded_by: None,
@@ -206,11 +211,15 @@ pub fn events_of(size: Size, i: usize) -> Vec<Event> {
         },
         Event {
             at: day(&mut rng),
-            kind: EventKind::PgoAccountCreated { patient: x.clone() },
+            kind: EventKind::PgoAccount {
+                change: Change::Given,
+                patient: x.clone(),
+            },
         },
         Event {
             at: day(&mut rng),
-            kind: EventKind::UnplannedCareConsentGiven {
+            kind: EventKind::UnplannedCareConsent {
+                change: Change::Given,
                 patient: x,
                 holder: org_id(c),
             },

@@ -6,7 +6,7 @@ use crate::error::Failure;
 use crate::status::zpdp_status;
 
 /// The longest JSON argument accepted, in bytes (not counting the NUL)
-pub(crate) const MAX_JSON_LEN: usize = zorg_pdp::model::MAX_JSON_LEN;
+pub(crate) const MAX_JSON_LEN: usize = zorg_pdp::MAX_JSON_LEN;
 
 /// The longest path argument accepted, in bytes
 pub(crate) const MAX_PATH_LEN: usize = 4096;

@@ -85,14 +85,24 @@ impl fmt::Display for OpenReport {
 ///
 /// The file is locked against other writers while the sink is open.
 /// Dropping the sink flushes and syncs what is buffered.
-#[derive(Debug)]
 pub struct FileSink {
     path: PathBuf,
     durability: Durability,
     state: Mutex<State>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for FileSink {
+    /// The path, the durability and the next `seq`; never a record
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let next_seq = self.state.lock().map_or(0, |state| state.next_seq);
+        f.debug_struct("FileSink")
+            .field("path", &self.path)
+            .field("durability", &self.durability)
+            .field("next_seq", &next_seq)
+            .finish_non_exhaustive()
+    }
+}
+
 struct State {
     next_seq: u64,
     prev_hash: String,

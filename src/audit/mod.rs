@@ -7,7 +7,7 @@
 
 mod file;
 mod overview;
-pub(crate) mod pending;
+mod pending;
 mod record;
 mod verify;
 
@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 pub use file::{Durability, FileSink, OpenReport, TornTail, read_records};
 pub use overview::{OverviewEntry, overview, overview_of_holder};
 pub use pending::PendingRecord;
+pub(crate) use pending::{AuditFacts, Decided, Summary};
 pub use record::{
     AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, GENESIS_HASH, PrincipalKind,
 };
@@ -177,7 +178,6 @@ fn seal_into(
 /// [`MemorySink::drain`] hands the records over and frees the sink for more
 /// (the chain goes on across drains), for a host that ships records elsewhere
 /// in batches.
-#[derive(Debug)]
 pub struct MemorySink {
     /// Records taken since the last drain; deciding threads lock only this,
     /// for a push
@@ -195,10 +195,21 @@ pub struct MemorySink {
 /// thousands would make every decision wait, at the lock's release, for a
 /// line of memory nobody has touched since the last drain; one copy of many
 /// lines waits for them together.
-#[derive(Debug)]
 struct Taken {
     older: Vec<PendingRecord>,
     recent: Vec<PendingRecord>,
+}
+
+impl std::fmt::Debug for MemorySink {
+    /// How many records it holds and has drained; never a record
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.taken.lock().map_or(0, |t| t.len());
+        let drained = self.chain.lock().map_or(0, |c| c.drained);
+        f.debug_struct("MemorySink")
+            .field("held", &held)
+            .field("drained", &drained)
+            .finish()
+    }
 }
 
 /// Records a deciding thread gathers in cache before moving them on together
@@ -233,7 +244,6 @@ impl Taken {
 }
 
 /// Where the chain stood at the last drain
-#[derive(Debug)]
 struct Chain {
     drained: u64,
     prev: String,

@@ -62,14 +62,9 @@ impl AuditPrincipal {
         role: Option<Role>,
         organisation: Option<OrganisationId>,
     ) -> Self {
-        let id = match principal {
-            Principal::Practitioner(id) => id.to_string(),
-            Principal::Patient(id) => id.to_string(),
-            Principal::Organisation(id) => id.to_string(),
-        };
         Self {
             kind: Self::kind_of(principal),
-            id,
+            id: principal.id().to_owned(),
             role,
             organisation,
         }
@@ -118,7 +113,11 @@ pub struct Checks {
 }
 
 /// One audit record: ids and codes only, never free text or clinical content
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Debug` shows the sequence number, the action and the decision only:
+/// a record names a patient and a category, and a `{:?}` in a host's log must
+/// not copy them there.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditRecord {
@@ -167,6 +166,16 @@ pub struct AuditRecord {
     pub prev_hash: String,
     /// SHA-256 over every other field and `prev_hash`
     pub hash: String,
+}
+
+impl std::fmt::Debug for AuditRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditRecord")
+            .field("seq", &self.seq)
+            .field("action", &self.action.as_str())
+            .field("decision", &self.decision)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The `prev_hash` of the first record

@@ -2,17 +2,18 @@
 
 use std::sync::Arc;
 
-use super::Answer;
-use super::cedar::Outcome;
-use super::input::{Input, PrincipalIn};
+use super::cedar;
+use super::input::{Built, Input, PrincipalIn};
+use crate::audit::{
+    AuditAction, AuditFacts, AuditPrincipal, AuditRecord, Checks, DashboardTag, Decided,
+    PendingRecord, Summary,
+};
 use crate::model::fact::Fact;
-use crate::audit::pending::{AuditFacts, Decision};
-use crate::audit::{AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, PendingRecord};
 use crate::model::request::{
-    Action, DashboardQuery, Decision as Verdict, HolderView, Principal, Request, RequestRecord,
+    Action, DashboardQuery, Decision, HolderView, Outcome, Principal, Request, RequestRecord,
 };
 use crate::model::vocab::{ActionKind, Purpose};
-use crate::policy::version_of;
+use crate::policy::{Policies, version_of};
 
 /// Whether decisions of this action are logged (SPEC.md §6: decisions about a patient's data)
 pub(crate) const fn audited(action: ActionKind) -> bool {
@@ -35,34 +36,59 @@ fn principal_of(principal: &Principal, input: Option<&Input<'_>>) -> AuditPrinci
     AuditPrincipal::of(principal, role.cloned(), organisation.cloned())
 }
 
-/// The NEN 7513 flags: which facts the policies were given, and the route
-fn checks_of(input: Option<&Input<'_>>) -> Checks {
-    let Some(input) = input else {
-        return Checks::default();
-    };
-    let practitioner = matches!(input.principal, PrincipalIn::Practitioner { .. });
-    let (mut relationship, mut consent) = (false, false);
-    for fact in Fact::of(input.action) {
-        match fact {
-            Fact::Relationship => relationship = true,
-            Fact::DossierConsent
+/// Whether a fact is a consent (or an objection) the patient gave
+const fn is_consent(fact: Fact) -> bool {
+    matches!(
+        fact,
+        Fact::DossierConsent
+            | Fact::UnplannedCareConsent
             | Fact::ConsentOtherHolder
+            | Fact::PgoTransferConsent
+            | Fact::ModuleStorageConsent
             | Fact::PartyConsent
-            | Fact::ResearchConsent
             | Fact::Objection
-            | Fact::ModuleStorageConsent => consent = true,
-            _ => {}
-        }
-    }
+            | Fact::ResearchConsent
+    )
+}
+
+/// The NEN 7513 flags: which checks the deciding policies made
+///
+/// A relationship or consent check was made when the outcome depends on the
+/// fact: with the fact the other way round, the policies answer differently.
+/// The emergency route was used when the purpose is `emergency` and the
+/// policies would answer a `treatment` request differently. So a huisarts's
+/// view of her own organisation's dossier, which no consent and no purpose
+/// decides, logs neither a consent check nor the emergency route, while a
+/// view of another holder's data logs the consent its permit needed. The
+/// authorisation (role) check is made for every practitioner request that
+/// the role matrix governs. Computed once per remembered answer, when a
+/// decision with it is first audited.
+pub(crate) fn checks_of(policies: &Policies, input: &Input<'_>, outcome: &Outcome) -> Checks {
+    let practitioner = matches!(input.principal, PrincipalIn::Practitioner { .. });
+    let bucket = policies.bucket(input.action);
+    let differs = |alt: &Input<'_>| cedar::evaluate(policies, bucket, alt) != *outcome;
+    let depends_on = |fact: Fact| {
+        let mut alt = input.clone();
+        alt.facts.set(fact, !input.facts.get(fact));
+        differs(&alt)
+    };
+    let facts = Fact::of(input.action);
+    let emergency = input.purpose == Some(Purpose::Emergency) && {
+        let mut alt = input.clone();
+        alt.purpose = Some(Purpose::Treatment);
+        differs(&alt)
+    };
     Checks {
         authorisation: practitioner
             && !matches!(
                 input.action,
                 ActionKind::RequestAccess | ActionKind::Share | ActionKind::ViewOwn
             ),
-        treatment_relationship: practitioner && relationship,
-        consent,
-        emergency: input.purpose == Some(Purpose::Emergency),
+        treatment_relationship: practitioner
+            && facts.contains(&Fact::Relationship)
+            && depends_on(Fact::Relationship),
+        consent: facts.iter().any(|&f| is_consent(f) && depends_on(f)),
+        emergency,
     }
 }
 
@@ -77,7 +103,6 @@ pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
         category: input.category.cloned(),
         module: input.module.cloned(),
         purpose: input.purpose,
-        checks: checks_of(Some(input)),
         digest,
     }
 }
@@ -90,25 +115,27 @@ pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
 /// not in the registry's table of ids: that rare record is built at once.
 #[inline]
 pub(crate) fn decision_record(
+    policies: &Policies,
     request: &Request,
-    input: &Input<'_>,
-    answer: Arc<Answer>,
+    built: &Built<'_>,
+    summary: Arc<Summary>,
 ) -> PendingRecord {
-    let decision = PendingRecord::decision(Decision {
-        answer,
+    summary.checks(|| checks_of(policies, &built.input, &summary.outcome));
+    let decided = PendingRecord::decided(Decided {
+        summary,
         at: request.at,
-        tags: input.tags,
+        tags: built.tags,
         principal: AuditPrincipal::kind_of(&request.principal),
     });
     match &request.action {
         Action::UseForResearch {
             study: Some(study), ..
         } => {
-            let mut record = decision.into_record();
+            let mut record = decided.into_record();
             record.study = Some(study.clone());
             record.into()
         }
-        _ => decision,
+        _ => decided,
     }
 }
 
@@ -144,13 +171,15 @@ pub(crate) fn unknown_record(
     .into()
 }
 
-/// The record of one holder of a dashboard
+/// The record of one holder of a dashboard; `checks` are those of its
+/// category decisions together
 pub(crate) fn dashboard_record(
     query: &DashboardQuery,
     input: Option<&Input<'_>>,
     view: &HolderView,
     policies: Vec<String>,
     policy_version: &str,
+    checks: Checks,
 ) -> PendingRecord {
     let allowed = !view.visible.is_empty();
     AuditRecord {
@@ -167,16 +196,26 @@ pub(crate) fn dashboard_record(
         purpose: Some(query.purpose),
         study: None,
         decision: if allowed {
-            Verdict::Allow
+            Decision::Allow
         } else {
-            Verdict::Deny
+            Decision::Deny
         },
         reasons: view.reasons.clone(),
         policies,
         policy_version: policy_version.to_owned(),
-        checks: checks_of(input),
+        checks,
         prev_hash: String::new(),
         hash: String::new(),
     }
     .into()
+}
+
+/// The flags of two decisions together: a check either made
+pub(crate) fn either(a: Checks, b: Checks) -> Checks {
+    Checks {
+        authorisation: a.authorisation || b.authorisation,
+        treatment_relationship: a.treatment_relationship || b.treatment_relationship,
+        consent: a.consent || b.consent,
+        emergency: a.emergency || b.emergency,
+    }
 }

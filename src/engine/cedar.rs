@@ -1,5 +1,5 @@
 //! The abstract input as a Cedar request, evaluated against a policy set,
-//! and Cedar's answer as a [`Response`].
+//! and Cedar's answer as an [`Outcome`].
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -11,61 +11,9 @@ use cedar_policy::{
 
 use super::input::{Input, PrincipalIn};
 use crate::model::fact::Fact;
-use crate::model::request::{Decision, Response};
+use crate::model::request::{Decision, Outcome};
 use crate::model::vocab::Reason;
 use crate::policy::Policies;
-
-/// The outcome of one evaluation, before the registry's sequence number is added
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Outcome {
-    pub(crate) decision: Decision,
-    pub(crate) reasons: Vec<Reason>,
-    pub(crate) policies: Vec<String>,
-}
-
-/// A remembered answer: Cedar's outcome, and what the memo key determines
-/// of the decision's audit record
-///
-/// Aligned to a cache line: in an `Arc` the reference counts then sit on a
-/// line of their own, so a sink thread dropping pending records does not
-/// take the line a deciding thread reads the outcome from.
-#[derive(Debug, Clone)]
-#[repr(align(64))]
-pub(crate) struct Answer {
-    pub(crate) outcome: Outcome,
-    pub(crate) facts: crate::audit::pending::AuditFacts,
-    /// The registry's table of ids, where a pending record looks up the
-    /// entities it names
-    pub(crate) names: std::sync::Arc<crate::registry::Names>,
-}
-
-impl Outcome {
-    pub(crate) fn deny(reason: Reason) -> Self {
-        Self {
-            decision: Decision::Deny,
-            reasons: vec![reason],
-            policies: Vec::new(),
-        }
-    }
-
-    pub(crate) fn to_response(&self, seq: u64) -> Response {
-        Response {
-            decision: self.decision,
-            reasons: self.reasons.clone(),
-            policies: self.policies.clone(),
-            seq,
-        }
-    }
-
-    pub(crate) fn into_response(self, seq: u64) -> Response {
-        Response {
-            decision: self.decision,
-            reasons: self.reasons,
-            policies: self.policies,
-            seq,
-        }
-    }
-}
 
 fn uid(ty: &str, id: &str) -> Result<EntityUid, ()> {
     let ty = EntityTypeName::from_str(ty).map_err(|_| ())?;

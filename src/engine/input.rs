@@ -3,14 +3,15 @@
 //! Boolean facts the schema declares for the action. This is all a policy can
 //! read (the schema is the boundary), so it is also the memo key's source.
 
+use crate::model::fact::{Fact, Facts};
 use crate::model::ids::{
-    CareModule, Category, OrganisationId, PatientId, PractitionerId, Role, Task,
+    CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, Role, StudyId, Task,
 };
+use crate::model::names::{Tag, Tags};
 use crate::model::request::{Action, Principal, Request};
 use crate::model::time::Timestamp;
-use crate::model::fact::{Fact, Facts};
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
-use crate::registry::{FactKey, Idx, PatientFacts, Registry, Tag};
+use crate::registry::{FactKey, Idx, PatientFacts, RecordState, Registry};
 
 /// The principal as Cedar sees it
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +44,6 @@ pub(crate) struct Input<'r> {
     pub(crate) action: ActionKind,
     pub(crate) principal: PrincipalIn<'r>,
     pub(crate) patient: &'r PatientId,
-    /// When; not seen by policies (time reaches them only through facts)
     pub(crate) at: Timestamp,
     pub(crate) mfa: bool,
     pub(crate) purpose: Option<Purpose>,
@@ -52,21 +52,14 @@ pub(crate) struct Input<'r> {
     pub(crate) holder: Option<&'r OrganisationId>,
     pub(crate) module: Option<&'r CareModule>,
     pub(crate) facts: Facts,
-    /// Where the registry's table of ids has the entities named, for the audit record
-    pub(crate) tags: Tags,
 }
 
-/// The places in the registry's table of ids of the entities a decision's
-/// audit record names
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tags {
-    pub(crate) principal: Tag,
-    /// A practitioner's organisation
-    pub(crate) organisation: Option<Tag>,
-    pub(crate) patient: Tag,
-    /// The holder asked about, or where the record asked for was found
-    pub(crate) holder: Option<Tag>,
-    pub(crate) record: Option<Tag>,
+/// An input and, beside it, where the registry's table of ids has the
+/// entities its audit record names
+#[derive(Debug, Clone)]
+pub(crate) struct Built<'r> {
+    pub(crate) input: Input<'r>,
+    pub(crate) tags: Tags,
 }
 
 /// The request names something the registry or the vocabulary does not know (R2)
@@ -74,24 +67,25 @@ pub(crate) struct Tags {
 pub(crate) struct Unknown;
 
 /// Who the principal is, resolved against the registry
-struct Who<'r> {
-    principal: PrincipalIn<'r>,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Who<'r> {
+    pub(crate) principal: PrincipalIn<'r>,
     /// The practitioner and their organisation, for facts about them
     practitioner: Option<(Idx, Idx)>,
     /// The principal's place in the table of ids, and a practitioner's organisation's
     tags: (Tag, Option<Tag>),
 }
 
-fn resolve_principal<'r>(
+/// The principal as the registry and the vocabulary know it, or [`Unknown`]
+pub(crate) fn resolve_principal<'r>(
     registry: &'r Registry,
     vocabulary: &Vocabulary,
     principal: &'r Principal,
 ) -> Result<Who<'r>, Unknown> {
     match principal {
         Principal::Practitioner(id) => {
-            let state = registry.practitioners.get(id).ok_or(Unknown)?;
-            let idx = state.idx;
-            let p = &state.entity;
+            let state = registry.practitioner(id).ok_or(Unknown)?;
+            let p = state.entity();
             // A role or task the (reloaded) vocabulary no longer knows is unknown too.
             if !vocabulary.has_role(&p.role) || !p.tasks.iter().all(|t| vocabulary.has_task(t)) {
                 return Err(Unknown);
@@ -103,20 +97,20 @@ fn resolve_principal<'r>(
                     tasks: &p.tasks,
                     organisation: &p.organisation,
                 },
-                practitioner: Some((idx, state.organisation)),
-                tags: (state.tag, registry.organisation_tag(state.organisation)),
+                practitioner: Some((state.index(), state.organisation())),
+                tags: (state.tag(), registry.organisation_tag(state.organisation())),
             })
         }
         Principal::Patient(id) => {
-            let state = registry.patients.get(id).ok_or(Unknown)?;
+            let state = registry.patient(id).ok_or(Unknown)?;
             Ok(Who {
                 principal: PrincipalIn::Patient(id),
                 practitioner: None,
-                tags: (state.tag, None),
+                tags: (state.tag(), None),
             })
         }
         Principal::Organisation(id) => {
-            let idx = registry.organisations.get(id).ok_or(Unknown)?;
+            let idx = registry.organisation_index(id).ok_or(Unknown)?;
             Ok(Who {
                 principal: PrincipalIn::Organisation(id),
                 practitioner: None,
@@ -126,43 +120,235 @@ fn resolve_principal<'r>(
     }
 }
 
-/// The principal's organisation, for organisation principals the organisation itself
-fn principal_org(registry: &Registry, who: &Who<'_>) -> Option<Idx> {
-    match (who.practitioner, who.principal) {
-        (Some((_, o)), _) => Some(o),
-        (None, PrincipalIn::Organisation(id)) => registry.organisations.get(id),
-        _ => None,
+/// What the action-group helpers of [`build`] share: the registry, the
+/// vocabulary, the principal and the patient's facts as of the request's time
+struct Ctx<'r, 'v> {
+    registry: &'r Registry,
+    vocabulary: &'v Vocabulary,
+    who: Who<'r>,
+    facts: PatientFacts<'r>,
+    request: &'r Request,
+}
+
+impl<'r> Ctx<'r, '_> {
+    fn org(&self, id: &OrganisationId) -> Result<Idx, Unknown> {
+        self.registry.organisation_index(id).ok_or(Unknown)
+    }
+
+    fn category(&self, c: &Category) -> Result<(), Unknown> {
+        self.vocabulary.has_category(c).then_some(()).ok_or(Unknown)
+    }
+
+    fn module(&self, m: &CareModule) -> Result<(), Unknown> {
+        self.vocabulary.has_module(m).then_some(()).ok_or(Unknown)
+    }
+
+    /// A record of the request's patient that exists at the request's time
+    fn record(&self, id: &RecordId) -> Result<&'r RecordState, Unknown> {
+        let state = self.registry.record(id).ok_or(Unknown)?;
+        if state.visible(&self.request.patient, self.request.at) {
+            Ok(state)
+        } else {
+            Err(Unknown)
+        }
+    }
+
+    /// The holder an input names: its id in the input, its tag beside it
+    fn holder(&self, built: &mut Built<'r>, holder: &'r OrganisationId) -> Result<Idx, Unknown> {
+        let h = self.org(holder)?;
+        built.input.holder = Some(holder);
+        built.tags.holder = self.registry.organisation_tag(h);
+        Ok(h)
+    }
+
+    /// The facts about dossier data of `holder` in `category` for a practitioner
+    fn data_facts(&self, facts: &mut Facts, holder: Option<Idx>, category: Option<Idx>) {
+        let Some((p, o)) = self.who.practitioner else {
+            return;
+        };
+        let f = &self.facts;
+        facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+        facts.set(Fact::AccessRequested, f.requested(p, o));
+        if let Some(h) = holder {
+            facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(h)));
+            facts.set(
+                Fact::Referral,
+                f.exists(FactKey::Referral { from: h, to: o }),
+            );
+            facts.set(Fact::ReferralObjection, objection(f, h, category));
+            facts.set(
+                Fact::UnplannedCareConsent,
+                f.active(FactKey::UnplannedCareConsent(h)),
+            );
+        }
+    }
+
+    /// The facts of a record: flagged, deleted
+    fn record_facts(&self, facts: &mut Facts, state: &RecordState) {
+        let at = self.request.at;
+        facts.set(Fact::RecordFlagged, state.flagged(at));
+        facts.set(Fact::RecordDeleted, self.registry.record_deleted(state, at));
+    }
+
+    fn view(
+        &self,
+        built: &mut Built<'r>,
+        holder: &'r OrganisationId,
+        category: &'r Category,
+        purpose: Purpose,
+    ) -> Result<(), Unknown> {
+        let h = self.holder(built, holder)?;
+        self.category(category)?;
+        let input = &mut built.input;
+        input.purpose = Some(purpose);
+        input.source = Some(Source::Dossier);
+        input.category = Some(category);
+        self.data_facts(
+            &mut input.facts,
+            Some(h),
+            self.registry.category_index(category),
+        );
+        Ok(())
+    }
+
+    fn view_record(
+        &self,
+        built: &mut Built<'r>,
+        record: &RecordId,
+        purpose: Purpose,
+    ) -> Result<(), Unknown> {
+        let state = self.record(record)?;
+        self.category(state.category())?;
+        let registry = self.registry;
+        built.tags.holder = state.holder().and_then(|h| registry.organisation_tag(h));
+        built.tags.record = Some(state.tag());
+        let input = &mut built.input;
+        input.purpose = Some(purpose);
+        input.source = Some(state.source());
+        input.category = Some(state.category());
+        input.holder = state.holder().and_then(|h| registry.organisation_id(h));
+        input.module = match state.module() {
+            Some(m) => {
+                let module = registry.module_id(m).ok_or(Unknown)?;
+                self.module(module)?;
+                Some(module)
+            }
+            None => None,
+        };
+        self.data_facts(
+            &mut input.facts,
+            state.holder(),
+            registry.category_index(state.category()),
+        );
+        if let (Some((p, _)), Some(m)) = (self.who.practitioner, state.module()) {
+            input.facts.set(
+                Fact::OwnershipAccepted,
+                self.facts.exists(FactKey::Ownership {
+                    practitioner: p,
+                    module: m,
+                }),
+            );
+        }
+        self.record_facts(&mut input.facts, state);
+        Ok(())
+    }
+
+    fn module_work(&self, input: &mut Input<'r>, module: &'r CareModule) -> Result<(), Unknown> {
+        self.module(module)?;
+        input.module = Some(module);
+        let Some((p, o)) = self.who.practitioner else {
+            return Ok(());
+        };
+        let f = &self.facts;
+        input
+            .facts
+            .set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+        input
+            .facts
+            .set(Fact::PgoAccount, f.active(FactKey::PgoAccount));
+        input.facts.set(
+            Fact::PgoTransferConsent,
+            f.active(FactKey::PgoTransferConsent),
+        );
+        if let Some(m) = self.registry.module_index(module) {
+            input
+                .facts
+                .set(Fact::ModuleStarted, f.exists(FactKey::ModuleStarted(m)));
+            input.facts.set(
+                Fact::ModuleStorageConsent,
+                f.active(FactKey::ModuleStorageConsent(m)),
+            );
+            input.facts.set(
+                Fact::OwnershipAccepted,
+                f.exists(FactKey::Ownership {
+                    practitioner: p,
+                    module: m,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    fn use_personal_data(
+        &self,
+        built: &mut Built<'r>,
+        holder: &'r OrganisationId,
+        purpose: Purpose,
+    ) -> Result<(), Unknown> {
+        let h = self.holder(built, holder)?;
+        built.input.purpose = Some(purpose);
+        if let PrincipalIn::Organisation(party) = self.who.principal {
+            let q = self.org(party)?;
+            built.input.facts.set(
+                Fact::PartyConsent,
+                self.facts.active(FactKey::PartyConsent {
+                    holder: h,
+                    party: q,
+                    purpose,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    fn use_for_research(&self, input: &mut Input<'r>, purpose: Purpose, study: Option<&StudyId>) {
+        let f = &self.facts;
+        input.purpose = Some(purpose);
+        input
+            .facts
+            .set(Fact::Objection, f.active(FactKey::Objection(purpose)));
+        let consent = study
+            .and_then(|s| self.registry.study_index(s))
+            .is_some_and(|s| f.active(FactKey::ResearchConsent(s)));
+        input.facts.set(Fact::ResearchConsent, consent);
+    }
+
+    fn view_own(
+        &self,
+        built: &mut Built<'r>,
+        holder: Option<&'r OrganisationId>,
+        category: Option<&'r Category>,
+        record: Option<&RecordId>,
+    ) -> Result<(), Unknown> {
+        if let Some(h) = holder {
+            self.holder(built, h)?;
+        }
+        if let Some(c) = category {
+            self.category(c)?;
+            built.input.category = Some(c);
+        }
+        if let Some(r) = record {
+            let state = self.record(r)?;
+            built.tags.record = Some(state.tag());
+            self.record_facts(&mut built.input.facts, state);
+        }
+        Ok(())
     }
 }
 
-/// The facts about dossier data of `holder` in `category` for a practitioner
-fn data_facts(
-    facts: &mut Facts,
-    f: &PatientFacts<'_>,
-    who: &Who<'_>,
-    holder: Option<Idx>,
-    category: impl FnOnce() -> Option<Idx>,
-) {
-    let Some((p, o)) = who.practitioner else {
-        return;
-    };
-    facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-    facts.set(Fact::AccessRequested, f.requested(p, o));
-    if let Some(h) = holder {
-        facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(h)));
-        facts.set(
-            Fact::Referral,
-            f.exists(FactKey::Referral { from: h, to: o }),
-        );
-        facts.set(
-            Fact::ReferralObjection,
-            f.any_referral_objection() && f.referral_objection(h, category()),
-        );
-        facts.set(
-            Fact::UnplannedCareConsent,
-            f.active(FactKey::UnplannedCareConsent(h)),
-        );
-    }
+/// Whether an active referral objection of the patient at `holder` covers `category`
+fn objection(f: &PatientFacts<'_>, holder: Idx, category: Option<Idx>) -> bool {
+    f.any_referral_objection() && f.referral_objection(holder, category)
 }
 
 /// Builds the abstract input for a request, or [`Unknown`] (R2)
@@ -170,211 +356,105 @@ pub(crate) fn build<'r>(
     registry: &'r Registry,
     vocabulary: &Vocabulary,
     request: &'r Request,
-) -> Result<Input<'r>, Unknown> {
+) -> Result<Built<'r>, Unknown> {
     let who = resolve_principal(registry, vocabulary, &request.principal)?;
-    let patient = registry.patients.get(&request.patient).ok_or(Unknown)?;
-    let at = request.at;
-    let f = Registry::facts(&patient.entries, at);
-    let org = |id: &OrganisationId| registry.organisations.get(id).ok_or(Unknown);
-    let org_tag = |idx: Idx| registry.organisation_tag(idx);
-    let category_ok = |c: &Category| {
-        if vocabulary.has_category(c) {
-            Ok(())
-        } else {
-            Err(Unknown)
-        }
+    build_for(registry, vocabulary, who, request)
+}
+
+/// [`build`] for a principal already resolved
+pub(crate) fn build_for<'r>(
+    registry: &'r Registry,
+    vocabulary: &Vocabulary,
+    who: Who<'r>,
+    request: &'r Request,
+) -> Result<Built<'r>, Unknown> {
+    let patient = registry.patient(&request.patient).ok_or(Unknown)?;
+    let ctx = Ctx {
+        registry,
+        vocabulary,
+        who,
+        facts: patient.facts(request.at),
+        request,
     };
-    let module_ok = |m: &CareModule| {
-        if vocabulary.has_module(m) {
-            Ok(())
-        } else {
-            Err(Unknown)
-        }
-    };
-    let mut input = Input {
-        action: request.action.kind(),
-        principal: who.principal,
-        patient: &request.patient,
-        at,
-        mfa: request.mfa,
-        purpose: None,
-        source: None,
-        category: None,
-        holder: None,
-        module: None,
-        facts: Facts::default(),
+    let mut built = Built {
+        input: Input {
+            action: request.action.kind(),
+            principal: who.principal,
+            patient: &request.patient,
+            at: request.at,
+            mfa: request.mfa,
+            purpose: None,
+            source: None,
+            category: None,
+            holder: None,
+            module: None,
+            facts: Facts::default(),
+        },
         tags: Tags {
             principal: who.tags.0,
             organisation: who.tags.1,
-            patient: patient.tag,
+            patient: patient.tag(),
             holder: None,
             record: None,
         },
     };
+    let f = &ctx.facts;
     match &request.action {
         Action::View {
             holder,
             category,
             purpose,
-        } => {
-            let h = org(holder)?;
-            category_ok(category)?;
-            input.purpose = Some(*purpose);
-            input.source = Some(Source::Dossier);
-            input.category = Some(category);
-            input.holder = Some(holder);
-            input.tags.holder = org_tag(h);
-            data_facts(&mut input.facts, &f, &who, Some(h), || {
-                registry.categories.get(category)
-            });
-        }
-        Action::ViewRecord { record, purpose } => {
-            let state = registry.records.get(record).ok_or(Unknown)?;
-            if state.patient != request.patient || state.added_at > at.unix_nanos() {
-                return Err(Unknown);
-            }
-            category_ok(&state.category)?;
-            input.purpose = Some(*purpose);
-            input.source = Some(state.source);
-            input.category = Some(&state.category);
-            input.holder = state.holder.and_then(|h| registry.organisations.value(h));
-            input.tags.holder = state.holder.and_then(org_tag);
-            input.tags.record = Some(state.tag);
-            input.module = state.module.and_then(|m| registry.modules.value(m));
-            if let Some(m) = input.module {
-                module_ok(m)?;
-            }
-            data_facts(&mut input.facts, &f, &who, state.holder, || {
-                registry.categories.get(&state.category)
-            });
-            if let (Some((p, _)), Some(m)) = (who.practitioner, state.module) {
-                input.facts.set(
-                    Fact::OwnershipAccepted,
-                    f.exists(FactKey::Ownership {
-                        practitioner: p,
-                        module: m,
-                    }),
-                );
-            }
-            record_facts(&mut input.facts, registry, state, at);
-        }
+        } => ctx.view(&mut built, holder, category, *purpose)?,
+        Action::ViewRecord { record, purpose } => ctx.view_record(&mut built, record, *purpose)?,
         Action::RequestAccess => {
             if let Some((_, o)) = who.practitioner {
-                input
-                    .facts
-                    .set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-                input
-                    .facts
-                    .set(Fact::ConsentOtherHolder, f.consent_other_holder(o));
+                let facts = &mut built.input.facts;
+                facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
+                facts.set(Fact::ConsentOtherHolder, f.consent_other_holder(o));
             }
         }
         Action::Share => {
             if let Some((_, o)) = who.practitioner {
-                input
+                built
+                    .input
                     .facts
                     .set(Fact::DossierConsent, f.active(FactKey::DossierConsent(o)));
             }
         }
         Action::StartModule { module } | Action::Contribute { module } => {
-            module_ok(module)?;
-            input.module = Some(module);
-            if let Some((p, o)) = who.practitioner {
-                input
-                    .facts
-                    .set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-                input
-                    .facts
-                    .set(Fact::PgoAccount, f.active(FactKey::PgoAccount));
-                input.facts.set(
-                    Fact::PgoTransferConsent,
-                    f.active(FactKey::PgoTransferConsent),
-                );
-                if let Some(m) = registry.modules.get(module) {
-                    input
-                        .facts
-                        .set(Fact::ModuleStarted, f.exists(FactKey::ModuleStarted(m)));
-                    input.facts.set(
-                        Fact::ModuleStorageConsent,
-                        f.active(FactKey::ModuleStorageConsent(m)),
-                    );
-                    input.facts.set(
-                        Fact::OwnershipAccepted,
-                        f.exists(FactKey::Ownership {
-                            practitioner: p,
-                            module: m,
-                        }),
-                    );
-                }
-            }
+            ctx.module_work(&mut built.input, module)?;
         }
         Action::ChangeConsent { holder } | Action::ViewConsents { holder } => {
-            let h = org(holder)?;
-            input.holder = Some(holder);
-            input.tags.holder = org_tag(h);
+            ctx.holder(&mut built, holder)?;
         }
         Action::UsePersonalData { holder, purpose } => {
-            let h = org(holder)?;
-            input.holder = Some(holder);
-            input.tags.holder = org_tag(h);
-            input.purpose = Some(*purpose);
-            if let (PrincipalIn::Organisation(_), Some(q)) =
-                (who.principal, principal_org(registry, &who))
-            {
-                input.facts.set(
-                    Fact::PartyConsent,
-                    f.active(FactKey::PartyConsent {
-                        holder: h,
-                        party: q,
-                        purpose: *purpose,
-                    }),
-                );
-            }
+            ctx.use_personal_data(&mut built, holder, *purpose)?;
         }
         Action::UseForResearch { purpose, study } => {
-            input.purpose = Some(*purpose);
-            input
-                .facts
-                .set(Fact::Objection, f.active(FactKey::Objection(*purpose)));
-            let consent = study
-                .as_ref()
-                .and_then(|s| registry.study(s))
-                .is_some_and(|s| f.active(FactKey::ResearchConsent(s)));
-            input.facts.set(Fact::ResearchConsent, consent);
+            ctx.use_for_research(&mut built.input, *purpose, study.as_ref());
         }
         Action::ViewOwn {
             holder,
             category,
             record,
-        } => {
-            if let Some(h) = holder {
-                input.tags.holder = org_tag(org(h)?);
-                input.holder = Some(h);
-            }
-            if let Some(c) = category {
-                category_ok(c)?;
-                input.category = Some(c);
-            }
-            if let Some(r) = record {
-                let state = registry.records.get(r).ok_or(Unknown)?;
-                if state.patient != request.patient || state.added_at > at.unix_nanos() {
-                    return Err(Unknown);
-                }
-                input.tags.record = Some(state.tag);
-                record_facts(&mut input.facts, registry, state, at);
-            }
-        }
+        } => ctx.view_own(
+            &mut built,
+            holder.as_ref(),
+            category.as_ref(),
+            record.as_ref(),
+        )?,
         Action::ViewAccessLog { holder } => {
             if let Some(h) = holder {
-                input.tags.holder = org_tag(org(h)?);
-                input.holder = Some(h);
+                ctx.holder(&mut built, h)?;
             }
         }
     }
-    Ok(input)
+    Ok(built)
 }
 
 /// Turns a `view` input into the same view of another category: only the
-/// category and the referral-objection fact depend on it
+/// category and the referral-objection fact depend on it (the property test
+/// `dashboard_equals_views` holds this against [`build`])
 pub(crate) fn with_category<'r>(
     input: &mut Input<'r>,
     registry: &Registry,
@@ -382,32 +462,17 @@ pub(crate) fn with_category<'r>(
 ) {
     input.category = Some(category);
     if let (PrincipalIn::Practitioner { .. }, Some(holder)) = (input.principal, input.holder) {
-        let objection = match (
-            registry.patients.get(input.patient),
-            registry.organisations.get(holder),
+        let covered = match (
+            registry.patient(input.patient),
+            registry.organisation_index(holder),
         ) {
             (Some(x), Some(h)) => {
-                let f = Registry::facts(&x.entries, input.at);
-                f.any_referral_objection()
-                    && f.referral_objection(h, registry.categories.get(category))
+                objection(&x.facts(input.at), h, registry.category_index(category))
             }
             _ => false,
         };
-        input.facts.set(Fact::ReferralObjection, objection);
+        input.facts.set(Fact::ReferralObjection, covered);
     }
-}
-
-fn record_facts(
-    facts: &mut Facts,
-    registry: &Registry,
-    state: &crate::registry::RecordState,
-    at: Timestamp,
-) {
-    facts.set(
-        Fact::RecordFlagged,
-        state.flagged_at.is_some_and(|f| f <= at.unix_nanos()),
-    );
-    facts.set(Fact::RecordDeleted, registry.record_deleted(state, at));
 }
 
 impl Input<'_> {

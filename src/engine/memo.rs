@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
-use super::cedar::Answer;
 use super::input::{Input, PrincipalIn};
+use crate::audit::Summary;
 use crate::model::vocab::Vocabulary;
 use crate::policy::Policies;
 
@@ -67,7 +67,7 @@ enum Ty {
 pub(crate) struct Memo {
     /// Entity literals of types Practitioner, Patient, Organisation named in any policy
     literals: HashMap<(Ty, String), u16>,
-    answers: papaya::HashMap<Key, Arc<Answer>, hashbrown::DefaultHashBuilder>,
+    answers: papaya::HashMap<Key, Arc<Summary>, hashbrown::DefaultHashBuilder>,
 }
 
 impl Memo {
@@ -178,8 +178,8 @@ impl Memo {
     pub(crate) fn answer<T>(
         &self,
         key: Key,
-        evaluate: impl FnOnce() -> Answer,
-        read: impl FnOnce(&Arc<Answer>) -> T,
+        evaluate: impl FnOnce() -> Summary,
+        read: impl FnOnce(&Arc<Summary>) -> T,
     ) -> T {
         let answers = self.answers.pin();
         if let Some(hit) = answers.get(&key) {

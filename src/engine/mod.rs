@@ -19,21 +19,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
-use crate::audit::{AuditSink, PendingRecord};
+use crate::audit::{AuditSink, Checks, PendingRecord, Summary};
 use crate::error::EntityError;
 use crate::model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 use crate::model::event::{Event, EventError};
-use crate::model::ids::Category;
+use crate::model::ids::{Category, OrganisationId};
 use crate::model::request::{
-    Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request,
-    Response,
+    Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Outcome, Principal,
+    Request, Response,
 };
 use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
-pub(crate) use cedar::{Answer, Outcome};
-pub(crate) use input::Tags;
 use memo::Memo;
 
 /// A dashboard query that names an unknown principal or patient
@@ -57,7 +55,25 @@ impl DashboardError {
 /// Decisions take `&self`; applying events takes the registry's write lock
 /// briefly; reloading policies swaps them atomically, so every decision sees
 /// wholly the old or wholly the new set.
-#[derive(Debug)]
+///
+/// Its `Debug` shows counts (entities, events, remembered answers), never an
+/// id, a category or a fact.
+///
+/// ```
+/// use zorg_pdp::{Engine, Event, EntityRecord};
+/// let engine = Engine::new()?;
+/// for json in [
+///     r#"{"kind":"organisation","id":"huisarts-west"}"#,
+///     r#"{"kind":"practitioner","id":"dr-jansen","organisation":"huisarts-west","role":"huisarts"}"#,
+///     r#"{"kind":"patient","id":"client-1"}"#,
+/// ] {
+///     engine.register(serde_json::from_str::<EntityRecord>(json)?)?;
+/// }
+/// engine.apply(&Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started",
+///     "patient":"client-1","organisation":"huisarts-west"}"#)?)?;
+/// assert_eq!(format!("{engine:?}").contains("client-1"), false);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Engine {
     loaded: ArcSwap<Loaded>,
     /// Readers lock only their own shard, so deciding threads never touch a
@@ -66,10 +82,23 @@ pub struct Engine {
     audit_failures: AtomicU64,
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let loaded = self.loaded.load();
+        f.debug_struct("Engine")
+            .field("registry", &*self.read())
+            .field("policies", &loaded.policies.content_hash())
+            .field("remembered", &self.memo_len())
+            .field("audited", &loaded.sink.is_some())
+            .field("audit_failures", &self.audit_failures())
+            .finish()
+    }
+}
+
 /// A policy set with its memo, and the audit sink: swapped as one, so the
 /// memo never outlives the policies it remembers answers of, and a decision
 /// loads one pointer
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Loaded {
     policies: Arc<Policies>,
     memo: Option<Arc<Memo>>,
@@ -121,7 +150,9 @@ impl Engine {
         });
     }
 
-    /// How many answers the fast path remembers for the policies in force
+    /// How many answers the fast path remembers for the policies in force (a
+    /// diagnostic for benches and tests; not part of the stable API)
+    #[doc(hidden)]
     pub fn memo_len(&self) -> usize {
         self.loaded.load().memo.as_ref().map_or(0, |m| m.len())
     }
@@ -138,13 +169,13 @@ impl Engine {
         f(&mut guard)
     }
 
-    /// Registers an organisation, or updates it
+    /// Registers an organisation (registering a known id again changes nothing)
     ///
     /// # Errors
     ///
     /// [`EntityError::Capacity`] when the registry is full.
     pub fn register_organisation(&self, organisation: Organisation) -> Result<(), EntityError> {
-        self.write(|r| r.register_organisation(organisation))
+        self.write(|r| r.register_organisation(&organisation))
     }
 
     /// Registers a practitioner, or updates its organisation, role and tasks
@@ -152,13 +183,13 @@ impl Engine {
     /// # Errors
     ///
     /// [`EntityError`] when the organisation is unknown or the role or a task
-    /// is not in the loaded vocabulary.
+    /// is not in the loaded vocabulary; nothing changes then.
     pub fn register_practitioner(&self, practitioner: Practitioner) -> Result<(), EntityError> {
         let loaded = self.loaded.load();
         self.write(|r| r.register_practitioner(practitioner, loaded.policies.vocabulary()))
     }
 
-    /// Registers a patient
+    /// Registers a patient (registering a known id again changes nothing)
     ///
     /// # Errors
     ///
@@ -184,7 +215,7 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`EventError`] naming the event and the field; the registry is unchanged then.
+    /// [`EventError`] naming the event and the field; nothing changes then.
     pub fn apply(&self, event: &Event) -> Result<u64, EventError> {
         let loaded = self.loaded.load();
         self.write(|r| r.apply(event, loaded.policies.vocabulary()))
@@ -195,48 +226,53 @@ impl Engine {
         self.read().seq()
     }
 
-    /// Runs `f` with shared access to the registry
-    pub fn with_registry<T>(&self, f: impl FnOnce(&Registry) -> T) -> T {
-        f(&self.read())
-    }
-
-    /// May this principal do this, now? Never fails: an evaluation problem is
-    /// a deny with `evaluation_error` (fail closed), an unknown id a deny with
-    /// `unknown_entity` alone.
+    /// May this principal do this, at the request's time `at`? Never fails:
+    /// an evaluation problem is a deny with `evaluation_error` (fail closed),
+    /// an unknown id a deny with `unknown_entity` alone. The engine reads no
+    /// clock: the request says when.
+    ///
+    /// ```
+    /// use zorg_pdp::{Decision, Engine, Reason, Request};
+    /// let engine = Engine::new()?;
+    /// let request = Request::from_json(r#"{"principal":{"practitioner":"nobody"},
+    ///     "action":"view","patient":"client-1","holder":"vp-noord","category":"basis",
+    ///     "at":"2026-02-01T00:00:00Z","mfa":true}"#)?;
+    /// let response = engine.decide(&request);
+    /// assert_eq!(response.decision, Decision::Deny);
+    /// assert_eq!(response.reasons, vec![Reason::UnknownEntity]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn decide(&self, request: &Request) -> Response {
         let loaded = self.loaded.load();
         let registry = self.read();
-        let input = input::build(&registry, loaded.policies.vocabulary(), request);
         let seq = registry.seq();
         let sink = loaded
             .sink
             .as_ref()
             .filter(|_| audit::audited(request.action.kind()));
-        let Some(sink) = sink else {
-            // Read the remembered answer in place: no reference count is
-            // touched, so deciding threads share no written cache line.
-            return match &input {
-                Ok(input) => {
-                    decide_input(&loaded, &registry, input, |a| a.outcome.to_response(seq))
+        let policies = &*loaded.policies;
+        match input::build(&registry, policies.vocabulary(), request) {
+            // Without a sink, the remembered answer is read in place: no
+            // reference count is touched, so deciding threads share no
+            // written cache line. With one, the record takes the one new
+            // reference (each reference-count change is an atomic write).
+            Ok(built) => decide_input(&loaded, &registry, &built.input, |summary| {
+                let response = summary.outcome.to_response(seq);
+                if let Some(sink) = sink {
+                    let record =
+                        audit::decision_record(policies, request, &built, Arc::clone(summary));
+                    self.send(sink, record);
                 }
-                Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity).into_response(seq),
-            };
-        };
-        if let Ok(input) = &input {
-            // The record takes the one new reference to the remembered
-            // answer: each reference-count change is an atomic write.
-            let (response, answer) = decide_input(&loaded, &registry, input, |a| {
-                (a.outcome.to_response(seq), Arc::clone(a))
-            });
-            self.send(sink, audit::decision_record(request, input, answer));
-            response
-        } else {
-            let outcome = Outcome::deny(Reason::UnknownEntity);
-            self.send(
-                sink,
-                audit::unknown_record(request, &outcome, loaded.policies.digest()),
-            );
-            outcome.into_response(seq)
+                response
+            }),
+            Err(input::Unknown) => {
+                let outcome = Outcome::deny(Reason::UnknownEntity);
+                if let Some(sink) = sink {
+                    let record = audit::unknown_record(request, &outcome, policies.digest());
+                    self.send(sink, record);
+                }
+                outcome.into_response(seq)
+            }
         }
     }
 
@@ -280,7 +316,11 @@ impl Engine {
     pub fn decide_plain(&self, request: &Request) -> Response {
         let loaded = self.loaded.load();
         let registry = self.read();
-        let outcome = decide_in(&loaded, &registry, request, Path::Plain);
+        let policies = &*loaded.policies;
+        let outcome = match input::build(&registry, policies.vocabulary(), request) {
+            Ok(built) => cedar::evaluate(policies, &policies.set, &built.input),
+            Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
+        };
         outcome.into_response(registry.seq())
     }
 
@@ -292,20 +332,37 @@ impl Engine {
         let registry = self.read();
         input::build(&registry, loaded.policies.vocabulary(), request)
             .ok()
-            .map(|i| i.to_json())
+            .map(|b| b.input.to_json())
     }
 
     /// Which categories of which holder does this practitioner's dashboard show?
     ///
-    /// Every entry equals the `view` decision with the query's fields.
+    /// Every entry equals the `view` decision with the query's fields; each
+    /// holder's entry is one audit record.
     ///
     /// # Errors
     ///
     /// [`DashboardError`] when the principal or the patient is unknown.
+    ///
+    /// ```
+    /// use zorg_pdp::{DashboardQuery, Engine};
+    /// let engine = Engine::new()?;
+    /// let query = DashboardQuery::from_json(r#"{"principal":{"practitioner":"nobody"},
+    ///     "patient":"client-1","at":"2026-02-01T00:00:00Z"}"#)?;
+    /// let error = engine.dashboard(&query).unwrap_err();
+    /// assert_eq!(error.field(), "principal");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dashboard(&self, query: &DashboardQuery) -> Result<DashboardAnswer, DashboardError> {
         let loaded = self.loaded.load();
         let registry = self.read();
-        let (answer, records) = dashboard_in(&loaded, &registry, query)?;
+        let board = Board {
+            loaded: &loaded,
+            registry: &registry,
+            query,
+            audit: loaded.sink.is_some(),
+        };
+        let (answer, records) = board.answer()?;
         if let Some(sink) = &loaded.sink {
             for record in records {
                 self.send(sink, record);
@@ -315,36 +372,20 @@ impl Engine {
     }
 }
 
-/// Which evaluation path
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Path {
-    Fast,
-    Plain,
-}
-
-fn decide_in(loaded: &Loaded, registry: &Registry, request: &Request, path: Path) -> Outcome {
-    let policies = &*loaded.policies;
-    let Ok(input) = input::build(registry, policies.vocabulary(), request) else {
-        return Outcome::deny(Reason::UnknownEntity);
-    };
-    match path {
-        Path::Fast => decide_input(loaded, registry, &input, |a| a.outcome.clone()),
-        Path::Plain => cedar::evaluate(policies, &policies.set, &input),
-    }
-}
-
 /// The fast path for a built input: the memo, or Cedar on the action's bucket
 fn decide_input<T>(
     loaded: &Loaded,
     registry: &Registry,
     input: &input::Input<'_>,
-    read: impl FnOnce(&Arc<Answer>) -> T,
+    read: impl FnOnce(&Arc<Summary>) -> T,
 ) -> T {
     let policies = &*loaded.policies;
-    let evaluate = || Answer {
-        outcome: cedar::evaluate(policies, policies.bucket(input.action), input),
-        facts: audit::facts_of(input, policies.digest()),
-        names: Arc::clone(registry.names()),
+    let evaluate = || {
+        Summary::new(
+            cedar::evaluate(policies, policies.bucket(input.action), input),
+            audit::facts_of(input, policies.digest()),
+            Arc::clone(registry.names()),
+        )
     };
     match loaded
         .memo
@@ -356,156 +397,229 @@ fn decide_input<T>(
     }
 }
 
-/// The dashboard, and one audit record per holder
-fn dashboard_in(
-    loaded: &Loaded,
-    registry: &Registry,
-    query: &DashboardQuery,
-) -> Result<(DashboardAnswer, Vec<PendingRecord>), DashboardError> {
-    let unknown = |field, value: &dyn std::fmt::Display| DashboardError {
-        field,
-        value: value.to_string(),
-    };
-    let known = match &query.principal {
-        Principal::Practitioner(id) => registry.practitioner(id).is_some(),
-        Principal::Patient(id) => registry.has_patient(id),
-        Principal::Organisation(id) => registry.has_organisation(id),
-    };
-    if !known {
-        let id: &dyn std::fmt::Display = match &query.principal {
-            Principal::Practitioner(id) => id,
-            Principal::Patient(id) => id,
-            Principal::Organisation(id) => id,
-        };
-        return Err(unknown("principal", id));
+/// One dashboard query against one registry and policy set
+struct Board<'a> {
+    loaded: &'a Loaded,
+    registry: &'a Registry,
+    query: &'a DashboardQuery,
+    /// Whether to build the holders' audit records
+    audit: bool,
+}
+
+/// What one holder's categories add up to
+struct Tally {
+    view: HolderView,
+    /// The reasons every denied category shares, and all of them
+    common: Option<Vec<Reason>>,
+    all: Vec<Reason>,
+    /// The permits behind what is visible, and the forbids behind what is not
+    granting: Vec<String>,
+    denying: Vec<String>,
+    checks: Checks,
+}
+
+impl Tally {
+    fn new(holder: OrganisationId) -> Self {
+        Self {
+            view: HolderView {
+                holder,
+                visible: Vec::new(),
+                reasons: Vec::new(),
+            },
+            common: None,
+            all: Vec::new(),
+            granting: Vec::new(),
+            denying: Vec::new(),
+            checks: Checks::default(),
+        }
     }
-    let patient = registry
-        .patients
-        .get(&query.patient)
-        .ok_or_else(|| unknown("patient", &query.patient))?;
-    let facts = Registry::facts(&patient.entries, query.at);
-    let mut holders: Vec<_> = facts
-        .holders()
-        .into_iter()
-        .filter_map(|o| registry.organisations.value(o).cloned())
-        .collect();
-    holders.sort();
-    let vocabulary = loaded.policies.vocabulary();
-    let mut request = Request {
-        principal: query.principal.clone(),
-        patient: query.patient.clone(),
-        at: query.at,
-        mfa: query.mfa,
-        action: Action::RequestAccess,
-    };
-    let mut answer = DashboardAnswer {
-        holders: Vec::with_capacity(holders.len()),
-        modules: Vec::new(),
-        seq: registry.seq(),
-    };
-    let categories = vocabulary.categories();
-    let mut records = Vec::with_capacity(holders.len());
-    for holder in holders {
-        let mut view = HolderView {
-            holder: holder.clone(),
-            visible: Vec::new(),
-            reasons: Vec::new(),
+
+    fn note(&mut self, category: &Category, outcome: &Outcome) {
+        let allowed = outcome.decision == Decision::Allow;
+        let into = if allowed {
+            &mut self.granting
+        } else {
+            &mut self.denying
         };
-        let mut common: Option<Vec<Reason>> = None;
-        let mut all: Vec<Reason> = Vec::new();
-        // The permits behind what is visible, and the forbids behind what is not
-        let (mut granting, mut denying): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-        let mut note =
-            |category: &Category, decision: Decision, reasons: &[Reason], policies: &[String]| {
-                let into = if decision == Decision::Allow {
-                    &mut granting
-                } else {
-                    &mut denying
-                };
-                for p in policies {
-                    if !into.contains(p) {
-                        into.push(p.clone());
-                    }
-                }
-                if decision == Decision::Allow {
-                    view.visible.push(category.clone());
-                } else {
-                    common = Some(match common.take() {
-                        None => reasons.to_vec(),
-                        Some(c) => c.into_iter().filter(|r| reasons.contains(r)).collect(),
-                    });
-                    all.extend_from_slice(reasons);
-                }
+        for p in &outcome.policies {
+            if !into.contains(p) {
+                into.push(p.clone());
+            }
+        }
+        if allowed {
+            self.view.visible.push(category.clone());
+        } else {
+            let reasons = &outcome.reasons;
+            self.common = Some(match self.common.take() {
+                None => reasons.clone(),
+                Some(c) => c.into_iter().filter(|r| reasons.contains(r)).collect(),
+            });
+            self.all.extend_from_slice(reasons);
+        }
+    }
+
+    /// The holder's view, and the policies that determined it
+    fn finish(mut self) -> (HolderView, Vec<String>, Checks) {
+        let mut determining = if self.view.visible.is_empty() {
+            self.all.sort_unstable();
+            self.all.dedup();
+            self.view.reasons = match self.common {
+                Some(c) if !c.is_empty() => c,
+                _ => self.all,
             };
-        let Some(first) = categories.first() else {
+            self.denying
+        } else {
+            self.granting
+        };
+        determining.sort_unstable();
+        (self.view, determining, self.checks)
+    }
+}
+
+impl Board<'_> {
+    /// The dashboard, and one audit record per holder when auditing
+    fn answer(&self) -> Result<(DashboardAnswer, Vec<PendingRecord>), DashboardError> {
+        let (registry, query) = (self.registry, self.query);
+        let vocabulary = self.loaded.policies.vocabulary();
+        let unknown = |field, value: &str| DashboardError {
+            field,
+            value: value.to_owned(),
+        };
+        let known = match &query.principal {
+            Principal::Practitioner(id) => registry.practitioner(id).is_some(),
+            Principal::Patient(id) => registry.patient(id).is_some(),
+            Principal::Organisation(id) => registry.organisation_index(id).is_some(),
+        };
+        if !known {
+            return Err(unknown("principal", query.principal.id()));
+        }
+        // A role or task the (reloaded) vocabulary no longer knows makes every
+        // entry a deny with `unknown_entity`, as `decide` answers.
+        let who = input::resolve_principal(registry, vocabulary, &query.principal);
+        let patient = registry
+            .patient(&query.patient)
+            .ok_or_else(|| unknown("patient", query.patient.as_str()))?;
+        let facts = patient.facts(query.at);
+        let mut holders: Vec<_> = facts
+            .holders()
+            .into_iter()
+            .filter_map(|o| registry.organisation_id(o).cloned())
+            .collect();
+        holders.sort();
+        let mut answer = DashboardAnswer {
+            holders: Vec::with_capacity(holders.len()),
+            modules: Vec::new(),
+            seq: registry.seq(),
+        };
+        let mut records = Vec::new();
+        for holder in holders {
+            let (view, record) = self.holder(who, holder);
+            records.extend(record);
             answer.holders.push(view);
-            continue;
+        }
+        answer.modules = self.modules(who, &facts.modules_started());
+        Ok((answer, records))
+    }
+
+    /// One holder's categories: one input, and per category only the
+    /// category and the referral-objection fact change (the input `decide`
+    /// builds for each)
+    fn holder(
+        &self,
+        who: Result<input::Who<'_>, input::Unknown>,
+        holder: OrganisationId,
+    ) -> (HolderView, Option<PendingRecord>) {
+        let (loaded, registry, query) = (self.loaded, self.registry, self.query);
+        let policies = &*loaded.policies;
+        let categories = policies.vocabulary().categories();
+        let mut tally = Tally::new(holder.clone());
+        let Some(first) = categories.first() else {
+            return (tally.view, None);
         };
-        // One input per holder; per category only the category and the
-        // referral-objection fact change (the same input `decide` builds).
-        request.action = Action::View {
-            holder: holder.clone(),
-            category: first.clone(),
-            purpose: query.purpose,
+        let request = Request {
+            principal: query.principal.clone(),
+            patient: query.patient.clone(),
+            at: query.at,
+            mfa: query.mfa,
+            action: Action::View {
+                holder,
+                category: first.clone(),
+                purpose: query.purpose,
+            },
         };
-        let built = input::build(registry, vocabulary, &request);
+        let built =
+            who.and_then(|who| input::build_for(registry, policies.vocabulary(), who, &request));
         match &built {
             Ok(base) => {
-                let mut input = base.clone();
+                let mut input = base.input.clone();
                 for category in categories {
                     input::with_category(&mut input, registry, category);
-                    decide_input(loaded, registry, &input, |a| {
-                        let o = &a.outcome;
-                        note(category, o.decision, &o.reasons, &o.policies);
+                    decide_input(loaded, registry, &input, |summary| {
+                        tally.note(category, &summary.outcome);
+                        if self.audit {
+                            let checks = summary
+                                .checks(|| audit::checks_of(policies, &input, &summary.outcome));
+                            tally.checks = audit::either(tally.checks, checks);
+                        }
                     });
                 }
             }
             Err(input::Unknown) => {
                 for category in categories {
-                    note(category, Decision::Deny, &[Reason::UnknownEntity], &[]);
+                    tally.note(category, &Outcome::deny(Reason::UnknownEntity));
                 }
             }
         }
-        if view.visible.is_empty() {
-            all.sort_unstable();
-            all.dedup();
-            view.reasons = match common {
-                Some(c) if !c.is_empty() => c,
-                _ => all,
-            };
-        }
-        let mut determining = if view.visible.is_empty() {
-            denying
-        } else {
-            granting
-        };
-        determining.sort_unstable();
-        records.push(audit::dashboard_record(
-            query,
-            built.as_ref().ok(),
-            &view,
-            determining,
-            loaded.policies.content_hash(),
-        ));
-        answer.holders.push(view);
-    }
-    let started = facts.modules_started();
-    for module in vocabulary.modules() {
-        let Some(idx) = registry.modules.get(module) else {
-            continue;
-        };
-        if !started.contains(&idx) {
-            continue;
-        }
-        request.action = Action::Contribute {
-            module: module.clone(),
-        };
-        let outcome = decide_in(loaded, registry, &request, Path::Fast);
-        answer.modules.push(ModuleView {
-            module: module.clone(),
-            allowed: outcome.decision == Decision::Allow,
-            reasons: outcome.reasons,
+        let (view, determining, checks) = tally.finish();
+        let record = self.audit.then(|| {
+            audit::dashboard_record(
+                query,
+                built.as_ref().ok().map(|b| &b.input),
+                &view,
+                determining,
+                policies.content_hash(),
+                checks,
+            )
         });
+        (view, record)
     }
-    Ok((answer, records))
+
+    /// The started modules the practitioner may work in
+    fn modules(
+        &self,
+        who: Result<input::Who<'_>, input::Unknown>,
+        started: &[u32],
+    ) -> Vec<ModuleView> {
+        let (loaded, registry, query) = (self.loaded, self.registry, self.query);
+        let vocabulary = loaded.policies.vocabulary();
+        let mut views = Vec::new();
+        for module in vocabulary.modules() {
+            if !registry
+                .module_index(module)
+                .is_some_and(|idx| started.contains(&idx))
+            {
+                continue;
+            }
+            let request = Request {
+                principal: query.principal.clone(),
+                patient: query.patient.clone(),
+                at: query.at,
+                mfa: query.mfa,
+                action: Action::Contribute {
+                    module: module.clone(),
+                },
+            };
+            let built = who.and_then(|who| input::build_for(registry, vocabulary, who, &request));
+            let outcome = match built {
+                Ok(built) => decide_input(loaded, registry, &built.input, |s| s.outcome.clone()),
+                Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
+            };
+            views.push(ModuleView {
+                module: module.clone(),
+                allowed: outcome.decision == Decision::Allow,
+                reasons: outcome.reasons,
+            });
+        }
+        views
+    }
 }

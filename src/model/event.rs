@@ -10,54 +10,123 @@ use super::ids::{
 use super::time::Timestamp;
 use super::vocab::{Purpose, Source};
 
+/// Whether an event gives a fact or takes it back: given, started, created
+/// or recorded, against withdrawn, ended or deleted
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// `…_given`, `…_started`, `…_created`, `…_recorded`, and the one-off events
+    Given,
+    /// `…_withdrawn`, `…_ended`, `…_deleted`
+    Withdrawn,
+}
+
+impl Change {
+    /// Whether this gives the fact
+    pub const fn is_given(self) -> bool {
+        matches!(self, Change::Given)
+    }
+}
+
+/// One table of event types: a pair of wire names per fact that can be given
+/// and withdrawn, one name per one-off fact. It generates [`EventType`], its
+/// wire names, and the mapping between a type and its [`EventKind`] variant
+/// with its [`Change`], so a new event type is one line here plus its variant.
 macro_rules! event_types {
-    ($( $variant:ident = $text:literal ),+ $(,)?) => {
+    (
+        pairs { $( $shape:ident: $given:ident = $gtext:literal / $withdrawn:ident = $wtext:literal ),+ $(,)? }
+        singles { $( $single:ident = $stext:literal ),+ $(,)? }
+    ) => {
         /// The `type` of an event
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
         pub enum EventType {
-            $( #[doc = concat!("`", $text, "`")] #[serde(rename = $text)] $variant, )+
+            $(
+                #[doc = concat!("`", $gtext, "`")] #[serde(rename = $gtext)] $given,
+                #[doc = concat!("`", $wtext, "`")] #[serde(rename = $wtext)] $withdrawn,
+            )+
+            $( #[doc = concat!("`", $stext, "`")] #[serde(rename = $stext)] $single, )+
+        }
+
+        /// The [`EventKind`] variant of a type, without its fields
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Shape {
+            $( $shape, )+
+            $( $single, )+
         }
 
         impl EventType {
-            /// Every event type, in the order of SPEC.md §3
-            pub const ALL: &'static [EventType] = &[$(EventType::$variant),+];
+            /// Every event type
+            pub const ALL: &'static [EventType] =
+                &[$(EventType::$given, EventType::$withdrawn,)+ $(EventType::$single,)+];
 
             /// The wire name
             pub const fn as_str(self) -> &'static str {
-                match self { $( EventType::$variant => $text, )+ }
+                match self {
+                    $( EventType::$given => $gtext, EventType::$withdrawn => $wtext, )+
+                    $( EventType::$single => $stext, )+
+                }
+            }
+
+            /// Whether events of this type give or withdraw their fact
+            pub const fn change(self) -> Change {
+                match self {
+                    $( EventType::$given => Change::Given, EventType::$withdrawn => Change::Withdrawn, )+
+                    $( EventType::$single => Change::Given, )+
+                }
+            }
+
+            const fn shape(self) -> Shape {
+                match self {
+                    $( EventType::$given | EventType::$withdrawn => Shape::$shape, )+
+                    $( EventType::$single => Shape::$single, )+
+                }
+            }
+        }
+
+        impl Shape {
+            const fn event_type(self, change: Change) -> EventType {
+                match (self, change) {
+                    $(
+                        (Shape::$shape, Change::Given) => EventType::$given,
+                        (Shape::$shape, Change::Withdrawn) => EventType::$withdrawn,
+                    )+
+                    $( (Shape::$single, _) => EventType::$single, )+
+                }
             }
         }
     };
 }
 
 event_types! {
-    TreatmentStarted = "treatment_started",
-    TreatmentEnded = "treatment_ended",
-    DossierConsentGiven = "dossier_consent_given",
-    DossierConsentWithdrawn = "dossier_consent_withdrawn",
-    AccessRequested = "access_requested",
-    ReferralSent = "referral_sent",
-    ReferralObjectionRecorded = "referral_objection_recorded",
-    ReferralObjectionWithdrawn = "referral_objection_withdrawn",
-    UnplannedCareConsentGiven = "unplanned_care_consent_given",
-    UnplannedCareConsentWithdrawn = "unplanned_care_consent_withdrawn",
-    PgoAccountCreated = "pgo_account_created",
-    PgoAccountDeleted = "pgo_account_deleted",
-    PgoTransferConsentGiven = "pgo_transfer_consent_given",
-    PgoTransferConsentWithdrawn = "pgo_transfer_consent_withdrawn",
-    ModuleStarted = "module_started",
-    ModuleStorageConsentGiven = "module_storage_consent_given",
-    ModuleStorageConsentWithdrawn = "module_storage_consent_withdrawn",
-    ModuleOwnershipAccepted = "module_ownership_accepted",
-    RecordAdded = "record_added",
-    RecordFlagged = "record_flagged",
-    PartyConsentGiven = "party_consent_given",
-    PartyConsentWithdrawn = "party_consent_withdrawn",
-    ObjectionRecorded = "objection_recorded",
-    ObjectionWithdrawn = "objection_withdrawn",
-    ResearchConsentGiven = "research_consent_given",
-    ResearchConsentWithdrawn = "research_consent_withdrawn",
+    pairs {
+        Treatment: TreatmentStarted = "treatment_started" / TreatmentEnded = "treatment_ended",
+        DossierConsent: DossierConsentGiven = "dossier_consent_given"
+            / DossierConsentWithdrawn = "dossier_consent_withdrawn",
+        ReferralObjection: ReferralObjectionRecorded = "referral_objection_recorded"
+            / ReferralObjectionWithdrawn = "referral_objection_withdrawn",
+        UnplannedCareConsent: UnplannedCareConsentGiven = "unplanned_care_consent_given"
+            / UnplannedCareConsentWithdrawn = "unplanned_care_consent_withdrawn",
+        PgoAccount: PgoAccountCreated = "pgo_account_created"
+            / PgoAccountDeleted = "pgo_account_deleted",
+        PgoTransferConsent: PgoTransferConsentGiven = "pgo_transfer_consent_given"
+            / PgoTransferConsentWithdrawn = "pgo_transfer_consent_withdrawn",
+        ModuleStorageConsent: ModuleStorageConsentGiven = "module_storage_consent_given"
+            / ModuleStorageConsentWithdrawn = "module_storage_consent_withdrawn",
+        PartyConsent: PartyConsentGiven = "party_consent_given"
+            / PartyConsentWithdrawn = "party_consent_withdrawn",
+        Objection: ObjectionRecorded = "objection_recorded"
+            / ObjectionWithdrawn = "objection_withdrawn",
+        ResearchConsent: ResearchConsentGiven = "research_consent_given"
+            / ResearchConsentWithdrawn = "research_consent_withdrawn",
+    }
+    singles {
+        AccessRequested = "access_requested",
+        ReferralSent = "referral_sent",
+        ModuleStarted = "module_started",
+        ModuleOwnershipAccepted = "module_ownership_accepted",
+        RecordAdded = "record_added",
+        RecordFlagged = "record_flagged",
+    }
 }
 
 impl fmt::Display for EventType {
@@ -76,35 +145,28 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// What happened: one variant per event type of SPEC.md §3
+/// What happened: one variant per fact of SPEC.md §3
 ///
-/// The given/withdrawn pairs share their fields; a withdrawal matches the
-/// earlier event with the same fields.
+/// A fact that can be given and withdrawn is one variant with a [`Change`]
+/// (its two wire types, such as `dossier_consent_given` and
+/// `dossier_consent_withdrawn`, share their fields: a withdrawal matches the
+/// earlier event with the same fields). [`EventKind::event_type`] gives the
+/// wire type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[expect(
     missing_docs,
     reason = "the fields are the ones of SPEC.md §3, named as there"
 )]
 pub enum EventKind {
-    /// `treatment_started`
-    TreatmentStarted {
+    /// `treatment_started` / `treatment_ended`
+    Treatment {
+        change: Change,
         patient: PatientId,
         organisation: OrganisationId,
     },
-    /// `treatment_ended`
-    TreatmentEnded {
-        patient: PatientId,
-        organisation: OrganisationId,
-    },
-    /// `dossier_consent_given`
-    DossierConsentGiven {
-        patient: PatientId,
-        holder: OrganisationId,
-        recorded_by: Option<PractitionerId>,
-        evidence: Option<DocumentRef>,
-    },
-    /// `dossier_consent_withdrawn`
-    DossierConsentWithdrawn {
+    /// `dossier_consent_given` / `dossier_consent_withdrawn`
+    DossierConsent {
+        change: Change,
         patient: PatientId,
         holder: OrganisationId,
         recorded_by: Option<PractitionerId>,
@@ -121,49 +183,32 @@ pub enum EventKind {
         from: OrganisationId,
         to: OrganisationId,
     },
-    /// `referral_objection_recorded`; without a category it covers all categories
-    ReferralObjectionRecorded {
+    /// `referral_objection_recorded` / `_withdrawn`; without a category it covers all categories
+    ReferralObjection {
+        change: Change,
         patient: PatientId,
         holder: OrganisationId,
         category: Option<Category>,
     },
-    /// `referral_objection_withdrawn`
-    ReferralObjectionWithdrawn {
-        patient: PatientId,
-        holder: OrganisationId,
-        category: Option<Category>,
-    },
-    /// `unplanned_care_consent_given`
-    UnplannedCareConsentGiven {
+    /// `unplanned_care_consent_given` / `_withdrawn`
+    UnplannedCareConsent {
+        change: Change,
         patient: PatientId,
         holder: OrganisationId,
     },
-    /// `unplanned_care_consent_withdrawn`
-    UnplannedCareConsentWithdrawn {
-        patient: PatientId,
-        holder: OrganisationId,
-    },
-    /// `pgo_account_created`
-    PgoAccountCreated { patient: PatientId },
-    /// `pgo_account_deleted`
-    PgoAccountDeleted { patient: PatientId },
-    /// `pgo_transfer_consent_given`
-    PgoTransferConsentGiven { patient: PatientId },
-    /// `pgo_transfer_consent_withdrawn`
-    PgoTransferConsentWithdrawn { patient: PatientId },
+    /// `pgo_account_created` / `pgo_account_deleted`
+    PgoAccount { change: Change, patient: PatientId },
+    /// `pgo_transfer_consent_given` / `_withdrawn`
+    PgoTransferConsent { change: Change, patient: PatientId },
     /// `module_started`
     ModuleStarted {
         patient: PatientId,
         module: CareModule,
         practitioner: PractitionerId,
     },
-    /// `module_storage_consent_given`
-    ModuleStorageConsentGiven {
-        patient: PatientId,
-        module: CareModule,
-    },
-    /// `module_storage_consent_withdrawn`
-    ModuleStorageConsentWithdrawn {
+    /// `module_storage_consent_given` / `_withdrawn`
+    ModuleStorageConsent {
+        change: Change,
         patient: PatientId,
         module: CareModule,
     },
@@ -184,34 +229,26 @@ pub enum EventKind {
     },
     /// `record_flagged`: wrong or mixed-up data (gegevensverwisseling)
     RecordFlagged { record: RecordId },
-    /// `party_consent_given`
-    PartyConsentGiven {
+    /// `party_consent_given` / `_withdrawn`
+    PartyConsent {
+        change: Change,
         patient: PatientId,
         holder: OrganisationId,
         party: OrganisationId,
         purpose: Purpose,
     },
-    /// `party_consent_withdrawn`
-    PartyConsentWithdrawn {
-        patient: PatientId,
-        holder: OrganisationId,
-        party: OrganisationId,
-        purpose: Purpose,
-    },
-    /// `objection_recorded`
-    ObjectionRecorded {
+    /// `objection_recorded` / `objection_withdrawn`
+    Objection {
+        change: Change,
         patient: PatientId,
         purpose: Purpose,
     },
-    /// `objection_withdrawn`
-    ObjectionWithdrawn {
+    /// `research_consent_given` / `_withdrawn`
+    ResearchConsent {
+        change: Change,
         patient: PatientId,
-        purpose: Purpose,
+        study: StudyId,
     },
-    /// `research_consent_given`
-    ResearchConsentGiven { patient: PatientId, study: StudyId },
-    /// `research_consent_withdrawn`
-    ResearchConsentWithdrawn { patient: PatientId, study: StudyId },
 }
 
 /// The flat wire form of an event, as in JSON and scenario files
@@ -386,114 +423,67 @@ impl TryFrom<EventRecord> for Event {
     type Error = EventError;
 
     fn try_from(r: EventRecord) -> Result<Self, EventError> {
-        use EventType as T;
+        use EventKind as K;
         let at = r.at;
+        let change = r.event_type.change();
         let mut f = Fields { t: r.event_type, r };
-        let kind = match f.t {
-            T::TreatmentStarted | T::TreatmentEnded => {
-                let patient = need!(f, patient);
-                let organisation = need!(f, organisation);
-                if f.t == T::TreatmentStarted {
-                    EventKind::TreatmentStarted {
-                        patient,
-                        organisation,
-                    }
-                } else {
-                    EventKind::TreatmentEnded {
-                        patient,
-                        organisation,
-                    }
-                }
-            }
-            T::DossierConsentGiven | T::DossierConsentWithdrawn => {
-                let patient = need!(f, patient);
-                let holder = need!(f, holder);
-                let recorded_by = f.r.recorded_by.take();
-                let evidence = f.r.evidence.take();
-                if f.t == T::DossierConsentGiven {
-                    EventKind::DossierConsentGiven {
-                        patient,
-                        holder,
-                        recorded_by,
-                        evidence,
-                    }
-                } else {
-                    EventKind::DossierConsentWithdrawn {
-                        patient,
-                        holder,
-                        recorded_by,
-                        evidence,
-                    }
-                }
-            }
-            T::AccessRequested => EventKind::AccessRequested {
+        let kind = match f.t.shape() {
+            Shape::Treatment => K::Treatment {
+                change,
+                patient: need!(f, patient),
+                organisation: need!(f, organisation),
+            },
+            Shape::DossierConsent => K::DossierConsent {
+                change,
+                patient: need!(f, patient),
+                holder: need!(f, holder),
+                recorded_by: f.r.recorded_by.take(),
+                evidence: f.r.evidence.take(),
+            },
+            Shape::AccessRequested => K::AccessRequested {
                 practitioner: need!(f, practitioner),
                 patient: need!(f, patient),
             },
-            T::ReferralSent => EventKind::ReferralSent {
+            Shape::ReferralSent => K::ReferralSent {
                 patient: need!(f, patient),
                 from: need!(f, from),
                 to: need!(f, to),
             },
-            T::ReferralObjectionRecorded | T::ReferralObjectionWithdrawn => {
-                let patient = need!(f, patient);
-                let holder = need!(f, holder);
-                let category = f.r.category.take();
-                if f.t == T::ReferralObjectionRecorded {
-                    EventKind::ReferralObjectionRecorded {
-                        patient,
-                        holder,
-                        category,
-                    }
-                } else {
-                    EventKind::ReferralObjectionWithdrawn {
-                        patient,
-                        holder,
-                        category,
-                    }
-                }
-            }
-            T::UnplannedCareConsentGiven | T::UnplannedCareConsentWithdrawn => {
-                let patient = need!(f, patient);
-                let holder = need!(f, holder);
-                if f.t == T::UnplannedCareConsentGiven {
-                    EventKind::UnplannedCareConsentGiven { patient, holder }
-                } else {
-                    EventKind::UnplannedCareConsentWithdrawn { patient, holder }
-                }
-            }
-            T::PgoAccountCreated => EventKind::PgoAccountCreated {
+            Shape::ReferralObjection => K::ReferralObjection {
+                change,
+                patient: need!(f, patient),
+                holder: need!(f, holder),
+                category: f.r.category.take(),
+            },
+            Shape::UnplannedCareConsent => K::UnplannedCareConsent {
+                change,
+                patient: need!(f, patient),
+                holder: need!(f, holder),
+            },
+            Shape::PgoAccount => K::PgoAccount {
+                change,
                 patient: need!(f, patient),
             },
-            T::PgoAccountDeleted => EventKind::PgoAccountDeleted {
+            Shape::PgoTransferConsent => K::PgoTransferConsent {
+                change,
                 patient: need!(f, patient),
             },
-            T::PgoTransferConsentGiven => EventKind::PgoTransferConsentGiven {
-                patient: need!(f, patient),
-            },
-            T::PgoTransferConsentWithdrawn => EventKind::PgoTransferConsentWithdrawn {
-                patient: need!(f, patient),
-            },
-            T::ModuleStarted => EventKind::ModuleStarted {
+            Shape::ModuleStarted => K::ModuleStarted {
                 patient: need!(f, patient),
                 module: need!(f, module),
                 practitioner: need!(f, practitioner),
             },
-            T::ModuleStorageConsentGiven | T::ModuleStorageConsentWithdrawn => {
-                let patient = need!(f, patient);
-                let module = need!(f, module);
-                if f.t == T::ModuleStorageConsentGiven {
-                    EventKind::ModuleStorageConsentGiven { patient, module }
-                } else {
-                    EventKind::ModuleStorageConsentWithdrawn { patient, module }
-                }
-            }
-            T::ModuleOwnershipAccepted => EventKind::ModuleOwnershipAccepted {
+            Shape::ModuleStorageConsent => K::ModuleStorageConsent {
+                change,
+                patient: need!(f, patient),
+                module: need!(f, module),
+            },
+            Shape::ModuleOwnershipAccepted => K::ModuleOwnershipAccepted {
                 practitioner: need!(f, practitioner),
                 patient: need!(f, patient),
                 module: need!(f, module),
             },
-            T::RecordAdded => {
+            Shape::RecordAdded => {
                 let record = need!(f, record);
                 let patient = need!(f, patient);
                 let category = need!(f, category);
@@ -506,7 +496,7 @@ impl TryFrom<EventRecord> for Event {
                     Source::Module => Some(need!(f, module)),
                     Source::Dossier | Source::Pgo => None,
                 };
-                EventKind::RecordAdded {
+                K::RecordAdded {
                     record,
                     patient,
                     category,
@@ -515,48 +505,26 @@ impl TryFrom<EventRecord> for Event {
                     module,
                 }
             }
-            T::RecordFlagged => EventKind::RecordFlagged {
+            Shape::RecordFlagged => K::RecordFlagged {
                 record: need!(f, record),
             },
-            T::PartyConsentGiven | T::PartyConsentWithdrawn => {
-                let patient = need!(f, patient);
-                let holder = need!(f, holder);
-                let party = need!(f, party);
-                let purpose = need!(f, purpose);
-                if f.t == T::PartyConsentGiven {
-                    EventKind::PartyConsentGiven {
-                        patient,
-                        holder,
-                        party,
-                        purpose,
-                    }
-                } else {
-                    EventKind::PartyConsentWithdrawn {
-                        patient,
-                        holder,
-                        party,
-                        purpose,
-                    }
-                }
-            }
-            T::ObjectionRecorded | T::ObjectionWithdrawn => {
-                let patient = need!(f, patient);
-                let purpose = need!(f, purpose);
-                if f.t == T::ObjectionRecorded {
-                    EventKind::ObjectionRecorded { patient, purpose }
-                } else {
-                    EventKind::ObjectionWithdrawn { patient, purpose }
-                }
-            }
-            T::ResearchConsentGiven | T::ResearchConsentWithdrawn => {
-                let patient = need!(f, patient);
-                let study = need!(f, study);
-                if f.t == T::ResearchConsentGiven {
-                    EventKind::ResearchConsentGiven { patient, study }
-                } else {
-                    EventKind::ResearchConsentWithdrawn { patient, study }
-                }
-            }
+            Shape::PartyConsent => K::PartyConsent {
+                change,
+                patient: need!(f, patient),
+                holder: need!(f, holder),
+                party: need!(f, party),
+                purpose: need!(f, purpose),
+            },
+            Shape::Objection => K::Objection {
+                change,
+                patient: need!(f, patient),
+                purpose: need!(f, purpose),
+            },
+            Shape::ResearchConsent => K::ResearchConsent {
+                change,
+                patient: need!(f, patient),
+                study: need!(f, study),
+            },
         };
         f.finish()?;
         Ok(Event { at, kind })
@@ -568,28 +536,20 @@ impl From<Event> for EventRecord {
         use EventKind as K;
         let mut r = EventRecord::new(e.at, e.kind.event_type());
         match e.kind {
-            K::TreatmentStarted {
+            K::Treatment {
                 patient,
                 organisation,
-            }
-            | K::TreatmentEnded {
-                patient,
-                organisation,
+                ..
             } => {
                 r.patient = Some(patient);
                 r.organisation = Some(organisation);
             }
-            K::DossierConsentGiven {
+            K::DossierConsent {
                 patient,
                 holder,
                 recorded_by,
                 evidence,
-            }
-            | K::DossierConsentWithdrawn {
-                patient,
-                holder,
-                recorded_by,
-                evidence,
+                ..
             } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
@@ -608,29 +568,25 @@ impl From<Event> for EventRecord {
                 r.from = Some(from);
                 r.to = Some(to);
             }
-            K::ReferralObjectionRecorded {
+            K::ReferralObjection {
                 patient,
                 holder,
                 category,
-            }
-            | K::ReferralObjectionWithdrawn {
-                patient,
-                holder,
-                category,
+                ..
             } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
                 r.category = category;
             }
-            K::UnplannedCareConsentGiven { patient, holder }
-            | K::UnplannedCareConsentWithdrawn { patient, holder } => {
+            K::UnplannedCareConsent {
+                patient, holder, ..
+            } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
             }
-            K::PgoAccountCreated { patient }
-            | K::PgoAccountDeleted { patient }
-            | K::PgoTransferConsentGiven { patient }
-            | K::PgoTransferConsentWithdrawn { patient } => r.patient = Some(patient),
+            K::PgoAccount { patient, .. } | K::PgoTransferConsent { patient, .. } => {
+                r.patient = Some(patient);
+            }
             K::ModuleStarted {
                 patient,
                 module,
@@ -640,8 +596,9 @@ impl From<Event> for EventRecord {
                 r.module = Some(module);
                 r.practitioner = Some(practitioner);
             }
-            K::ModuleStorageConsentGiven { patient, module }
-            | K::ModuleStorageConsentWithdrawn { patient, module } => {
+            K::ModuleStorageConsent {
+                patient, module, ..
+            } => {
                 r.patient = Some(patient);
                 r.module = Some(module);
             }
@@ -670,30 +627,25 @@ impl From<Event> for EventRecord {
                 r.module = module;
             }
             K::RecordFlagged { record } => r.record = Some(record),
-            K::PartyConsentGiven {
+            K::PartyConsent {
                 patient,
                 holder,
                 party,
                 purpose,
-            }
-            | K::PartyConsentWithdrawn {
-                patient,
-                holder,
-                party,
-                purpose,
+                ..
             } => {
                 r.patient = Some(patient);
                 r.holder = Some(holder);
                 r.party = Some(party);
                 r.purpose = Some(purpose);
             }
-            K::ObjectionRecorded { patient, purpose }
-            | K::ObjectionWithdrawn { patient, purpose } => {
+            K::Objection {
+                patient, purpose, ..
+            } => {
                 r.patient = Some(patient);
                 r.purpose = Some(purpose);
             }
-            K::ResearchConsentGiven { patient, study }
-            | K::ResearchConsentWithdrawn { patient, study } => {
+            K::ResearchConsent { patient, study, .. } => {
                 r.patient = Some(patient);
                 r.study = Some(study);
             }
@@ -705,35 +657,51 @@ impl From<Event> for EventRecord {
 impl EventKind {
     /// The wire `type` of this event
     pub fn event_type(&self) -> EventType {
+        self.shape().event_type(self.change())
+    }
+
+    /// Whether this event gives or withdraws its fact ([`Change::Given`] for one-off events)
+    pub fn change(&self) -> Change {
         use EventKind as K;
-        use EventType as T;
         match self {
-            K::TreatmentStarted { .. } => T::TreatmentStarted,
-            K::TreatmentEnded { .. } => T::TreatmentEnded,
-            K::DossierConsentGiven { .. } => T::DossierConsentGiven,
-            K::DossierConsentWithdrawn { .. } => T::DossierConsentWithdrawn,
-            K::AccessRequested { .. } => T::AccessRequested,
-            K::ReferralSent { .. } => T::ReferralSent,
-            K::ReferralObjectionRecorded { .. } => T::ReferralObjectionRecorded,
-            K::ReferralObjectionWithdrawn { .. } => T::ReferralObjectionWithdrawn,
-            K::UnplannedCareConsentGiven { .. } => T::UnplannedCareConsentGiven,
-            K::UnplannedCareConsentWithdrawn { .. } => T::UnplannedCareConsentWithdrawn,
-            K::PgoAccountCreated { .. } => T::PgoAccountCreated,
-            K::PgoAccountDeleted { .. } => T::PgoAccountDeleted,
-            K::PgoTransferConsentGiven { .. } => T::PgoTransferConsentGiven,
-            K::PgoTransferConsentWithdrawn { .. } => T::PgoTransferConsentWithdrawn,
-            K::ModuleStarted { .. } => T::ModuleStarted,
-            K::ModuleStorageConsentGiven { .. } => T::ModuleStorageConsentGiven,
-            K::ModuleStorageConsentWithdrawn { .. } => T::ModuleStorageConsentWithdrawn,
-            K::ModuleOwnershipAccepted { .. } => T::ModuleOwnershipAccepted,
-            K::RecordAdded { .. } => T::RecordAdded,
-            K::RecordFlagged { .. } => T::RecordFlagged,
-            K::PartyConsentGiven { .. } => T::PartyConsentGiven,
-            K::PartyConsentWithdrawn { .. } => T::PartyConsentWithdrawn,
-            K::ObjectionRecorded { .. } => T::ObjectionRecorded,
-            K::ObjectionWithdrawn { .. } => T::ObjectionWithdrawn,
-            K::ResearchConsentGiven { .. } => T::ResearchConsentGiven,
-            K::ResearchConsentWithdrawn { .. } => T::ResearchConsentWithdrawn,
+            K::Treatment { change, .. }
+            | K::DossierConsent { change, .. }
+            | K::ReferralObjection { change, .. }
+            | K::UnplannedCareConsent { change, .. }
+            | K::PgoAccount { change, .. }
+            | K::PgoTransferConsent { change, .. }
+            | K::ModuleStorageConsent { change, .. }
+            | K::PartyConsent { change, .. }
+            | K::Objection { change, .. }
+            | K::ResearchConsent { change, .. } => *change,
+            K::AccessRequested { .. }
+            | K::ReferralSent { .. }
+            | K::ModuleStarted { .. }
+            | K::ModuleOwnershipAccepted { .. }
+            | K::RecordAdded { .. }
+            | K::RecordFlagged { .. } => Change::Given,
+        }
+    }
+
+    fn shape(&self) -> Shape {
+        use EventKind as K;
+        match self {
+            K::Treatment { .. } => Shape::Treatment,
+            K::DossierConsent { .. } => Shape::DossierConsent,
+            K::AccessRequested { .. } => Shape::AccessRequested,
+            K::ReferralSent { .. } => Shape::ReferralSent,
+            K::ReferralObjection { .. } => Shape::ReferralObjection,
+            K::UnplannedCareConsent { .. } => Shape::UnplannedCareConsent,
+            K::PgoAccount { .. } => Shape::PgoAccount,
+            K::PgoTransferConsent { .. } => Shape::PgoTransferConsent,
+            K::ModuleStarted { .. } => Shape::ModuleStarted,
+            K::ModuleStorageConsent { .. } => Shape::ModuleStorageConsent,
+            K::ModuleOwnershipAccepted { .. } => Shape::ModuleOwnershipAccepted,
+            K::RecordAdded { .. } => Shape::RecordAdded,
+            K::RecordFlagged { .. } => Shape::RecordFlagged,
+            K::PartyConsent { .. } => Shape::PartyConsent,
+            K::Objection { .. } => Shape::Objection,
+            K::ResearchConsent { .. } => Shape::ResearchConsent,
         }
     }
 }
@@ -794,6 +762,19 @@ mod tests {
             Event::from_json(&format!("{base},\"source\":\"pgo\",\"holder\":\"h\"}}")).is_err()
         );
         assert!(Event::from_json(&format!("{base},\"source\":\"mail\"}}")).is_err());
+    }
+
+    #[test]
+    fn every_type_round_trips_through_its_variant_and_change() {
+        for &t in EventType::ALL {
+            assert_eq!(t.shape().event_type(t.change()), t, "{t}");
+        }
+        let withdrawn = EventType::ALL
+            .iter()
+            .filter(|t| t.change() == Change::Withdrawn)
+            .count();
+        assert_eq!(withdrawn, 10, "ten facts can be withdrawn");
+        assert_eq!(EventType::ALL.len(), 26);
     }
 
     #[test]

@@ -57,6 +57,42 @@ pub(crate) fn check_id(s: &str) -> Result<(), IdError> {
 #[cfg(feature = "json-schema")]
 pub(crate) const ID_PATTERN: &str = "^[A-Za-z0-9._:-]{1,128}$";
 
+/// `Debug` of an id that may name a patient (a patient or a record): the
+/// type and the length only, so a `{:?}` of a request or an event in a host's
+/// log does not copy the patient's id there
+macro_rules! redacted_debug {
+    ($($name:ident),*) => {$(
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}(<{} bytes>)", stringify!($name), self.0.len())
+            }
+        }
+    )*};
+}
+
+/// `Debug` of an id that names no patient: the id itself
+macro_rules! plain_debug {
+    ($($name:ident),*) => {$(
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), &*self.0)
+            }
+        }
+    )*};
+}
+
+redacted_debug!(PatientId, RecordId);
+plain_debug!(
+    OrganisationId,
+    PractitionerId,
+    StudyId,
+    DocumentRef,
+    Role,
+    Task,
+    Category,
+    CareModule
+);
+
 macro_rules! id_type {
     ($(#[doc = $doc:literal])* $name:ident) => {
         $(#[doc = $doc])*
@@ -94,12 +130,6 @@ macro_rules! id_type {
             /// The id as a string slice
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), &*self.0)
             }
         }
 

@@ -5,6 +5,7 @@ pub(crate) mod entities;
 pub(crate) mod event;
 pub(crate) mod fact;
 pub(crate) mod ids;
+pub(crate) mod names;
 pub(crate) mod request;
 pub(crate) mod time;
 pub(crate) mod vocab;

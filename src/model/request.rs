@@ -21,6 +21,17 @@ pub enum Principal {
     Organisation(OrganisationId),
 }
 
+impl Principal {
+    /// The principal's id, whichever kind it is
+    pub fn id(&self) -> &str {
+        match self {
+            Principal::Practitioner(id) => id.as_str(),
+            Principal::Patient(id) => id.as_str(),
+            Principal::Organisation(id) => id.as_str(),
+        }
+    }
+}
+
 /// What is asked, with the action's own fields
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[expect(
@@ -311,19 +322,31 @@ impl Request {
             .and_then(|r| r.into_request(false).map_err(crate::ParseError::from))
     }
 
-    /// A `view` request with purpose `treatment`
+    /// A `view` request with purpose `treatment`; `mfa` says whether the
+    /// practitioner signed in with two factors (R1: without, every request is denied)
+    ///
+    /// ```
+    /// use zorg_pdp::{Category, OrganisationId, PatientId, PractitionerId, Request};
+    /// let request = Request::view(
+    ///     PractitionerId::new("anna")?, PatientId::new("client-1")?,
+    ///     OrganisationId::new("vp-noord")?, Category::new("kraambed")?,
+    ///     "2026-02-01T00:00:00Z".parse()?, true);
+    /// assert!(request.mfa);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn view(
         practitioner: PractitionerId,
         patient: PatientId,
         holder: OrganisationId,
         category: Category,
         at: Timestamp,
+        mfa: bool,
     ) -> Self {
         Self {
             principal: Principal::Practitioner(practitioner),
             patient,
             at,
-            mfa: true,
+            mfa,
             action: Action::View {
                 holder,
                 category,
@@ -344,10 +367,46 @@ pub enum Decision {
     Deny,
 }
 
+/// One evaluation's answer, before the registry's sequence number is added
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) decision: Decision,
+    pub(crate) reasons: Vec<Reason>,
+    pub(crate) policies: Vec<String>,
+}
+
+impl Outcome {
+    /// A deny for one reason, decided by no policy (an unknown id, an input
+    /// that does not fit the schema)
+    pub(crate) fn deny(reason: Reason) -> Self {
+        Self {
+            decision: Decision::Deny,
+            reasons: vec![reason],
+            policies: Vec::new(),
+        }
+    }
+
+    /// The response at sequence number `seq`
+    pub(crate) fn to_response(&self, seq: u64) -> Response {
+        self.clone().into_response(seq)
+    }
+
+    /// The response at sequence number `seq`
+    pub(crate) fn into_response(self, seq: u64) -> Response {
+        Response {
+            decision: self.decision,
+            reasons: self.reasons,
+            policies: self.policies,
+            seq,
+        }
+    }
+}
+
 /// The engine's answer
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Response {
     /// Allow or deny
     pub decision: Decision,
@@ -406,6 +465,7 @@ impl DashboardQuery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct HolderView {
     /// The holder (dossierhouder)
     pub holder: OrganisationId,
@@ -420,6 +480,7 @@ pub struct HolderView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ModuleView {
     /// The module
     pub module: CareModule,
@@ -433,6 +494,7 @@ pub struct ModuleView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DashboardAnswer {
     /// Every organisation that ever had a treatment relationship with the
     /// patient or held a dossier consent for them (at or before `at`), by id

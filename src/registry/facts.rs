@@ -1,6 +1,7 @@
 //! Questions about one patient's timed facts, as of a time `t`.
 
 use super::{Entry, Idx};
+use crate::model::time::Timestamp;
 use crate::model::vocab::Purpose;
 
 /// What a fact is about; the entry's `on` says given or withdrawn
@@ -40,40 +41,66 @@ pub(crate) enum FactKey {
     ResearchConsent(Idx),
 }
 
-/// The kinds of facts, for packing
-const KINDS: u8 = 14;
+/// The kind of a [`FactKey`], the top bits of its [`PackedKey`]: the scans
+/// that look for every fact of one kind compare with these, never with a
+/// number spelled out
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum FactKind {
+    Relationship,
+    DossierConsent,
+    AccessRequested,
+    Referral,
+    ReferralObjection,
+    UnplannedCareConsent,
+    PgoAccount,
+    PgoTransferConsent,
+    ModuleStarted,
+    ModuleStorageConsent,
+    Ownership,
+    PartyConsent,
+    Objection,
+    ResearchConsent,
+}
 
 impl FactKey {
     /// The key as one number (kind and up to three indices), so that the
     /// scans over a patient's entries compare integers
     pub(crate) fn pack(self) -> PackedKey {
-        let (kind, a, b, c): (u8, u32, u32, u32) = match self {
-            FactKey::Relationship(o) => (0, o, 0, 0),
-            FactKey::DossierConsent(h) => (1, h, 0, 0),
-            FactKey::AccessRequested(p) => (2, p, 0, 0),
-            FactKey::Referral { from, to } => (3, from, to, 0),
-            FactKey::ReferralObjection { holder, category } => {
-                (4, holder, category.map_or(0, |c| c + 1), 0)
-            }
-            FactKey::UnplannedCareConsent(h) => (5, h, 0, 0),
-            FactKey::PgoAccount => (6, 0, 0, 0),
-            FactKey::PgoTransferConsent => (7, 0, 0, 0),
-            FactKey::ModuleStarted(m) => (8, m, 0, 0),
-            FactKey::ModuleStorageConsent(m) => (9, m, 0, 0),
+        use FactKind as K;
+        let (kind, a, b, c): (FactKind, u32, u32, u32) = match self {
+            FactKey::Relationship(o) => (K::Relationship, o, 0, 0),
+            FactKey::DossierConsent(h) => (K::DossierConsent, h, 0, 0),
+            FactKey::AccessRequested(p) => (K::AccessRequested, p, 0, 0),
+            FactKey::Referral { from, to } => (K::Referral, from, to, 0),
+            FactKey::ReferralObjection { holder, category } => (
+                K::ReferralObjection,
+                holder,
+                category.map_or(0, |c| c + 1),
+                0,
+            ),
+            FactKey::UnplannedCareConsent(h) => (K::UnplannedCareConsent, h, 0, 0),
+            FactKey::PgoAccount => (K::PgoAccount, 0, 0, 0),
+            FactKey::PgoTransferConsent => (K::PgoTransferConsent, 0, 0, 0),
+            FactKey::ModuleStarted(m) => (K::ModuleStarted, m, 0, 0),
+            FactKey::ModuleStorageConsent(m) => (K::ModuleStorageConsent, m, 0, 0),
             FactKey::Ownership {
                 practitioner,
                 module,
-            } => (10, practitioner, module, 0),
+            } => (K::Ownership, practitioner, module, 0),
             FactKey::PartyConsent {
                 holder,
                 party,
                 purpose,
-            } => (11, holder, party, purpose as u32),
-            FactKey::Objection(purpose) => (12, purpose as u32, 0, 0),
-            FactKey::ResearchConsent(s) => (13, s, 0, 0),
+            } => (K::PartyConsent, holder, party, purpose as u32),
+            FactKey::Objection(purpose) => (K::Objection, purpose as u32, 0, 0),
+            FactKey::ResearchConsent(s) => (K::ResearchConsent, s, 0, 0),
         };
         PackedKey(
-            u128::from(kind) << 96 | u128::from(a) << 64 | u128::from(b) << 32 | u128::from(c),
+            u128::from(kind as u8) << 96
+                | u128::from(a) << 64
+                | u128::from(b) << 32
+                | u128::from(c),
         )
     }
 }
@@ -83,8 +110,8 @@ impl FactKey {
 pub(crate) struct PackedKey(u128);
 
 impl PackedKey {
-    fn kind(self) -> u8 {
-        u8::try_from(self.0 >> 96).unwrap_or(KINDS)
+    fn is(self, kind: FactKind) -> bool {
+        self.0 >> 96 == u128::from(kind as u8)
     }
     fn a(self) -> u32 {
         u32::try_from((self.0 >> 64) & 0xffff_ffff).unwrap_or(u32::MAX)
@@ -94,13 +121,13 @@ impl PackedKey {
 /// One patient's facts with `at <= t`
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PatientFacts<'a> {
-    /// The entries with `at <= t`, sorted by `(at, seq)`
+    /// The entries with `at <= t`, sorted by `(at, arrival)`
     seen: &'a [Entry],
 }
 
 impl<'a> PatientFacts<'a> {
-    pub(crate) fn new(entries: &'a [Entry], t: i64) -> Self {
-        let n = entries.partition_point(|e| e.at <= t);
+    pub(super) fn new(entries: &'a [Entry], t: Timestamp) -> Self {
+        let n = entries.partition_point(|e| e.not_after(t));
         Self {
             seen: entries.get(..n).unwrap_or(&[]),
         }
@@ -124,21 +151,21 @@ impl<'a> PatientFacts<'a> {
     }
 
     /// Whether an entry for `key` with polarity `on` exists at or after `since`
-    pub(crate) fn any_since(&self, key: FactKey, on: bool, since: i64) -> bool {
+    pub(crate) fn any_since(&self, key: FactKey, on: bool, since: Timestamp) -> bool {
         let key = key.pack();
         self.seen
             .iter()
-            .any(|e| e.key == key && e.on == on && e.at >= since)
+            .any(|e| e.key == key && e.on == on && e.at() >= since)
     }
 
     /// The start of the current treatment relationship of `org`: the first
     /// start after the last end, or `None` when there is no relationship now
-    pub(crate) fn relationship_start(&self, org: Idx) -> Option<i64> {
+    pub(crate) fn relationship_start(&self, org: Idx) -> Option<Timestamp> {
         let key = FactKey::Relationship(org).pack();
         let mut start = None;
         for e in self.seen.iter().rev().filter(|e| e.key == key) {
             if e.on {
-                start = Some(e.at);
+                start = Some(e.at());
             } else {
                 break;
             }
@@ -158,7 +185,7 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn consent_other_holder(&self, org: Idx) -> bool {
         let mut holders: smallvec::SmallVec<[Idx; 8]> = smallvec::SmallVec::new();
         for e in self.seen {
-            if e.key.kind() == 1 {
+            if e.key.is(FactKind::DossierConsent) {
                 let h = e.key.a();
                 if h != org && !holders.contains(&h) {
                     holders.push(h);
@@ -172,7 +199,9 @@ impl<'a> PatientFacts<'a> {
 
     /// Whether the patient has any referral objection (to skip the category lookup)
     pub(crate) fn any_referral_objection(&self) -> bool {
-        self.seen.iter().any(|e| e.key.kind() == 4)
+        self.seen
+            .iter()
+            .any(|e| e.key.is(FactKind::ReferralObjection))
     }
 
     /// Whether an active referral objection of the patient at `holder` covers `category`
@@ -192,8 +221,7 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn holders(&self) -> smallvec::SmallVec<[Idx; 8]> {
         let mut out = smallvec::SmallVec::new();
         for e in self.seen {
-            // Relationship (kind 0) or dossier consent (kind 1), given
-            if e.on && e.key.kind() <= 1 {
+            if e.on && (e.key.is(FactKind::Relationship) || e.key.is(FactKind::DossierConsent)) {
                 let o = e.key.a();
                 if !out.contains(&o) {
                     out.push(o);
@@ -207,7 +235,7 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn modules_started(&self) -> smallvec::SmallVec<[Idx; 4]> {
         let mut out = smallvec::SmallVec::new();
         for e in self.seen {
-            if e.key.kind() == 8 {
+            if e.key.is(FactKind::ModuleStarted) {
                 let m = e.key.a();
                 if !out.contains(&m) {
                     out.push(m);
@@ -221,25 +249,34 @@ impl<'a> PatientFacts<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Change;
 
-    fn e(at: i64, _arrival: u64, key: FactKey, on: bool) -> Entry {
-        Entry {
-            at,
-            key: key.pack(),
-            on,
-        }
+    /// An entry at second `at`; entries are listed in arrival order
+    fn e(at: i64, key: FactKey, on: bool) -> Entry {
+        let change = if on { Change::Given } else { Change::Withdrawn };
+        Entry::new(t(at), key, change)
+    }
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_unix(secs, 0).unwrap()
     }
 
     #[test]
     fn latest_by_time_then_arrival() {
         let k = FactKey::DossierConsent(0);
-        let v = vec![e(1, 1, k, true), e(5, 3, k, false), e(5, 4, k, true)];
-        assert!(!PatientFacts::new(&v, 0).active(k));
-        assert!(PatientFacts::new(&v, 1).active(k));
-        assert!(PatientFacts::new(&v, 4).active(k));
+        // Sorted by time; the two entries at 5 in arrival order.
+        let v = vec![e(1, k, true), e(5, k, false), e(5, k, true)];
+        assert!(!PatientFacts::new(&v, t(0)).active(k));
+        assert!(PatientFacts::new(&v, t(1)).active(k));
+        assert!(PatientFacts::new(&v, t(4)).active(k));
         assert!(
-            PatientFacts::new(&v, 5).active(k),
+            PatientFacts::new(&v, t(5)).active(k),
             "tie: the later arrival wins"
+        );
+        let w = vec![e(1, k, true), e(5, k, true), e(5, k, false)];
+        assert!(
+            !PatientFacts::new(&w, t(5)).active(k),
+            "and the other way round"
         );
     }
 
@@ -248,18 +285,47 @@ mod tests {
         let r = FactKey::Relationship(0);
         let a = FactKey::AccessRequested(7);
         let v = vec![
-            e(1, 1, r, true),
-            e(2, 2, a, true),
-            e(3, 3, r, false),
-            e(4, 4, r, true),
-            e(6, 5, r, true),
+            e(1, r, true),
+            e(2, a, true),
+            e(3, r, false),
+            e(4, r, true),
+            e(6, r, true),
         ];
-        assert!(PatientFacts::new(&v, 2).requested(7, 0));
-        assert!(!PatientFacts::new(&v, 3).requested(7, 0), "no relationship");
+        assert!(PatientFacts::new(&v, t(2)).requested(7, 0));
         assert!(
-            !PatientFacts::new(&v, 5).requested(7, 0),
+            !PatientFacts::new(&v, t(3)).requested(7, 0),
+            "no relationship"
+        );
+        assert!(
+            !PatientFacts::new(&v, t(5)).requested(7, 0),
             "new relationship needs a new request"
         );
-        assert_eq!(PatientFacts::new(&v, 9).relationship_start(0), Some(4));
+        assert_eq!(
+            PatientFacts::new(&v, t(9)).relationship_start(0),
+            Some(t(4))
+        );
+    }
+
+    #[test]
+    fn kinds_are_found_by_kind() {
+        let v = vec![
+            e(1, FactKey::Relationship(3), true),
+            e(1, FactKey::DossierConsent(5), true),
+            e(1, FactKey::ModuleStarted(2), true),
+            e(
+                1,
+                FactKey::ReferralObjection {
+                    holder: 5,
+                    category: None,
+                },
+                true,
+            ),
+        ];
+        let f = PatientFacts::new(&v, t(1));
+        assert_eq!(f.holders().as_slice(), &[3, 5]);
+        assert_eq!(f.modules_started().as_slice(), &[2]);
+        assert!(f.any_referral_objection());
+        assert!(f.consent_other_holder(3));
+        assert!(!f.consent_other_holder(5));
     }
 }

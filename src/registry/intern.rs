@@ -28,10 +28,27 @@ impl<K: Hash + Eq + Clone> Interner<K> {
         if let Some(&i) = self.index.get(k) {
             return Some(i);
         }
-        let i = Idx::try_from(self.values.len()).ok()?;
+        let i = Idx::try_from(self.values.len())
+            .ok()
+            .filter(|&i| i < Idx::MAX)?;
         self.index.insert(k.clone(), i);
         self.values.push(k.clone());
         Some(i)
+    }
+
+    /// The index `k` has, or would get from [`Interner::intern`]; `None` when full
+    pub(crate) fn peek(&self, k: &K) -> Option<Idx> {
+        match self.index.get(k) {
+            Some(&i) => Some(i),
+            None => Idx::try_from(self.values.len())
+                .ok()
+                .filter(|&i| i < Idx::MAX),
+        }
+    }
+
+    /// How many values are interned
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
     }
 
     /// The index of `k`, if known

@@ -4,10 +4,15 @@
 //! in any order; each patient's facts are kept sorted by `(at, arrival)`, so two
 //! events at the same time are ordered by arrival. Applying an event never
 //! consults the policies.
+//!
+//! The tables are private: the engine asks questions (`patient`, `record`,
+//! `organisation_index`, …) and reads a patient's facts as of a time through
+//! [`PatientState::facts`]. Applying an event first checks every reference
+//! with `&self` and only then changes anything, so a rejected event changes
+//! nothing, not even an interned value.
 
 mod facts;
 mod intern;
-mod names;
 
 use std::sync::Arc;
 
@@ -15,125 +20,227 @@ use hashbrown::HashMap;
 
 use crate::error::EntityError;
 use crate::model::entities::{Organisation, Patient, Practitioner};
-use crate::model::event::{Event, EventError, EventKind, EventProblem, EventType};
+use crate::model::event::{Change, Event, EventError, EventKind, EventProblem, EventType};
 use crate::model::ids::{
     CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,
 };
+use crate::model::names::{Names, Tag};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
-pub(crate) use facts::{FactKey, PackedKey, PatientFacts};
+use facts::PackedKey;
+pub(crate) use facts::{FactKey, PatientFacts};
 use intern::Interner;
-pub(crate) use names::{Names, Tag};
 
 /// Index of an interned organisation, practitioner, category, module or study
 pub(crate) type Idx = u32;
 
-/// One timed fact of a patient
+/// One timed fact of a patient (32 bytes: the time is split so the key's
+/// alignment leaves no hole)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub(crate) at: i64,
-    pub(crate) key: PackedKey,
+struct Entry {
+    key: PackedKey,
+    secs: i64,
+    nanos: u32,
     /// Given/started/recorded (`true`) or withdrawn/ended/deleted (`false`)
-    pub(crate) on: bool,
+    on: bool,
+}
+
+impl Entry {
+    fn new(at: Timestamp, key: FactKey, change: Change) -> Self {
+        Self {
+            key: key.pack(),
+            secs: at.unix_seconds(),
+            nanos: at.subsec_nanos(),
+            on: change.is_given(),
+        }
+    }
+
+    fn at(&self) -> Timestamp {
+        Timestamp::from_unix(self.secs, self.nanos).unwrap_or(Timestamp::MIN)
+    }
+
+    fn not_after(&self, t: Timestamp) -> bool {
+        (self.secs, self.nanos) <= (t.unix_seconds(), t.subsec_nanos())
+    }
 }
 
 /// A registered practitioner with its organisation interned
 #[derive(Debug, Clone)]
 pub(crate) struct PractitionerState {
-    pub(crate) entity: Practitioner,
+    entity: Practitioner,
     /// The practitioner's own index, for facts about them
-    pub(crate) idx: Idx,
-    pub(crate) organisation: Idx,
+    idx: Idx,
+    organisation: Idx,
     /// Its place in the table of ids
-    pub(crate) tag: Tag,
+    tag: Tag,
+}
+
+impl PractitionerState {
+    /// The practitioner as registered
+    pub(crate) fn entity(&self) -> &Practitioner {
+        &self.entity
+    }
+    /// Its index, for facts about it
+    pub(crate) fn index(&self) -> Idx {
+        self.idx
+    }
+    /// Its organisation's index
+    pub(crate) fn organisation(&self) -> Idx {
+        self.organisation
+    }
+    /// Its place in the table of ids
+    pub(crate) fn tag(&self) -> Tag {
+        self.tag
+    }
 }
 
 /// A registered patient: its place in the table of ids, and its facts
 #[derive(Debug, Clone)]
 pub(crate) struct PatientState {
-    pub(crate) tag: Tag,
+    tag: Tag,
     /// Sorted by `(at, arrival)`
-    pub(crate) entries: Vec<Entry>,
+    entries: Vec<Entry>,
+}
+
+impl PatientState {
+    /// Its place in the table of ids
+    pub(crate) fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// The patient's facts as of `at`: the entries at or before it
+    pub(crate) fn facts(&self, at: Timestamp) -> PatientFacts<'_> {
+        PatientFacts::new(&self.entries, at)
+    }
 }
 
 /// A record added by `record_added`
 #[derive(Debug, Clone)]
 pub(crate) struct RecordState {
-    pub(crate) patient: PatientId,
-    pub(crate) category: Category,
-    pub(crate) source: Source,
-    pub(crate) holder: Option<Idx>,
-    pub(crate) module: Option<Idx>,
-    pub(crate) added_at: i64,
+    patient: PatientId,
+    category: Category,
+    source: Source,
+    holder: Option<Idx>,
+    module: Option<Idx>,
+    added_at: Timestamp,
     /// The earliest `record_flagged` for it, if any
-    pub(crate) flagged_at: Option<i64>,
+    flagged_at: Option<Timestamp>,
     /// Its place in the table of ids
-    pub(crate) tag: Tag,
+    tag: Tag,
+}
+
+impl RecordState {
+    /// Whether the record is the patient's and exists at `at`
+    pub(crate) fn visible(&self, patient: &PatientId, at: Timestamp) -> bool {
+        self.patient == *patient && self.added_at <= at
+    }
+    /// Its category
+    pub(crate) fn category(&self) -> &Category {
+        &self.category
+    }
+    /// Where it came from
+    pub(crate) fn source(&self) -> Source {
+        self.source
+    }
+    /// The holder's index, for dossier and module records
+    pub(crate) fn holder(&self) -> Option<Idx> {
+        self.holder
+    }
+    /// The module's index, for module records
+    pub(crate) fn module(&self) -> Option<Idx> {
+        self.module
+    }
+    /// Whether it was flagged at or before `at`
+    pub(crate) fn flagged(&self, at: Timestamp) -> bool {
+        self.flagged_at.is_some_and(|f| f <= at)
+    }
+    /// Its place in the table of ids
+    pub(crate) fn tag(&self) -> Tag {
+        self.tag
+    }
 }
 
 /// The facts: registered entities and every applied event, by patient
-#[derive(Debug, Default)]
-pub struct Registry {
+#[derive(Default)]
+pub(crate) struct Registry {
     seq: u64,
-    pub(crate) organisations: Interner<OrganisationId>,
-    organisation_entities: Vec<Organisation>,
+    organisations: Interner<OrganisationId>,
     /// Each organisation's place in the table of ids, by index
     organisation_tags: Vec<Tag>,
     /// Practitioners by id, the state in the map itself (one lookup on the decision path)
-    pub(crate) practitioners: HashMap<PractitionerId, PractitionerState>,
+    practitioners: HashMap<PractitionerId, PractitionerState>,
     /// Each patient's facts, sorted by `(at, arrival)`, in the map itself (one
     /// lookup on the decision path)
-    pub(crate) patients: HashMap<PatientId, PatientState>,
-    pub(crate) categories: Interner<Category>,
-    pub(crate) modules: Interner<CareModule>,
+    patients: HashMap<PatientId, PatientState>,
+    categories: Interner<Category>,
+    modules: Interner<CareModule>,
     studies: Interner<StudyId>,
-    pub(crate) records: HashMap<RecordId, RecordState>,
+    records: HashMap<RecordId, RecordState>,
     /// Every registered id, for audit records (only grows)
     names: Arc<Names>,
 }
 
+impl std::fmt::Debug for Registry {
+    /// Counts only: never an id, a category or a fact
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("seq", &self.seq)
+            .field("organisations", &self.organisations.len())
+            .field("practitioners", &self.practitioners.len())
+            .field("patients", &self.patients.len())
+            .field("records", &self.records.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an event changes, found by [`Registry::check`] before anything changes
+struct Checked {
+    patient: PatientId,
+    fact: Option<FactKey>,
+    /// A value to intern that the fact key already holds the index of
+    intern: Intern,
+}
+
+/// At most one new value per interner (each event names at most one of each)
+#[derive(Default)]
+struct Intern {
+    category: Option<Category>,
+    module: Option<CareModule>,
+    study: Option<StudyId>,
+}
+
 impl Registry {
     /// An empty registry
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// The sequence number of the last applied event (0 before any)
-    pub fn seq(&self) -> u64 {
+    pub(crate) fn seq(&self) -> u64 {
         self.seq
     }
 
-    /// Registers an organisation, or updates it when the id is known
-    ///
-    /// # Errors
-    ///
-    /// [`EntityError::Capacity`] past `u32::MAX` organisations.
-    pub fn register_organisation(&mut self, org: Organisation) -> Result<(), EntityError> {
-        let full = EntityError::Capacity("organisations");
-        if let Some(idx) = self.organisations.get(&org.id) {
-            if let Some(slot) = self.organisation_entities.get_mut(idx as usize) {
-                *slot = org;
-            }
+    /// Registers an organisation (registering a known id again changes nothing)
+    pub(crate) fn register_organisation(&mut self, org: &Organisation) -> Result<(), EntityError> {
+        if self.organisations.get(&org.id).is_some() {
             return Ok(());
         }
-        if self.organisation_entities.len() >= Idx::MAX as usize {
+        let full = EntityError::Capacity("organisations");
+        if self.organisations.peek(&org.id).is_none() {
             return Err(full);
         }
         let tag = self.names.add(org.id.as_str()).ok_or(full)?;
         self.organisations.intern(&org.id);
-        self.organisation_entities.push(org);
         self.organisation_tags.push(tag);
         Ok(())
     }
 
     /// Registers a practitioner, or updates its organisation, role and tasks
     ///
-    /// # Errors
-    ///
-    /// [`EntityError`] when the organisation is not registered or the role or a
-    /// task is not in `vocabulary`; nothing changes then.
-    pub fn register_practitioner(
+    /// Nothing changes when the organisation is not registered or the role or
+    /// a task is not in `vocabulary`.
+    pub(crate) fn register_practitioner(
         &mut self,
         practitioner: Practitioner,
         vocabulary: &Vocabulary,
@@ -180,11 +287,7 @@ impl Registry {
     }
 
     /// Registers a patient (registering a known id again changes nothing)
-    ///
-    /// # Errors
-    ///
-    /// [`EntityError::Capacity`] past `u32::MAX` patients.
-    pub fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
+    pub(crate) fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
         if self.patients.contains_key(&patient.id) {
             return Ok(());
         }
@@ -203,296 +306,261 @@ impl Registry {
         Ok(())
     }
 
-    /// Whether an organisation is registered
-    pub fn has_organisation(&self, id: &OrganisationId) -> bool {
-        self.organisations.get(id).is_some()
+    /// A registered organisation's index
+    pub(crate) fn organisation_index(&self, id: &OrganisationId) -> Option<Idx> {
+        self.organisations.get(id)
     }
 
-    /// Whether a patient is registered
-    pub fn has_patient(&self, id: &PatientId) -> bool {
-        self.patients.contains_key(id)
+    /// The id of the organisation with this index
+    pub(crate) fn organisation_id(&self, idx: Idx) -> Option<&OrganisationId> {
+        self.organisations.value(idx)
+    }
+
+    /// An organisation's place in the table of ids
+    pub(crate) fn organisation_tag(&self, idx: Idx) -> Option<Tag> {
+        self.organisation_tags.get(idx as usize).copied()
+    }
+
+    /// A registered patient
+    pub(crate) fn patient(&self, id: &PatientId) -> Option<&PatientState> {
+        self.patients.get(id)
     }
 
     /// A registered practitioner
-    pub fn practitioner(&self, id: &PractitionerId) -> Option<&Practitioner> {
-        self.practitioners.get(id).map(|s| &s.entity)
+    pub(crate) fn practitioner(&self, id: &PractitionerId) -> Option<&PractitionerState> {
+        self.practitioners.get(id)
     }
 
-    /// A registered organisation
-    pub fn organisation(&self, id: &OrganisationId) -> Option<&Organisation> {
-        let idx = self.organisations.get(id)?;
-        self.organisation_entities.get(idx as usize)
+    /// A record added by an event
+    pub(crate) fn record(&self, id: &RecordId) -> Option<&RecordState> {
+        self.records.get(id)
     }
 
-    /// The number of registered patients
-    pub fn patient_count(&self) -> usize {
-        self.patients.len()
+    /// The index of a category some event named
+    pub(crate) fn category_index(&self, id: &Category) -> Option<Idx> {
+        self.categories.get(id)
+    }
+
+    /// The index of a module some event named
+    pub(crate) fn module_index(&self, id: &CareModule) -> Option<Idx> {
+        self.modules.get(id)
+    }
+
+    /// The id of the module with this index
+    pub(crate) fn module_id(&self, idx: Idx) -> Option<&CareModule> {
+        self.modules.value(idx)
+    }
+
+    /// The index of a study some event named
+    pub(crate) fn study_index(&self, id: &StudyId) -> Option<Idx> {
+        self.studies.get(id)
+    }
+
+    /// Whether the record is deleted at `at`: a `pgo` record whose patient's
+    /// PGO account was deleted at or after the record was added
+    pub(crate) fn record_deleted(&self, record: &RecordState, at: Timestamp) -> bool {
+        record.source == Source::Pgo
+            && self.patients.get(&record.patient).is_some_and(|p| {
+                p.facts(at)
+                    .any_since(FactKey::PgoAccount, false, record.added_at)
+            })
+    }
+
+    /// The table of registered ids
+    pub(crate) fn names(&self) -> &Arc<Names> {
+        &self.names
     }
 
     /// Applies one event and returns its sequence number
     ///
-    /// # Errors
-    ///
-    /// [`EventError`] naming the event type and the field when the event names
-    /// an unknown entity, record, category or module, or adds a record id twice;
-    /// the registry is unchanged then.
-    pub fn apply(&mut self, event: &Event, vocabulary: &Vocabulary) -> Result<u64, EventError> {
+    /// On error (an unknown entity, record, category or module, a record id
+    /// added twice, a full table) nothing changes.
+    pub(crate) fn apply(
+        &mut self,
+        event: &Event,
+        vocabulary: &Vocabulary,
+    ) -> Result<u64, EventError> {
         let t = event.kind.event_type();
-        let at = event.at.unix_nanos();
-        let (patient, key, on) = self.resolve(t, &event.kind, vocabulary)?;
-        match &event.kind {
-            EventKind::RecordAdded {
-                record,
-                category,
-                source,
-                holder,
-                module,
-                ..
-            } => {
-                let holder = holder.as_ref().and_then(|h| self.organisations.get(h));
-                let tag = self
-                    .names
+        let checked = self.check(t, &event.kind, vocabulary)?;
+        let record_tag = match &event.kind {
+            EventKind::RecordAdded { record, .. } => Some(
+                self.names
                     .add(record.as_str())
-                    .ok_or_else(|| capacity(t, "record"))?;
-                let module = match module {
-                    Some(m) => Some(
-                        self.modules
-                            .intern(m)
-                            .ok_or_else(|| capacity(t, "module"))?,
-                    ),
-                    None => None,
+                    .ok_or_else(|| capacity(t, "record"))?,
+            ),
+            _ => None,
+        };
+        // Nothing has changed before this line but the table of ids, which
+        // only grows and which no decision reads.
+        let Checked {
+            patient,
+            fact,
+            intern,
+        } = checked;
+        if let Some(c) = &intern.category {
+            self.categories.intern(c);
+        }
+        if let Some(m) = &intern.module {
+            self.modules.intern(m);
+        }
+        if let Some(s) = &intern.study {
+            self.studies.intern(s);
+        }
+        match (&event.kind, record_tag) {
+            (
+                EventKind::RecordAdded {
+                    record,
+                    category,
+                    source,
+                    holder,
+                    module,
+                    ..
+                },
+                Some(tag),
+            ) => {
+                let state = RecordState {
+                    patient: patient.clone(),
+                    category: category.clone(),
+                    source: *source,
+                    holder: holder.as_ref().and_then(|h| self.organisations.get(h)),
+                    module: module.as_ref().and_then(|m| self.modules.get(m)),
+                    added_at: event.at,
+                    flagged_at: None,
+                    tag,
                 };
-                self.records.insert(
-                    record.clone(),
-                    RecordState {
-                        patient: patient.clone(),
-                        category: category.clone(),
-                        source: *source,
-                        holder,
-                        module,
-                        added_at: at,
-                        flagged_at: None,
-                        tag,
-                    },
-                );
+                self.records.insert(record.clone(), state);
             }
-            EventKind::RecordFlagged { record } => {
+            (EventKind::RecordFlagged { record }, _) => {
                 if let Some(state) = self.records.get_mut(record) {
-                    state.flagged_at = Some(state.flagged_at.map_or(at, |f| f.min(at)));
+                    state.flagged_at = Some(state.flagged_at.map_or(event.at, |f| f.min(event.at)));
                 }
             }
             _ => {}
         }
         self.seq += 1;
-        let seq = self.seq;
-        if let (Some(key), Some(facts)) =
-            (key, self.patients.get_mut(&patient).map(|p| &mut p.entries))
-        {
-            let entry = Entry {
-                at,
-                key: key.pack(),
-                on,
-            };
+        if let (Some(key), Some(state)) = (fact, self.patients.get_mut(&patient)) {
+            let entry = Entry::new(event.at, key, event.kind.change());
             // Entries stay sorted by (at, arrival): a new entry goes after every
             // entry at or before its time. Events mostly arrive in order, so this
             // is usually a push.
-            let pos = facts.partition_point(|e| e.at <= at);
-            facts.insert(pos, entry);
+            let pos = state.entries.partition_point(|e| e.not_after(event.at));
+            state.entries.insert(pos, entry);
         }
-        Ok(seq)
+        Ok(self.seq)
     }
 
-    /// Checks every reference of an event and returns the patient index, the fact key and its polarity
-    fn resolve(
-        &mut self,
+    /// Checks every reference of an event, changing nothing: the patient, the
+    /// fact key (with the index a new category, module or study will get) and
+    /// what to intern
+    fn check(
+        &self,
         t: EventType,
         kind: &EventKind,
         vocabulary: &Vocabulary,
-    ) -> Result<(PatientId, Option<FactKey>, bool), EventError> {
+    ) -> Result<Checked, EventError> {
         use EventKind as K;
-        let org = |s: &Self, id: &OrganisationId, field: &'static str| {
-            s.organisations
-                .get(id)
-                .ok_or_else(|| EventError::new(t, field, EventProblem::Unknown(id.to_string())))
+        let c = Checker {
+            registry: self,
+            t,
+            vocabulary,
         };
-        let pat = |s: &Self, id: &PatientId| {
-            s.patients
-                .contains_key(id)
-                .then(|| id.clone())
-                .ok_or_else(|| EventError::new(t, "patient", EventProblem::Unknown(id.to_string())))
-        };
-        let pra = |s: &Self, id: &PractitionerId, field: &'static str| {
-            s.practitioners
-                .get(id)
-                .map(|p| p.idx)
-                .ok_or_else(|| EventError::new(t, field, EventProblem::Unknown(id.to_string())))
-        };
-        let module = |s: &mut Self, m: &CareModule| {
-            if vocabulary.has_module(m) {
-                s.modules.intern(m).ok_or_else(|| capacity(t, "module"))
-            } else {
-                Err(EventError::new(
-                    t,
-                    "module",
-                    EventProblem::Unknown(m.to_string()),
-                ))
-            }
-        };
-        let category = |s: &mut Self, c: &Category| {
-            if vocabulary.has_category(c) {
-                s.categories
-                    .intern(c)
-                    .ok_or_else(|| capacity(t, "category"))
-            } else {
-                Err(EventError::new(
-                    t,
-                    "category",
-                    EventProblem::Unknown(c.to_string()),
-                ))
-            }
-        };
-        Ok(match kind {
-            K::TreatmentStarted {
+        let mut intern = Intern::default();
+        let (patient, fact) = match kind {
+            K::Treatment {
                 patient,
                 organisation,
-            }
-            | K::TreatmentEnded {
-                patient,
-                organisation,
-            } => {
-                let o = org(self, organisation, "organisation")?;
-                (
-                    pat(self, patient)?,
-                    Some(FactKey::Relationship(o)),
-                    matches!(kind, K::TreatmentStarted { .. }),
-                )
-            }
-            K::DossierConsentGiven {
-                patient,
-                holder,
-                recorded_by,
                 ..
-            }
-            | K::DossierConsentWithdrawn {
+            } => (
+                c.patient(patient)?,
+                Some(FactKey::Relationship(c.org(organisation, "organisation")?)),
+            ),
+            K::DossierConsent {
                 patient,
                 holder,
                 recorded_by,
                 ..
             } => {
-                let h = org(self, holder, "holder")?;
+                let h = c.org(holder, "holder")?;
                 if let Some(p) = recorded_by {
-                    pra(self, p, "recorded_by")?;
+                    c.practitioner(p, "recorded_by")?;
                 }
-                (
-                    pat(self, patient)?,
-                    Some(FactKey::DossierConsent(h)),
-                    matches!(kind, K::DossierConsentGiven { .. }),
-                )
+                (c.patient(patient)?, Some(FactKey::DossierConsent(h)))
             }
             K::AccessRequested {
                 practitioner,
                 patient,
             } => {
-                let p = pra(self, practitioner, "practitioner")?;
-                (pat(self, patient)?, Some(FactKey::AccessRequested(p)), true)
+                let p = c.practitioner(practitioner, "practitioner")?;
+                (c.patient(patient)?, Some(FactKey::AccessRequested(p)))
             }
             K::ReferralSent { patient, from, to } => {
-                let f = org(self, from, "from")?;
-                let to = org(self, to, "to")?;
-                (
-                    pat(self, patient)?,
-                    Some(FactKey::Referral { from: f, to }),
-                    true,
-                )
+                let from = c.org(from, "from")?;
+                let to = c.org(to, "to")?;
+                (c.patient(patient)?, Some(FactKey::Referral { from, to }))
             }
-            K::ReferralObjectionRecorded {
+            K::ReferralObjection {
                 patient,
                 holder,
-                category: c,
-            }
-            | K::ReferralObjectionWithdrawn {
-                patient,
-                holder,
-                category: c,
+                category,
+                ..
             } => {
-                let h = org(self, holder, "holder")?;
-                let x = pat(self, patient)?;
-                let c = match c {
-                    Some(c) => Some(category(self, c)?),
+                let holder = c.org(holder, "holder")?;
+                let x = c.patient(patient)?;
+                let category = match category {
+                    Some(cat) => Some(c.category(cat, &mut intern)?),
                     None => None,
                 };
-                (
-                    x,
-                    Some(FactKey::ReferralObjection {
-                        holder: h,
-                        category: c,
-                    }),
-                    matches!(kind, K::ReferralObjectionRecorded { .. }),
-                )
+                (x, Some(FactKey::ReferralObjection { holder, category }))
             }
-            K::UnplannedCareConsentGiven { patient, holder }
-            | K::UnplannedCareConsentWithdrawn { patient, holder } => {
-                let h = org(self, holder, "holder")?;
-                (
-                    pat(self, patient)?,
-                    Some(FactKey::UnplannedCareConsent(h)),
-                    matches!(kind, K::UnplannedCareConsentGiven { .. }),
-                )
+            K::UnplannedCareConsent {
+                patient, holder, ..
+            } => {
+                let h = c.org(holder, "holder")?;
+                (c.patient(patient)?, Some(FactKey::UnplannedCareConsent(h)))
             }
-            K::PgoAccountCreated { patient } => {
-                (pat(self, patient)?, Some(FactKey::PgoAccount), true)
+            K::PgoAccount { patient, .. } => (c.patient(patient)?, Some(FactKey::PgoAccount)),
+            K::PgoTransferConsent { patient, .. } => {
+                (c.patient(patient)?, Some(FactKey::PgoTransferConsent))
             }
-            K::PgoAccountDeleted { patient } => {
-                (pat(self, patient)?, Some(FactKey::PgoAccount), false)
-            }
-            K::PgoTransferConsentGiven { patient } => {
-                (pat(self, patient)?, Some(FactKey::PgoTransferConsent), true)
-            }
-            K::PgoTransferConsentWithdrawn { patient } => (
-                pat(self, patient)?,
-                Some(FactKey::PgoTransferConsent),
-                false,
-            ),
             K::ModuleStarted {
                 patient,
-                module: m,
+                module,
                 practitioner,
             } => {
-                pra(self, practitioner, "practitioner")?;
-                let x = pat(self, patient)?;
-                (x, Some(FactKey::ModuleStarted(module(self, m)?)), true)
+                c.practitioner(practitioner, "practitioner")?;
+                let x = c.patient(patient)?;
+                let m = c.module(module, &mut intern)?;
+                (x, Some(FactKey::ModuleStarted(m)))
             }
-            K::ModuleStorageConsentGiven { patient, module: m }
-            | K::ModuleStorageConsentWithdrawn { patient, module: m } => {
-                let x = pat(self, patient)?;
-                (
-                    x,
-                    Some(FactKey::ModuleStorageConsent(module(self, m)?)),
-                    matches!(kind, K::ModuleStorageConsentGiven { .. }),
-                )
+            K::ModuleStorageConsent {
+                patient, module, ..
+            } => {
+                let x = c.patient(patient)?;
+                let m = c.module(module, &mut intern)?;
+                (x, Some(FactKey::ModuleStorageConsent(m)))
             }
             K::ModuleOwnershipAccepted {
                 practitioner,
                 patient,
-                module: m,
+                module,
             } => {
-                let p = pra(self, practitioner, "practitioner")?;
-                let x = pat(self, patient)?;
+                let p = c.practitioner(practitioner, "practitioner")?;
+                let x = c.patient(patient)?;
+                let m = c.module(module, &mut intern)?;
                 (
                     x,
                     Some(FactKey::Ownership {
                         practitioner: p,
-                        module: module(self, m)?,
+                        module: m,
                     }),
-                    true,
                 )
             }
             K::RecordAdded {
                 record,
                 patient,
-                category: c,
+                category,
                 holder,
-                module: m,
+                module,
                 ..
             } => {
                 if self.records.contains_key(record) {
@@ -502,95 +570,134 @@ impl Registry {
                         EventProblem::Invalid(format!("record `{record}` was added before")),
                     ));
                 }
-                let x = pat(self, patient)?;
-                category(self, c)?;
+                let x = c.patient(patient)?;
+                c.known_category(category)?;
                 if let Some(h) = holder {
-                    org(self, h, "holder")?;
+                    c.org(h, "holder")?;
                 }
-                if let Some(m) = m {
-                    module(self, m)?;
+                if let Some(m) = module {
+                    c.module(m, &mut intern)?;
                 }
-                (x, None, true)
+                (x, None)
             }
             K::RecordFlagged { record } => {
                 let r = self.records.get(record).ok_or_else(|| {
                     EventError::new(t, "record", EventProblem::Unknown(record.to_string()))
                 })?;
-                (r.patient.clone(), None, true)
+                (r.patient.clone(), None)
             }
-            K::PartyConsentGiven {
+            K::PartyConsent {
                 patient,
                 holder,
                 party,
                 purpose,
-            }
-            | K::PartyConsentWithdrawn {
-                patient,
-                holder,
-                party,
-                purpose,
+                ..
             } => {
-                let h = org(self, holder, "holder")?;
-                let q = org(self, party, "party")?;
+                let holder = c.org(holder, "holder")?;
+                let party = c.org(party, "party")?;
                 (
-                    pat(self, patient)?,
+                    c.patient(patient)?,
                     Some(FactKey::PartyConsent {
-                        holder: h,
-                        party: q,
+                        holder,
+                        party,
                         purpose: *purpose,
                     }),
-                    matches!(kind, K::PartyConsentGiven { .. }),
                 )
             }
-            K::ObjectionRecorded { patient, purpose }
-            | K::ObjectionWithdrawn { patient, purpose } => (
-                pat(self, patient)?,
-                Some(FactKey::Objection(*purpose)),
-                matches!(kind, K::ObjectionRecorded { .. }),
-            ),
-            K::ResearchConsentGiven { patient, study }
-            | K::ResearchConsentWithdrawn { patient, study } => {
-                let x = pat(self, patient)?;
-                let s = self
-                    .studies
-                    .intern(study)
-                    .ok_or_else(|| capacity(t, "study"))?;
-                (
-                    x,
-                    Some(FactKey::ResearchConsent(s)),
-                    matches!(kind, K::ResearchConsentGiven { .. }),
-                )
+            K::Objection {
+                patient, purpose, ..
+            } => (c.patient(patient)?, Some(FactKey::Objection(*purpose))),
+            K::ResearchConsent { patient, study, .. } => {
+                let x = c.patient(patient)?;
+                let s = match self.studies.get(study) {
+                    Some(s) => s,
+                    None => {
+                        intern.study = Some(study.clone());
+                        self.studies
+                            .peek(study)
+                            .ok_or_else(|| capacity(t, "study"))?
+                    }
+                };
+                (x, Some(FactKey::ResearchConsent(s)))
             }
+        };
+        Ok(Checked {
+            patient,
+            fact,
+            intern,
         })
     }
+}
 
-    /// The facts of one patient as of `at`
-    pub(crate) fn facts(entries: &[Entry], at: Timestamp) -> PatientFacts<'_> {
-        PatientFacts::new(entries, at.unix_nanos())
+/// The lookups of [`Registry::check`], each naming the event's field on failure
+struct Checker<'a> {
+    registry: &'a Registry,
+    t: EventType,
+    vocabulary: &'a Vocabulary,
+}
+
+impl Checker<'_> {
+    fn unknown(&self, field: &'static str, value: &dyn std::fmt::Display) -> EventError {
+        EventError::new(self.t, field, EventProblem::Unknown(value.to_string()))
     }
 
-    /// The index of a study, if any event named it
-    pub(crate) fn study(&self, id: &StudyId) -> Option<Idx> {
-        self.studies.get(id)
+    fn org(&self, id: &OrganisationId, field: &'static str) -> Result<Idx, EventError> {
+        self.registry
+            .organisations
+            .get(id)
+            .ok_or_else(|| self.unknown(field, id))
     }
 
-    /// Whether the record is deleted at `at`: a `pgo` record whose patient's
-    /// PGO account was deleted at or after the record was added
-    pub(crate) fn record_deleted(&self, record: &RecordState, at: Timestamp) -> bool {
-        record.source == Source::Pgo
-            && self.patients.get(&record.patient).is_some_and(|p| {
-                Self::facts(&p.entries, at).any_since(FactKey::PgoAccount, false, record.added_at)
-            })
+    fn patient(&self, id: &PatientId) -> Result<PatientId, EventError> {
+        if self.registry.patients.contains_key(id) {
+            Ok(id.clone())
+        } else {
+            Err(self.unknown("patient", id))
+        }
     }
 
-    /// The table of registered ids
-    pub(crate) fn names(&self) -> &Arc<Names> {
-        &self.names
+    fn practitioner(&self, id: &PractitionerId, field: &'static str) -> Result<Idx, EventError> {
+        self.registry
+            .practitioners
+            .get(id)
+            .map(|p| p.idx)
+            .ok_or_else(|| self.unknown(field, id))
     }
 
-    /// An organisation's place in the table of ids
-    pub(crate) fn organisation_tag(&self, idx: Idx) -> Option<Tag> {
-        self.organisation_tags.get(idx as usize).copied()
+    fn known_category(&self, c: &Category) -> Result<(), EventError> {
+        if self.vocabulary.has_category(c) {
+            Ok(())
+        } else {
+            Err(self.unknown("category", c))
+        }
+    }
+
+    /// The index a category in the vocabulary has or will get
+    fn category(&self, c: &Category, intern: &mut Intern) -> Result<Idx, EventError> {
+        self.known_category(c)?;
+        if let Some(i) = self.registry.categories.get(c) {
+            return Ok(i);
+        }
+        intern.category = Some(c.clone());
+        self.registry
+            .categories
+            .peek(c)
+            .ok_or_else(|| capacity(self.t, "category"))
+    }
+
+    /// The index a module in the vocabulary has or will get
+    fn module(&self, m: &CareModule, intern: &mut Intern) -> Result<Idx, EventError> {
+        if !self.vocabulary.has_module(m) {
+            return Err(self.unknown("module", m));
+        }
+        if let Some(i) = self.registry.modules.get(m) {
+            return Ok(i);
+        }
+        intern.module = Some(m.clone());
+        self.registry
+            .modules
+            .peek(m)
+            .ok_or_else(|| capacity(self.t, "module"))
     }
 }
 
@@ -600,4 +707,106 @@ fn capacity(t: EventType, field: &'static str) -> EventError {
         field,
         EventProblem::Invalid("too many distinct values".into()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> (Registry, Vocabulary) {
+        let policies = crate::policy::Policies::shipped().unwrap_or_else(|e| panic!("{e}"));
+        let vocabulary = policies.vocabulary().clone();
+        let mut r = Registry::new();
+        let org =
+            |s: &str| Organisation::new(OrganisationId::new(s).unwrap_or_else(|e| panic!("{e}")));
+        r.register_organisation(&org("vp"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        r.register_patient(&Patient {
+            id: PatientId::new("c1").unwrap_or_else(|e| panic!("{e}")),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        (r, vocabulary)
+    }
+
+    fn event(json: &str) -> Event {
+        Event::from_json(json).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    #[expect(clippy::panic, reason = "a test")]
+    fn a_rejected_event_interns_nothing() {
+        let (mut r, v) = world();
+        // A known category and module, an unknown holder: rejected after the
+        // category and module were looked at.
+        let e = event(
+            r#"{"at":"2026-01-10T09:00:00Z","type":"record_added","record":"r1","patient":"c1",
+                "category":"medicatie","source":"module","holder":"nope","module":"zwangerschap"}"#,
+        );
+        let before = (
+            r.categories.len(),
+            r.modules.len(),
+            r.studies.len(),
+            r.seq(),
+        );
+        assert!(r.apply(&e, &v).is_err());
+        assert_eq!(
+            (
+                r.categories.len(),
+                r.modules.len(),
+                r.studies.len(),
+                r.seq()
+            ),
+            before
+        );
+        assert!(
+            r.record(&RecordId::new("r1").unwrap_or_else(|e| panic!("{e}")))
+                .is_none()
+        );
+        let e = event(
+            r#"{"at":"2026-01-10T09:00:00Z","type":"referral_objection_recorded","patient":"nobody",
+                "holder":"vp","category":"medicatie"}"#,
+        );
+        assert!(r.apply(&e, &v).is_err());
+        assert_eq!(r.categories.len(), 0);
+        let e = event(
+            r#"{"at":"2026-01-10T09:00:00Z","type":"research_consent_given","patient":"nobody","study":"s1"}"#,
+        );
+        assert!(r.apply(&e, &v).is_err());
+        assert_eq!(r.studies.len(), 0);
+    }
+
+    #[test]
+    #[expect(clippy::panic, reason = "a test")]
+    fn an_accepted_event_gets_the_index_it_was_checked_with() {
+        let (mut r, v) = world();
+        let e = event(
+            r#"{"at":"2026-01-10T09:00:00Z","type":"referral_objection_recorded","patient":"c1",
+                "holder":"vp","category":"medicatie"}"#,
+        );
+        assert_eq!(r.apply(&e, &v).unwrap_or_else(|e| panic!("{e}")), 1);
+        let c = Category::new("medicatie").unwrap_or_else(|e| panic!("{e}"));
+        let at: Timestamp = "2026-02-01T00:00:00Z"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let holder =
+            r.organisation_index(&OrganisationId::new("vp").unwrap_or_else(|e| panic!("{e}")));
+        let patient = r.patient(&PatientId::new("c1").unwrap_or_else(|e| panic!("{e}")));
+        let (Some(holder), Some(patient)) = (holder, patient) else {
+            panic!("registered");
+        };
+        assert!(
+            patient
+                .facts(at)
+                .referral_objection(holder, r.category_index(&c))
+        );
+    }
+
+    #[test]
+    #[expect(clippy::panic, reason = "a test")]
+    fn debug_shows_counts_not_ids() {
+        let (r, _) = world();
+        let shown = format!("{r:?}");
+        assert!(shown.contains("patients: 1"), "{shown}");
+        assert!(!shown.contains("c1") && !shown.contains("vp"), "{shown}");
+    }
 }

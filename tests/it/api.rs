@@ -47,6 +47,7 @@ fn view(category: &str, when: &str) -> Request {
         OrganisationId::new("vp-noord").unwrap(),
         Category::new(category).unwrap(),
         at(when),
+        true,
     )
 }
 
@@ -318,7 +319,7 @@ fn every_input_size_limit_is_enforced_with_a_clear_error() {
     // Requests and events: 64 KiB of JSON
     let big = format!(
         r#"{{"principal":{{"practitioner":"anna"}},"action":"share","patient":"client-1","at":"2026-01-01T00:00:00Z","pad":"{}"}}"#,
-        "x".repeat(zorg_pdp::model::MAX_JSON_LEN)
+        "x".repeat(zorg_pdp::MAX_JSON_LEN)
     );
     assert!(matches!(
         Request::from_json(&big),
@@ -344,7 +345,7 @@ fn every_input_size_limit_is_enforced_with_a_clear_error() {
     let e = Scenario::parse(&huge, std::path::Path::new("huge.toml")).unwrap_err();
     assert!(e.to_string().contains("huge.toml"), "{e}");
     // Policy text: 1 MiB per file
-    let text = format!("// {}\n", "c".repeat(zorg_pdp::policy::MAX_POLICY_FILE_LEN));
+    let text = format!("// {}\n", "c".repeat(zorg_pdp::MAX_POLICY_FILE_LEN));
     let e = Policies::from_sources(SCHEMA, [("big.cedar", text.as_str())]).unwrap_err();
     assert!(matches!(e, PolicyLoadError::TooLarge { .. }), "{e:?}");
 }

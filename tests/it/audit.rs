@@ -137,6 +137,7 @@ fn view(who: &str, x: &str, holder: &str, category: &str, when: &str) -> Request
         org(holder),
         Category::new(category).unwrap(),
         at(when),
+        true,
     )
 }
 
@@ -203,6 +204,52 @@ fn first_break(path: &Path) -> (u64, Break) {
 
 // ---------------------------------------------------------------------------------------
 // R33: one record per audited decision, one per dashboard holder
+
+/// The NEN 7513 flags say which checks the deciding policies made: viewing
+/// the own organisation's dossier with purpose `emergency` (decided by
+/// `permit-view-own-dossier`) makes no consent check and uses no emergency
+/// route; another holder's data needs the consent its route asks for.
+#[test]
+fn checks_name_what_the_deciding_policies_checked() {
+    let engine = engine();
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    let with_purpose = |who: &str, holder: &str, purpose: Purpose| Request {
+        action: Action::View {
+            holder: org(holder),
+            category: Category::new("basis").unwrap(),
+            purpose,
+        },
+        ..view(who, "client-1", holder, "basis", "2026-02-01T10:00:00Z")
+    };
+    let own_emergency = engine.decide(&with_purpose("vera", "vp-noord", Purpose::Emergency));
+    assert!(own_emergency.is_allowed(), "{own_emergency:?}");
+    assert_eq!(
+        own_emergency.policies,
+        vec!["permit-view-own-dossier".to_owned()]
+    );
+    let shared = engine.decide(&with_purpose("anna", "vp-noord", Purpose::Treatment));
+    assert!(shared.is_allowed(), "{shared:?}");
+    let emergency = engine.decide(&with_purpose("anna", "vp-noord", Purpose::Emergency));
+    let records = sink.records().unwrap();
+    let checks: Vec<_> = records.iter().map(|r| r.checks).collect();
+    // vera at her own organisation, emergency purpose
+    assert!(checks[0].authorisation && checks[0].treatment_relationship);
+    assert!(
+        !checks[0].consent,
+        "no policy asked for consent: {:?}",
+        checks[0]
+    );
+    assert!(
+        !checks[0].emergency,
+        "the own-dossier route, not the emergency one"
+    );
+    // anna at another holder for treatment: the dossier consent decided
+    assert!(checks[1].consent && !checks[1].emergency, "{:?}", checks[1]);
+    // anna at another holder in an emergency: the route, and its consent
+    assert_eq!(emergency.reasons, vec![Reason::NoUnplannedCareConsent]);
+    assert!(checks[2].emergency && checks[2].consent, "{:?}", checks[2]);
+}
 
 #[test]
 fn every_audited_decision_yields_exactly_one_record_with_its_fields() {
@@ -323,8 +370,10 @@ fn every_audited_decision_yields_exactly_one_record_with_its_fields() {
     assert_eq!(r.holder, Some(org("vp-noord")));
     assert_eq!(r.category, Some(Category::new("echo").unwrap()));
     assert_eq!(r.purpose, Some(Purpose::Treatment));
-    assert!(r.checks.authorisation && r.checks.treatment_relationship && r.checks.consent);
-    assert!(!r.checks.emergency);
+    // Her own organisation's dossier: the role and the relationship decide,
+    // no consent does (SPEC §6: the checks the deciding policies made).
+    assert!(r.checks.authorisation && r.checks.treatment_relationship);
+    assert!(!r.checks.consent && !r.checks.emergency, "{:?}", r.checks);
     // anna's view of client-2: denied and logged
     assert_eq!(records[1].decision, Decision::Deny);
     assert!(!records[1].reasons.is_empty());

@@ -10,6 +10,8 @@
 #[cfg(test)]
 mod api;
 #[cfg(test)]
+mod architecture;
+#[cfg(test)]
 mod audit;
 #[cfg(test)]
 mod fuzz_regressions;

@@ -5,7 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use zorg_pdp::{
-    Action, Decision, Event, EventKind, Principal, Purpose, Reason, Request, Source, Timestamp,
+    Action, Change, Decision, Event, EventKind, Principal, Purpose, Reason, Request, Source,
+    Timestamp,
 };
 
 /// The role × category matrix of SPEC.md §2, written out again by hand
@@ -135,21 +136,25 @@ impl Oracle {
         let module = |m: &zorg_pdp::CareModule| !self.modules.iter().any(|k| k == m.as_str());
         use EventKind as K;
         match &e.kind {
-            K::TreatmentStarted {
+            K::Treatment {
+                change: Change::Given,
                 patient,
                 organisation,
             }
-            | K::TreatmentEnded {
+            | K::Treatment {
+                change: Change::Withdrawn,
                 patient,
                 organisation,
             } => pat(patient) || org(organisation),
-            K::DossierConsentGiven {
+            K::DossierConsent {
+                change: Change::Given,
                 patient,
                 holder,
                 recorded_by,
                 ..
             }
-            | K::DossierConsentWithdrawn {
+            | K::DossierConsent {
+                change: Change::Withdrawn,
                 patient,
                 holder,
                 recorded_by,
@@ -160,29 +165,59 @@ impl Oracle {
                 patient,
             } => pra(practitioner) || pat(patient),
             K::ReferralSent { patient, from, to } => pat(patient) || org(from) || org(to),
-            K::ReferralObjectionRecorded {
+            K::ReferralObjection {
+                change: Change::Given,
                 patient,
                 holder,
                 category,
             }
-            | K::ReferralObjectionWithdrawn {
+            | K::ReferralObjection {
+                change: Change::Withdrawn,
                 patient,
                 holder,
                 category,
             } => pat(patient) || org(holder) || category.as_ref().is_some_and(cat),
-            K::UnplannedCareConsentGiven { patient, holder }
-            | K::UnplannedCareConsentWithdrawn { patient, holder } => pat(patient) || org(holder),
-            K::PgoAccountCreated { patient }
-            | K::PgoAccountDeleted { patient }
-            | K::PgoTransferConsentGiven { patient }
-            | K::PgoTransferConsentWithdrawn { patient } => pat(patient),
+            K::UnplannedCareConsent {
+                change: Change::Given,
+                patient,
+                holder,
+            }
+            | K::UnplannedCareConsent {
+                change: Change::Withdrawn,
+                patient,
+                holder,
+            } => pat(patient) || org(holder),
+            K::PgoAccount {
+                change: Change::Given,
+                patient,
+            }
+            | K::PgoAccount {
+                change: Change::Withdrawn,
+                patient,
+            }
+            | K::PgoTransferConsent {
+                change: Change::Given,
+                patient,
+            }
+            | K::PgoTransferConsent {
+                change: Change::Withdrawn,
+                patient,
+            } => pat(patient),
             K::ModuleStarted {
                 patient,
                 module: m,
                 practitioner,
             } => pat(patient) || module(m) || pra(practitioner),
-            K::ModuleStorageConsentGiven { patient, module: m }
-            | K::ModuleStorageConsentWithdrawn { patient, module: m } => pat(patient) || module(m),
+            K::ModuleStorageConsent {
+                change: Change::Given,
+                patient,
+                module: m,
+            }
+            | K::ModuleStorageConsent {
+                change: Change::Withdrawn,
+                patient,
+                module: m,
+            } => pat(patient) || module(m),
             K::ModuleOwnershipAccepted {
                 practitioner,
                 patient,
@@ -203,23 +238,40 @@ impl Oracle {
                     || m.as_ref().is_some_and(module)
             }
             K::RecordFlagged { record } => self.record(record.as_str()).is_none(),
-            K::PartyConsentGiven {
+            K::PartyConsent {
+                change: Change::Given,
                 patient,
                 holder,
                 party,
                 ..
             }
-            | K::PartyConsentWithdrawn {
+            | K::PartyConsent {
+                change: Change::Withdrawn,
                 patient,
                 holder,
                 party,
                 ..
             } => pat(patient) || org(holder) || org(party),
-            K::ObjectionRecorded { patient, .. } | K::ObjectionWithdrawn { patient, .. } => {
-                pat(patient)
+            K::Objection {
+                change: Change::Given,
+                patient,
+                ..
             }
-            K::ResearchConsentGiven { patient, .. }
-            | K::ResearchConsentWithdrawn { patient, .. } => pat(patient),
+            | K::Objection {
+                change: Change::Withdrawn,
+                patient,
+                ..
+            } => pat(patient),
+            K::ResearchConsent {
+                change: Change::Given,
+                patient,
+                ..
+            }
+            | K::ResearchConsent {
+                change: Change::Withdrawn,
+                patient,
+                ..
+            } => pat(patient),
         }
     }
 
@@ -265,11 +317,13 @@ impl Oracle {
 
     fn rel(seen: &[&Event], x: &str, o: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::TreatmentStarted {
+            EventKind::Treatment {
+                change: Change::Given,
                 patient,
                 organisation,
             } if patient.as_str() == x && organisation.as_str() == o => Some(true),
-            EventKind::TreatmentEnded {
+            EventKind::Treatment {
+                change: Change::Withdrawn,
                 patient,
                 organisation,
             } if patient.as_str() == x && organisation.as_str() == o => Some(false),
@@ -282,13 +336,15 @@ impl Oracle {
         let mut start = None;
         for e in seen {
             match &e.kind {
-                EventKind::TreatmentStarted {
+                EventKind::Treatment {
+                    change: Change::Given,
                     patient,
                     organisation,
                 } if patient.as_str() == x && organisation.as_str() == o && start.is_none() => {
                     start = Some(e.at);
                 }
-                EventKind::TreatmentEnded {
+                EventKind::Treatment {
+                    change: Change::Withdrawn,
                     patient,
                     organisation,
                 } if patient.as_str() == x && organisation.as_str() == o => {
@@ -312,11 +368,17 @@ impl Oracle {
 
     fn consent(seen: &[&Event], x: &str, h: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::DossierConsentGiven {
-                patient, holder, ..
+            EventKind::DossierConsent {
+                change: Change::Given,
+                patient,
+                holder,
+                ..
             } if patient.as_str() == x && holder.as_str() == h => Some(true),
-            EventKind::DossierConsentWithdrawn {
-                patient, holder, ..
+            EventKind::DossierConsent {
+                change: Change::Withdrawn,
+                patient,
+                holder,
+                ..
             } if patient.as_str() == x && holder.as_str() == h => Some(false),
             _ => None,
         })
@@ -324,16 +386,16 @@ impl Oracle {
 
     fn unplanned(seen: &[&Event], x: &str, h: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::UnplannedCareConsentGiven { patient, holder }
-                if patient.as_str() == x && holder.as_str() == h =>
-            {
-                Some(true)
-            }
-            EventKind::UnplannedCareConsentWithdrawn { patient, holder }
-                if patient.as_str() == x && holder.as_str() == h =>
-            {
-                Some(false)
-            }
+            EventKind::UnplannedCareConsent {
+                change: Change::Given,
+                patient,
+                holder,
+            } if patient.as_str() == x && holder.as_str() == h => Some(true),
+            EventKind::UnplannedCareConsent {
+                change: Change::Withdrawn,
+                patient,
+                holder,
+            } if patient.as_str() == x && holder.as_str() == h => Some(false),
             _ => None,
         })
     }
@@ -341,7 +403,8 @@ impl Oracle {
     fn objection_covers(seen: &[&Event], x: &str, h: &str, c: &str) -> bool {
         let for_cat = |want: Option<&str>| {
             Self::latest(seen, |k| match k {
-                EventKind::ReferralObjectionRecorded {
+                EventKind::ReferralObjection {
+                    change: Change::Given,
                     patient,
                     holder,
                     category,
@@ -351,7 +414,8 @@ impl Oracle {
                 {
                     Some(true)
                 }
-                EventKind::ReferralObjectionWithdrawn {
+                EventKind::ReferralObjection {
+                    change: Change::Withdrawn,
                     patient,
                     holder,
                     category,
@@ -369,34 +433,44 @@ impl Oracle {
 
     fn pgo(seen: &[&Event], x: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::PgoAccountCreated { patient } if patient.as_str() == x => Some(true),
-            EventKind::PgoAccountDeleted { patient } if patient.as_str() == x => Some(false),
+            EventKind::PgoAccount {
+                change: Change::Given,
+                patient,
+            } if patient.as_str() == x => Some(true),
+            EventKind::PgoAccount {
+                change: Change::Withdrawn,
+                patient,
+            } if patient.as_str() == x => Some(false),
             _ => None,
         })
     }
 
     fn pgo_transfer(seen: &[&Event], x: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::PgoTransferConsentGiven { patient } if patient.as_str() == x => Some(true),
-            EventKind::PgoTransferConsentWithdrawn { patient } if patient.as_str() == x => {
-                Some(false)
-            }
+            EventKind::PgoTransferConsent {
+                change: Change::Given,
+                patient,
+            } if patient.as_str() == x => Some(true),
+            EventKind::PgoTransferConsent {
+                change: Change::Withdrawn,
+                patient,
+            } if patient.as_str() == x => Some(false),
             _ => None,
         })
     }
 
     fn storage(seen: &[&Event], x: &str, m: &str) -> bool {
         Self::latest(seen, |k| match k {
-            EventKind::ModuleStorageConsentGiven { patient, module }
-                if patient.as_str() == x && module.as_str() == m =>
-            {
-                Some(true)
-            }
-            EventKind::ModuleStorageConsentWithdrawn { patient, module }
-                if patient.as_str() == x && module.as_str() == m =>
-            {
-                Some(false)
-            }
+            EventKind::ModuleStorageConsent {
+                change: Change::Given,
+                patient,
+                module,
+            } if patient.as_str() == x && module.as_str() == m => Some(true),
+            EventKind::ModuleStorageConsent {
+                change: Change::Withdrawn,
+                patient,
+                module,
+            } if patient.as_str() == x && module.as_str() == m => Some(false),
             _ => None,
         })
     }
@@ -420,7 +494,7 @@ impl Oracle {
     fn deleted(seen: &[&Event], rec: &RecordInfo) -> bool {
         rec.source == Source::Pgo
             && seen.iter().any(|e| {
-                matches!(&e.kind, EventKind::PgoAccountDeleted { patient } if patient.as_str() == rec.patient) && e.at >= rec.added
+                matches!(&e.kind, EventKind::PgoAccount { change: Change::Withdrawn, patient } if patient.as_str() == rec.patient) && e.at >= rec.added
             })
     }
 
@@ -662,7 +736,8 @@ impl Oracle {
                     (&q.principal, purpose)
                 {
                     let consent = Self::latest(&seen, |k| match k {
-                        EventKind::PartyConsentGiven {
+                        EventKind::PartyConsent {
+                            change: Change::Given,
                             patient,
                             holder: h,
                             party,
@@ -674,7 +749,8 @@ impl Oracle {
                         {
                             Some(true)
                         }
-                        EventKind::PartyConsentWithdrawn {
+                        EventKind::PartyConsent {
+                            change: Change::Withdrawn,
                             patient,
                             holder: h,
                             party,
@@ -697,15 +773,21 @@ impl Oracle {
                     match purpose {
                         Purpose::NzaRegistration => {
                             let objection = Self::latest(&seen, |k| match k {
-                                EventKind::ObjectionRecorded { patient, purpose }
-                                    if patient.as_str() == x
-                                        && *purpose == Purpose::NzaRegistration =>
+                                EventKind::Objection {
+                                    change: Change::Given,
+                                    patient,
+                                    purpose,
+                                } if patient.as_str() == x
+                                    && *purpose == Purpose::NzaRegistration =>
                                 {
                                     Some(true)
                                 }
-                                EventKind::ObjectionWithdrawn { patient, purpose }
-                                    if patient.as_str() == x
-                                        && *purpose == Purpose::NzaRegistration =>
+                                EventKind::Objection {
+                                    change: Change::Withdrawn,
+                                    patient,
+                                    purpose,
+                                } if patient.as_str() == x
+                                    && *purpose == Purpose::NzaRegistration =>
                                 {
                                     Some(false)
                                 }
@@ -717,16 +799,16 @@ impl Oracle {
                         Purpose::Research => {
                             let consent = study.as_ref().is_some_and(|s| {
                                 Self::latest(&seen, |k| match k {
-                                    EventKind::ResearchConsentGiven { patient, study: st }
-                                        if patient.as_str() == x && st == s =>
-                                    {
-                                        Some(true)
-                                    }
-                                    EventKind::ResearchConsentWithdrawn { patient, study: st }
-                                        if patient.as_str() == x && st == s =>
-                                    {
-                                        Some(false)
-                                    }
+                                    EventKind::ResearchConsent {
+                                        change: Change::Given,
+                                        patient,
+                                        study: st,
+                                    } if patient.as_str() == x && st == s => Some(true),
+                                    EventKind::ResearchConsent {
+                                        change: Change::Withdrawn,
+                                        patient,
+                                        study: st,
+                                    } if patient.as_str() == x && st == s => Some(false),
                                     _ => None,
                                 })
                             });

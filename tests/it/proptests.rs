@@ -8,9 +8,10 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use zorg_pdp::{
-    Action, CareModule, Category, DashboardQuery, Decision, DocumentRef, Engine, Event, EventKind,
-    Organisation, OrganisationId, Patient, PatientId, Policies, Practitioner, PractitionerId,
-    Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task, Timestamp,
+    Action, CareModule, Category, Change, DashboardQuery, Decision, DocumentRef, Engine, Event,
+    EventKind, Organisation, OrganisationId, Patient, PatientId, Policies, Practitioner,
+    PractitionerId, Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task,
+    Timestamp,
 };
 
 use crate::oracle::{Oracle, OraclePractitioner};
@@ -201,21 +202,25 @@ fn build_event(s: &EventSeed) -> Event {
     use EventKind as K;
     let x = patient(s.patient);
     let kind = match s.kind {
-        0 => K::TreatmentStarted {
+        0 => K::Treatment {
+            change: Change::Given,
             patient: x,
             organisation: org(s.org),
         },
-        1 => K::TreatmentEnded {
+        1 => K::Treatment {
+            change: Change::Withdrawn,
             patient: x,
             organisation: org(s.org),
         },
-        2 => K::DossierConsentGiven {
+        2 => K::DossierConsent {
+            change: Change::Given,
             patient: x,
             holder: org(s.org),
             recorded_by: s.flag.then(|| practitioner(s.practitioner)),
             evidence: s.flag.then(|| DocumentRef::new("doc-1").unwrap()),
         },
-        3 => K::DossierConsentWithdrawn {
+        3 => K::DossierConsent {
+            change: Change::Withdrawn,
             patient: x,
             holder: org(s.org),
             recorded_by: None,
@@ -230,38 +235,56 @@ fn build_event(s: &EventSeed) -> Event {
             from: org(s.org),
             to: org(s.org2),
         },
-        6 => K::ReferralObjectionRecorded {
+        6 => K::ReferralObjection {
+            change: Change::Given,
             patient: x,
             holder: org(s.org),
             category: s.flag.then(|| category(s.category)),
         },
-        7 => K::ReferralObjectionWithdrawn {
+        7 => K::ReferralObjection {
+            change: Change::Withdrawn,
             patient: x,
             holder: org(s.org),
             category: s.flag.then(|| category(s.category)),
         },
-        8 => K::UnplannedCareConsentGiven {
+        8 => K::UnplannedCareConsent {
+            change: Change::Given,
             patient: x,
             holder: org(s.org),
         },
-        9 => K::UnplannedCareConsentWithdrawn {
+        9 => K::UnplannedCareConsent {
+            change: Change::Withdrawn,
             patient: x,
             holder: org(s.org),
         },
-        10 => K::PgoAccountCreated { patient: x },
-        11 => K::PgoAccountDeleted { patient: x },
-        12 => K::PgoTransferConsentGiven { patient: x },
-        13 => K::PgoTransferConsentWithdrawn { patient: x },
+        10 => K::PgoAccount {
+            change: Change::Given,
+            patient: x,
+        },
+        11 => K::PgoAccount {
+            change: Change::Withdrawn,
+            patient: x,
+        },
+        12 => K::PgoTransferConsent {
+            change: Change::Given,
+            patient: x,
+        },
+        13 => K::PgoTransferConsent {
+            change: Change::Withdrawn,
+            patient: x,
+        },
         14 => K::ModuleStarted {
             patient: x,
             module: module(s.module),
             practitioner: practitioner(s.practitioner),
         },
-        15 => K::ModuleStorageConsentGiven {
+        15 => K::ModuleStorageConsent {
+            change: Change::Given,
             patient: x,
             module: module(s.module),
         },
-        16 => K::ModuleStorageConsentWithdrawn {
+        16 => K::ModuleStorageConsent {
+            change: Change::Withdrawn,
             patient: x,
             module: module(s.module),
         },
@@ -284,34 +307,40 @@ fn build_event(s: &EventSeed) -> Event {
         20 => K::RecordFlagged {
             record: record(s.record),
         },
-        21 => K::PartyConsentGiven {
+        21 => K::PartyConsent {
+            change: Change::Given,
             patient: x,
             holder: org(s.org),
             party: org(s.org2),
             purpose: purpose(s.purpose),
         },
-        22 => K::PartyConsentWithdrawn {
+        22 => K::PartyConsent {
+            change: Change::Withdrawn,
             patient: x,
             holder: org(s.org),
             party: org(s.org2),
             purpose: purpose(s.purpose),
         },
-        23 => K::ObjectionRecorded {
+        23 => K::Objection {
+            change: Change::Given,
             patient: x,
             purpose: purpose(s.purpose),
         },
-        24 => K::ObjectionWithdrawn {
+        24 => K::Objection {
+            change: Change::Withdrawn,
             patient: x,
             purpose: purpose(s.purpose),
         },
         _ => {
             if s.flag {
-                K::ResearchConsentGiven {
+                K::ResearchConsent {
+                    change: Change::Given,
                     patient: x,
                     study: study(s.study),
                 }
             } else {
-                K::ResearchConsentWithdrawn {
+                K::ResearchConsent {
+                    change: Change::Withdrawn,
                     patient: x,
                     study: study(s.study),
                 }
@@ -677,7 +706,7 @@ proptest! {
         }
         let mut built: Vec<Event> = events.iter().map(build_event).collect();
         for (i, e) in built.iter_mut().enumerate() {
-            e.at = Timestamp::from_unix_nanos(e.at.unix_nanos() + i64::try_from(i).unwrap());
+            e.at = Timestamp::from_unix(e.at.unix_seconds(), e.at.subsec_nanos() + u32::try_from(i).unwrap()).unwrap();
         }
         let (a, _) = setup(&staff);
         // Keep the events A accepts (a duplicate record id or a flag for an

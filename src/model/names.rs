@@ -1,6 +1,9 @@
 //! The ids of registered entities by tag: a table that only grows, shared
 //! with the audit records that name them, so a record on the decision path
 //! holds a few `u32`s instead of copies of the ids.
+//!
+//! A leaf of the model: the registry writes it and audit records read it,
+//! and neither depends on the other.
 
 use std::num::NonZeroU32;
 use std::sync::{PoisonError, RwLock};
@@ -12,12 +15,33 @@ use smol_str::SmolStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Tag(NonZeroU32);
 
+/// The places in the table of ids of the entities one decision's audit
+/// record names
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tags {
+    pub(crate) principal: Tag,
+    /// A practitioner's organisation
+    pub(crate) organisation: Option<Tag>,
+    pub(crate) patient: Tag,
+    /// The holder asked about, or where the record asked for was found
+    pub(crate) holder: Option<Tag>,
+    pub(crate) record: Option<Tag>,
+}
+
 /// Every registered id, by tag
 ///
 /// Written only under the registry's write lock (registration), read by sinks
 /// when they build records; a deciding thread never touches it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Names(RwLock<Vec<SmolStr>>);
+
+impl std::fmt::Debug for Names {
+    /// The number of ids, never an id
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.0.read().map_or(0, |names| names.len());
+        f.debug_struct("Names").field("ids", &len).finish()
+    }
+}
 
 impl Names {
     /// Adds an id and gives its tag; `None` past `u32::MAX - 1` ids
@@ -37,7 +61,6 @@ impl Names {
 }
 
 /// A locked view of [`Names`]
-#[derive(Debug)]
 pub(crate) struct Reader<'a>(&'a [SmolStr]);
 
 impl Reader<'_> {
