@@ -156,6 +156,7 @@ fn explain(reasons: &[Reason]) -> serde_json::Value {
         .collect()
 }
 
+#[expect(clippy::too_many_lines, reason = "one arm per command")]
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Schema { name } => match name {

@@ -10,7 +10,10 @@ use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose};
 
 /// One allowed access to a patient's data
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Its `Debug` shows the `seq` and the action only, never the categories seen.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct OverviewEntry {
     /// The record's `seq` in the log
     pub seq: u64,
@@ -103,4 +106,13 @@ pub fn overview_of_holder(
     let mut entries = overview(records, patient);
     entries.retain(|e| e.holder.as_ref() == Some(holder));
     entries
+}
+
+impl std::fmt::Debug for OverviewEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OverviewEntry")
+            .field("seq", &self.seq)
+            .field("action", &self.action.as_str())
+            .finish_non_exhaustive()
+    }
 }

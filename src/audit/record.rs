@@ -101,6 +101,7 @@ pub enum PrincipalKind {
     clippy::struct_excessive_bools,
     reason = "the four NEN 7513 event-type flags are independent yes/no facts"
 )]
+#[non_exhaustive]
 pub struct Checks {
     /// An authorisation check (the practitioner's role or task) was made
     pub authorisation: bool,
@@ -120,6 +121,7 @@ pub struct Checks {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AuditRecord {
     /// Gap-free sequence number, given by the sink
     pub seq: u64,

@@ -174,6 +174,10 @@ impl Engine {
     /// # Errors
     ///
     /// [`EntityError::Capacity`] when the registry is full.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "takes the entity like the other `register_*` (the registry keeps only its id today)"
+    )]
     pub fn register_organisation(&self, organisation: Organisation) -> Result<(), EntityError> {
         self.write(|r| r.register_organisation(&organisation))
     }
@@ -251,29 +255,26 @@ impl Engine {
             .as_ref()
             .filter(|_| audit::audited(request.action.kind()));
         let policies = &*loaded.policies;
-        match input::build(&registry, policies.vocabulary(), request) {
-            // Without a sink, the remembered answer is read in place: no
-            // reference count is touched, so deciding threads share no
-            // written cache line. With one, the record takes the one new
-            // reference (each reference-count change is an atomic write).
-            Ok(built) => decide_input(&loaded, &registry, &built.input, |summary| {
-                let response = summary.outcome.to_response(seq);
-                if let Some(sink) = sink {
-                    let record =
-                        audit::decision_record(policies, request, &built, Arc::clone(summary));
-                    self.send(sink, record);
-                }
-                response
-            }),
-            Err(input::Unknown) => {
-                let outcome = Outcome::deny(Reason::UnknownEntity);
-                if let Some(sink) = sink {
-                    let record = audit::unknown_record(request, &outcome, policies.digest());
-                    self.send(sink, record);
-                }
-                outcome.into_response(seq)
+        let Ok(built) = input::build(&registry, policies.vocabulary(), request) else {
+            let outcome = Outcome::deny(Reason::UnknownEntity);
+            if let Some(sink) = sink {
+                let record = audit::unknown_record(request, &outcome, policies.digest());
+                self.send(sink, record);
             }
-        }
+            return outcome.into_response(seq);
+        };
+        // Without a sink, the remembered answer is read in place: no reference
+        // count is touched, so deciding threads share no written cache line.
+        // With one, the record takes the one new reference (each
+        // reference-count change is an atomic write).
+        decide_input(&loaded, &registry, &built.input, |summary| {
+            let response = summary.outcome.to_response(seq);
+            if let Some(sink) = sink {
+                let record = audit::decision_record(policies, request, &built, Arc::clone(summary));
+                self.send(sink, record);
+            }
+            response
+        })
     }
 
     /// Sends every later decision's audit record to `sink` (SPEC.md §6); replaces any earlier sink

@@ -422,6 +422,7 @@ impl Fields {
 impl TryFrom<EventRecord> for Event {
     type Error = EventError;
 
+    #[expect(clippy::too_many_lines, reason = "one arm per event kind")]
     fn try_from(r: EventRecord) -> Result<Self, EventError> {
         use EventKind as K;
         let at = r.at;
@@ -532,6 +533,7 @@ impl TryFrom<EventRecord> for Event {
 }
 
 impl From<Event> for EventRecord {
+    #[expect(clippy::too_many_lines, reason = "one arm per event kind")]
     fn from(e: Event) -> Self {
         use EventKind as K;
         let mut r = EventRecord::new(e.at, e.kind.event_type());

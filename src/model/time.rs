@@ -52,10 +52,8 @@ impl Timestamp {
     pub const fn from_unix_nanos(nanos: i64) -> Self {
         Self {
             secs: nanos.div_euclid(NANOS_PER_SEC),
-            // In 0..1e9, so it fits.
             #[expect(
                 clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
                 reason = "rem_euclid of 1e9 is in 0..1e9"
             )]
             nanos: nanos.rem_euclid(NANOS_PER_SEC) as u32,

@@ -35,9 +35,6 @@ macro_rules! fixed_enum {
             pub fn from_name(s: &str) -> Option<Self> {
                 match s { $( $text => Some($name::$variant), )+ _ => None }
             }
-
-            /// What this is called in error messages
-            pub const KIND: &'static str = $what;
         }
 
         impl fmt::Display for $name {
@@ -236,7 +233,7 @@ fn index_of<T: Clone + Eq + std::hash::Hash>(values: &[T]) -> HashMap<T, u16> {
 
 impl Vocabulary {
     /// A vocabulary from its lists; positions past `u16::MAX` are not indexed
-    pub fn new(
+    pub(crate) fn new(
         roles: Vec<Role>,
         tasks: Vec<Task>,
         categories: Vec<Category>,
@@ -286,19 +283,19 @@ impl Vocabulary {
         self.module_index.contains_key(module)
     }
     /// The position of `role` in [`Vocabulary::roles`]
-    pub fn role_index(&self, role: &Role) -> Option<u16> {
+    pub(crate) fn role_index(&self, role: &Role) -> Option<u16> {
         self.role_index.get(role).copied()
     }
     /// The position of `task` in [`Vocabulary::tasks`]
-    pub fn task_index(&self, task: &Task) -> Option<u16> {
+    pub(crate) fn task_index(&self, task: &Task) -> Option<u16> {
         self.task_index.get(task).copied()
     }
     /// The position of `category` in [`Vocabulary::categories`] (the canonical order)
-    pub fn category_index(&self, category: &Category) -> Option<u16> {
+    pub(crate) fn category_index(&self, category: &Category) -> Option<u16> {
         self.category_index.get(category).copied()
     }
     /// The position of `module` in [`Vocabulary::modules`]
-    pub fn module_index(&self, module: &CareModule) -> Option<u16> {
+    pub(crate) fn module_index(&self, module: &CareModule) -> Option<u16> {
         self.module_index.get(module).copied()
     }
 }

@@ -452,16 +452,17 @@ impl Registry {
     /// Checks every reference of an event, changing nothing: the patient, the
     /// fact key (with the index a new category, module or study will get) and
     /// what to intern
+    #[expect(clippy::too_many_lines, reason = "one arm per event kind")]
     fn check(
         &self,
-        t: EventType,
+        event_type: EventType,
         kind: &EventKind,
         vocabulary: &Vocabulary,
     ) -> Result<Checked, EventError> {
         use EventKind as K;
-        let c = Checker {
+        let look = Checker {
             registry: self,
-            t,
+            t: event_type,
             vocabulary,
         };
         let mut intern = Intern::default();
@@ -471,8 +472,10 @@ impl Registry {
                 organisation,
                 ..
             } => (
-                c.patient(patient)?,
-                Some(FactKey::Relationship(c.org(organisation, "organisation")?)),
+                look.patient(patient)?,
+                Some(FactKey::Relationship(
+                    look.org(organisation, "organisation")?,
+                )),
             ),
             K::DossierConsent {
                 patient,
@@ -480,23 +483,23 @@ impl Registry {
                 recorded_by,
                 ..
             } => {
-                let h = c.org(holder, "holder")?;
+                let h = look.org(holder, "holder")?;
                 if let Some(p) = recorded_by {
-                    c.practitioner(p, "recorded_by")?;
+                    look.practitioner(p, "recorded_by")?;
                 }
-                (c.patient(patient)?, Some(FactKey::DossierConsent(h)))
+                (look.patient(patient)?, Some(FactKey::DossierConsent(h)))
             }
             K::AccessRequested {
                 practitioner,
                 patient,
             } => {
-                let p = c.practitioner(practitioner, "practitioner")?;
-                (c.patient(patient)?, Some(FactKey::AccessRequested(p)))
+                let p = look.practitioner(practitioner, "practitioner")?;
+                (look.patient(patient)?, Some(FactKey::AccessRequested(p)))
             }
             K::ReferralSent { patient, from, to } => {
-                let from = c.org(from, "from")?;
-                let to = c.org(to, "to")?;
-                (c.patient(patient)?, Some(FactKey::Referral { from, to }))
+                let from = look.org(from, "from")?;
+                let to = look.org(to, "to")?;
+                (look.patient(patient)?, Some(FactKey::Referral { from, to }))
             }
             K::ReferralObjection {
                 patient,
@@ -504,51 +507,54 @@ impl Registry {
                 category,
                 ..
             } => {
-                let holder = c.org(holder, "holder")?;
-                let x = c.patient(patient)?;
+                let holder = look.org(holder, "holder")?;
+                let pid = look.patient(patient)?;
                 let category = match category {
-                    Some(cat) => Some(c.category(cat, &mut intern)?),
+                    Some(c) => Some(look.category(c, &mut intern)?),
                     None => None,
                 };
-                (x, Some(FactKey::ReferralObjection { holder, category }))
+                (pid, Some(FactKey::ReferralObjection { holder, category }))
             }
             K::UnplannedCareConsent {
                 patient, holder, ..
             } => {
-                let h = c.org(holder, "holder")?;
-                (c.patient(patient)?, Some(FactKey::UnplannedCareConsent(h)))
+                let h = look.org(holder, "holder")?;
+                (
+                    look.patient(patient)?,
+                    Some(FactKey::UnplannedCareConsent(h)),
+                )
             }
-            K::PgoAccount { patient, .. } => (c.patient(patient)?, Some(FactKey::PgoAccount)),
+            K::PgoAccount { patient, .. } => (look.patient(patient)?, Some(FactKey::PgoAccount)),
             K::PgoTransferConsent { patient, .. } => {
-                (c.patient(patient)?, Some(FactKey::PgoTransferConsent))
+                (look.patient(patient)?, Some(FactKey::PgoTransferConsent))
             }
             K::ModuleStarted {
                 patient,
                 module,
                 practitioner,
             } => {
-                c.practitioner(practitioner, "practitioner")?;
-                let x = c.patient(patient)?;
-                let m = c.module(module, &mut intern)?;
-                (x, Some(FactKey::ModuleStarted(m)))
+                look.practitioner(practitioner, "practitioner")?;
+                let pid = look.patient(patient)?;
+                let m = look.module(module, &mut intern)?;
+                (pid, Some(FactKey::ModuleStarted(m)))
             }
             K::ModuleStorageConsent {
                 patient, module, ..
             } => {
-                let x = c.patient(patient)?;
-                let m = c.module(module, &mut intern)?;
-                (x, Some(FactKey::ModuleStorageConsent(m)))
+                let pid = look.patient(patient)?;
+                let m = look.module(module, &mut intern)?;
+                (pid, Some(FactKey::ModuleStorageConsent(m)))
             }
             K::ModuleOwnershipAccepted {
                 practitioner,
                 patient,
                 module,
             } => {
-                let p = c.practitioner(practitioner, "practitioner")?;
-                let x = c.patient(patient)?;
-                let m = c.module(module, &mut intern)?;
+                let p = look.practitioner(practitioner, "practitioner")?;
+                let pid = look.patient(patient)?;
+                let m = look.module(module, &mut intern)?;
                 (
-                    x,
+                    pid,
                     Some(FactKey::Ownership {
                         practitioner: p,
                         module: m,
@@ -565,24 +571,28 @@ impl Registry {
             } => {
                 if self.records.contains_key(record) {
                     return Err(EventError::new(
-                        t,
+                        event_type,
                         "record",
                         EventProblem::Invalid(format!("record `{record}` was added before")),
                     ));
                 }
-                let x = c.patient(patient)?;
-                c.known_category(category)?;
+                let pid = look.patient(patient)?;
+                look.known_category(category)?;
                 if let Some(h) = holder {
-                    c.org(h, "holder")?;
+                    look.org(h, "holder")?;
                 }
                 if let Some(m) = module {
-                    c.module(m, &mut intern)?;
+                    look.module(m, &mut intern)?;
                 }
-                (x, None)
+                (pid, None)
             }
             K::RecordFlagged { record } => {
                 let r = self.records.get(record).ok_or_else(|| {
-                    EventError::new(t, "record", EventProblem::Unknown(record.to_string()))
+                    EventError::new(
+                        event_type,
+                        "record",
+                        EventProblem::Unknown(record.to_string()),
+                    )
                 })?;
                 (r.patient.clone(), None)
             }
@@ -593,10 +603,10 @@ impl Registry {
                 purpose,
                 ..
             } => {
-                let holder = c.org(holder, "holder")?;
-                let party = c.org(party, "party")?;
+                let holder = look.org(holder, "holder")?;
+                let party = look.org(party, "party")?;
                 (
-                    c.patient(patient)?,
+                    look.patient(patient)?,
                     Some(FactKey::PartyConsent {
                         holder,
                         party,
@@ -606,19 +616,18 @@ impl Registry {
             }
             K::Objection {
                 patient, purpose, ..
-            } => (c.patient(patient)?, Some(FactKey::Objection(*purpose))),
+            } => (look.patient(patient)?, Some(FactKey::Objection(*purpose))),
             K::ResearchConsent { patient, study, .. } => {
-                let x = c.patient(patient)?;
-                let s = match self.studies.get(study) {
-                    Some(s) => s,
-                    None => {
-                        intern.study = Some(study.clone());
-                        self.studies
-                            .peek(study)
-                            .ok_or_else(|| capacity(t, "study"))?
-                    }
+                let pid = look.patient(patient)?;
+                let index = if let Some(known) = self.studies.get(study) {
+                    known
+                } else {
+                    intern.study = Some(study.clone());
+                    self.studies
+                        .peek(study)
+                        .ok_or_else(|| capacity(event_type, "study"))?
                 };
-                (x, Some(FactKey::ResearchConsent(s)))
+                (pid, Some(FactKey::ResearchConsent(index)))
             }
         };
         Ok(Checked {
@@ -714,26 +723,23 @@ mod tests {
     use super::*;
 
     fn world() -> (Registry, Vocabulary) {
-        let policies = crate::policy::Policies::shipped().unwrap_or_else(|e| panic!("{e}"));
+        let policies = crate::policy::Policies::shipped().unwrap();
         let vocabulary = policies.vocabulary().clone();
         let mut r = Registry::new();
-        let org =
-            |s: &str| Organisation::new(OrganisationId::new(s).unwrap_or_else(|e| panic!("{e}")));
-        r.register_organisation(&org("vp"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let org = |s: &str| Organisation::new(OrganisationId::new(s).unwrap());
+        r.register_organisation(&org("vp")).unwrap();
         r.register_patient(&Patient {
-            id: PatientId::new("c1").unwrap_or_else(|e| panic!("{e}")),
+            id: PatientId::new("c1").unwrap(),
         })
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         (r, vocabulary)
     }
 
     fn event(json: &str) -> Event {
-        Event::from_json(json).unwrap_or_else(|e| panic!("{e}"))
+        Event::from_json(json).unwrap()
     }
 
     #[test]
-    #[expect(clippy::panic, reason = "a test")]
     fn a_rejected_event_interns_nothing() {
         let (mut r, v) = world();
         // A known category and module, an unknown holder: rejected after the
@@ -758,10 +764,7 @@ mod tests {
             ),
             before
         );
-        assert!(
-            r.record(&RecordId::new("r1").unwrap_or_else(|e| panic!("{e}")))
-                .is_none()
-        );
+        assert!(r.record(&RecordId::new("r1").unwrap()).is_none());
         let e = event(
             r#"{"at":"2026-01-10T09:00:00Z","type":"referral_objection_recorded","patient":"nobody",
                 "holder":"vp","category":"medicatie"}"#,
@@ -776,21 +779,17 @@ mod tests {
     }
 
     #[test]
-    #[expect(clippy::panic, reason = "a test")]
     fn an_accepted_event_gets_the_index_it_was_checked_with() {
         let (mut r, v) = world();
         let e = event(
             r#"{"at":"2026-01-10T09:00:00Z","type":"referral_objection_recorded","patient":"c1",
                 "holder":"vp","category":"medicatie"}"#,
         );
-        assert_eq!(r.apply(&e, &v).unwrap_or_else(|e| panic!("{e}")), 1);
-        let c = Category::new("medicatie").unwrap_or_else(|e| panic!("{e}"));
-        let at: Timestamp = "2026-02-01T00:00:00Z"
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let holder =
-            r.organisation_index(&OrganisationId::new("vp").unwrap_or_else(|e| panic!("{e}")));
-        let patient = r.patient(&PatientId::new("c1").unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(r.apply(&e, &v).unwrap(), 1);
+        let c = Category::new("medicatie").unwrap();
+        let at: Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
+        let holder = r.organisation_index(&OrganisationId::new("vp").unwrap());
+        let patient = r.patient(&PatientId::new("c1").unwrap());
         let (Some(holder), Some(patient)) = (holder, patient) else {
             panic!("registered");
         };
@@ -802,7 +801,6 @@ mod tests {
     }
 
     #[test]
-    #[expect(clippy::panic, reason = "a test")]
     fn debug_shows_counts_not_ids() {
         let (r, _) = world();
         let shown = format!("{r:?}");

@@ -216,6 +216,10 @@ pub fn run_scenario(
 }
 
 /// Runs one parsed scenario on `engine`
+#[expect(
+    clippy::too_many_lines,
+    reason = "split by the scenario work (issue 12)"
+)]
 fn run_scenario_on(
     engine: &Engine,
     scenario: &Scenario,

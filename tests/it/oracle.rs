@@ -137,24 +137,11 @@ impl Oracle {
         use EventKind as K;
         match &e.kind {
             K::Treatment {
-                change: Change::Given,
                 patient,
                 organisation,
-            }
-            | K::Treatment {
-                change: Change::Withdrawn,
-                patient,
-                organisation,
+                ..
             } => pat(patient) || org(organisation),
             K::DossierConsent {
-                change: Change::Given,
-                patient,
-                holder,
-                recorded_by,
-                ..
-            }
-            | K::DossierConsent {
-                change: Change::Withdrawn,
                 patient,
                 holder,
                 recorded_by,
@@ -166,57 +153,22 @@ impl Oracle {
             } => pra(practitioner) || pat(patient),
             K::ReferralSent { patient, from, to } => pat(patient) || org(from) || org(to),
             K::ReferralObjection {
-                change: Change::Given,
                 patient,
                 holder,
                 category,
-            }
-            | K::ReferralObjection {
-                change: Change::Withdrawn,
-                patient,
-                holder,
-                category,
+                ..
             } => pat(patient) || org(holder) || category.as_ref().is_some_and(cat),
             K::UnplannedCareConsent {
-                change: Change::Given,
-                patient,
-                holder,
-            }
-            | K::UnplannedCareConsent {
-                change: Change::Withdrawn,
-                patient,
-                holder,
+                patient, holder, ..
             } => pat(patient) || org(holder),
-            K::PgoAccount {
-                change: Change::Given,
-                patient,
-            }
-            | K::PgoAccount {
-                change: Change::Withdrawn,
-                patient,
-            }
-            | K::PgoTransferConsent {
-                change: Change::Given,
-                patient,
-            }
-            | K::PgoTransferConsent {
-                change: Change::Withdrawn,
-                patient,
-            } => pat(patient),
+            K::PgoAccount { patient, .. } | K::PgoTransferConsent { patient, .. } => pat(patient),
             K::ModuleStarted {
                 patient,
                 module: m,
                 practitioner,
             } => pat(patient) || module(m) || pra(practitioner),
             K::ModuleStorageConsent {
-                change: Change::Given,
-                patient,
-                module: m,
-            }
-            | K::ModuleStorageConsent {
-                change: Change::Withdrawn,
-                patient,
-                module: m,
+                patient, module: m, ..
             } => pat(patient) || module(m),
             K::ModuleOwnershipAccepted {
                 practitioner,
@@ -239,39 +191,13 @@ impl Oracle {
             }
             K::RecordFlagged { record } => self.record(record.as_str()).is_none(),
             K::PartyConsent {
-                change: Change::Given,
-                patient,
-                holder,
-                party,
-                ..
-            }
-            | K::PartyConsent {
-                change: Change::Withdrawn,
                 patient,
                 holder,
                 party,
                 ..
             } => pat(patient) || org(holder) || org(party),
-            K::Objection {
-                change: Change::Given,
-                patient,
-                ..
-            }
-            | K::Objection {
-                change: Change::Withdrawn,
-                patient,
-                ..
-            } => pat(patient),
-            K::ResearchConsent {
-                change: Change::Given,
-                patient,
-                ..
-            }
-            | K::ResearchConsent {
-                change: Change::Withdrawn,
-                patient,
-                ..
-            } => pat(patient),
+            K::Objection { patient, .. } => pat(patient),
+            K::ResearchConsent { patient, .. } => pat(patient),
         }
     }
 
