@@ -60,17 +60,13 @@ impl DashboardError {
 /// id, a category or a fact.
 ///
 /// ```
-/// use zorg_pdp::{Engine, Event, EntityRecord};
+/// use zorg_pdp::{Engine, Event, Organisation, OrganisationId, Patient, PatientId};
 /// let engine = Engine::new()?;
-/// for json in [
-///     r#"{"kind":"organisation","id":"huisarts-west"}"#,
-///     r#"{"kind":"practitioner","id":"dr-jansen","organisation":"huisarts-west","role":"huisarts"}"#,
-///     r#"{"kind":"patient","id":"client-1"}"#,
-/// ] {
-///     engine.register(serde_json::from_str::<EntityRecord>(json)?)?;
-/// }
+/// engine.register_organisation(Organisation::new(OrganisationId::new("huisarts-west")?))?;
+/// engine.register_patient(&Patient { id: PatientId::new("client-1")? })?;
 /// engine.apply(&Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started",
 ///     "patient":"client-1","organisation":"huisarts-west"}"#)?)?;
+/// assert_eq!(engine.seq(), 1);
 /// assert_eq!(format!("{engine:?}").contains("client-1"), false);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
