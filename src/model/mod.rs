@@ -4,6 +4,7 @@
 pub(crate) mod entities;
 pub(crate) mod event;
 pub(crate) mod fact;
+pub(crate) mod hex;
 pub(crate) mod ids;
 pub(crate) mod request;
 pub(crate) mod time;
