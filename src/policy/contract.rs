@@ -23,6 +23,7 @@ use serde_json::Value as Json;
 use super::flatten;
 use super::policy_load_errors::{ContractError, ContractErrors};
 use crate::model::fact::Fact;
+use crate::model::ids::Task;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
 
 /// The id of every sample entity
@@ -90,7 +91,7 @@ impl<'v> Sample<'v> {
     fn of(vocabulary: &'v Vocabulary) -> Self {
         Self {
             role: vocabulary.roles().first().map_or("", |r| r.as_str()),
-            task: vocabulary.tasks().first().map(|t| t.as_str()),
+            task: vocabulary.tasks().first().map(Task::as_str),
             category: vocabulary.categories().first().map_or("", |c| c.as_str()),
             module: vocabulary.modules().first().map_or("", |m| m.as_str()),
         }
@@ -519,7 +520,9 @@ mod tests {
                 for p in Purpose::ALL {
                     let sent = Value::Entity("Purpose", p.as_str());
                     assert!(
-                        shapes.iter().any(|r| r.context.contains(&("purpose", sent))),
+                        shapes
+                            .iter()
+                            .any(|r| r.context.contains(&("purpose", sent))),
                         "{action} {p}"
                     );
                 }
@@ -548,7 +551,9 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert!(
-            errors.to_string().contains("`request_access`, attribute `consent_other_holder`"),
+            errors
+                .to_string()
+                .contains("`request_access`, attribute `consent_other_holder`"),
             "{errors}"
         );
     }
@@ -577,7 +582,10 @@ mod tests {
 
     #[test]
     fn a_retyped_or_required_optional_attribute_is_refused() {
-        let schema = edit("  dossier_consent: Bool,          // consent(x, o)\n", "  dossier_consent: Long,\n");
+        let schema = edit(
+            "  dossier_consent: Bool,          // consent(x, o)\n",
+            "  dossier_consent: Long,\n",
+        );
         let errors = contract_errors(&schema);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].action(), Some(ActionKind::Share));
@@ -607,11 +615,18 @@ mod tests {
         );
         let errors = contract_errors(&schema);
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors.iter().all(|e| e.action() == Some(ActionKind::ViewOwn)));
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.action() == Some(ActionKind::ViewOwn))
+        );
         assert!(errors.iter().all(|e| e.attribute().is_none()));
         assert!(errors[0].message().contains("Practitioner"), "{errors:?}");
 
-        let schema = edit("\"nza_registration\",\n  \"research\"", "\"nza_registration\"");
+        let schema = edit(
+            "\"nza_registration\",\n  \"research\"",
+            "\"nza_registration\"",
+        );
         let errors = contract_errors(&schema);
         assert!(!errors.is_empty());
         assert!(

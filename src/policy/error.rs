@@ -1,9 +1,9 @@
 //! [`PolicyLoadError`]: why a policy set did not load.
 
 use super::policy_load_errors::{
-    AnnotationError, ComplexityError, ContractErrors, DuplicateIdError, FileTooLargeError,
-    IoError, NestingError, NoSchemaError, PolicySyntaxError, ReasonError, SchemaError,
-    ValidationErrors, VocabularyError,
+    AnnotationError, ComplexityError, ContractErrors, DuplicateIdError, FileTooLargeError, IoError,
+    NestingError, NoSchemaError, PolicySyntaxError, ReasonError, SchemaError, ValidationErrors,
+    VocabularyError,
 };
 
 /// Why a policy set did not load

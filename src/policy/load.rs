@@ -37,8 +37,8 @@ impl Loaded {
     pub(super) fn add_file(&mut self, name: &str, text: &str) -> Result<(), PolicyLoadError> {
         check_len(name, text.len())?;
         check_shape(text, name)?;
-        let parsed = PolicySet::from_str(text)
-            .map_err(|e| PolicySyntaxError::new(name, flatten(&e)))?;
+        let parsed =
+            PolicySet::from_str(text).map_err(|e| PolicySyntaxError::new(name, flatten(&e)))?;
         if parsed.templates().next().is_some() {
             return Err(AnnotationError::new(name, "templates are not supported").into());
         }
@@ -46,10 +46,13 @@ impl Loaded {
         for policy in in_source_order(&parsed) {
             let line;
             (line, start) = locate(text, &policy.to_string(), start);
-            self.add(policy, Origin {
-                file: name.to_owned(),
-                line,
-            })?;
+            self.add(
+                policy,
+                Origin {
+                    file: name.to_owned(),
+                    line,
+                },
+            )?;
         }
         Ok(())
     }
@@ -226,7 +229,10 @@ mod tests {
         // Same text twice cannot load (same @id), but the search must move on.
         let p = "@id(\"a\") permit(principal, action, resource);";
         assert_eq!(locate(&format!("{p}\n{p}"), p, 0), (1, p.len()));
-        assert_eq!(locate(&format!("{p}\n{p}"), p, p.len()), (2, 2 * p.len() + 1));
+        assert_eq!(
+            locate(&format!("{p}\n{p}"), p, p.len()),
+            (2, 2 * p.len() + 1)
+        );
         assert_eq!(locate("nothing here", p, 3), (1, 3));
     }
 }

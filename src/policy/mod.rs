@@ -440,7 +440,8 @@ mod tests {
                  @id(\"b-fine\") permit(principal, action == Action::\"share\", resource);\n\
                  @id(\"b-role\") permit(principal is Practitioner, action == Action::\"view\", resource)\n\
                  when { principal.rol == Role::\"huisarts\" };\n";
-        let load = || match Policies::from_sources(SHIPPED_SCHEMA, [("b.cedar", b), ("a.cedar", a)]) {
+        let load = || match Policies::from_sources(SHIPPED_SCHEMA, [("b.cedar", b), ("a.cedar", a)])
+        {
             Err(PolicyLoadError::Validation(errors)) => errors,
             other => panic!("{other:?}"),
         };
@@ -463,11 +464,17 @@ mod tests {
             assert!(!e.message().is_empty());
             assert!(!e.message().contains("for policy"), "{e}");
         }
-        assert!(first.iter().next().unwrap().message().contains("age"), "{first}");
+        assert!(
+            first.iter().next().unwrap().message().contains("age"),
+            "{first}"
+        );
         let text = first.to_string();
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(
-            text.lines().nth(3).unwrap().starts_with("  `b.cedar` line 3, policy `b-role`: "),
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .starts_with("  `b.cedar` line 3, policy `b-role`: "),
             "{text}"
         );
         for _ in 0..20 {
@@ -486,11 +493,15 @@ mod tests {
         assert_eq!(io.path(), dir.as_path());
         assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
         let source = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
-        assert_eq!(source.map(std::io::Error::kind), Some(std::io::ErrorKind::NotFound));
+        assert_eq!(
+            source.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
         assert!(e.to_string().contains("zorg-pdp-no-policies"), "{e}");
 
         // A folder without a schema is a different error, with no source.
-        let empty = std::env::temp_dir().join(format!("zorg-pdp-empty-policies-{}", std::process::id()));
+        let empty =
+            std::env::temp_dir().join(format!("zorg-pdp-empty-policies-{}", std::process::id()));
         std::fs::create_dir_all(&empty).unwrap();
         let e = Policies::from_dir(&empty).unwrap_err();
         std::fs::remove_dir(&empty).unwrap();

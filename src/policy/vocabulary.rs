@@ -46,7 +46,9 @@ fn list<T>(
         .get(name)
         .and_then(|t| t.get("enum"))
         .and_then(serde_json::Value::as_array)
-        .ok_or_else(|| VocabularyError::new(format!("`{name}` must be an enumerated entity type")))?;
+        .ok_or_else(|| {
+            VocabularyError::new(format!("`{name}` must be an enumerated entity type"))
+        })?;
     values
         .iter()
         .map(|v| {
