@@ -66,7 +66,20 @@ impl From<DashboardError> for Failure {
 
 impl From<PolicyLoadError> for Failure {
     fn from(e: PolicyLoadError) -> Self {
-        Self::new(zpdp_status::PolicyLoadError, e.to_string())
+        // One line, as `zpdp_error_message` promises: a list of errors joins
+        // with "; ", and the operating system's reason (the source) follows.
+        let mut message = e
+            .to_string()
+            .replace(":\n  ", ": ")
+            .replace("\n  ", "; ")
+            .replace('\n', " ");
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::new(zpdp_status::PolicyLoadError, message)
     }
 }
 
@@ -151,4 +164,36 @@ pub unsafe extern "C" fn zpdp_error_free(error: *mut zpdp_error) {
         // SAFETY: NULL or an error this library made and the caller gives back once
         unsafe { crate::handles::free(error) };
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    #[test]
+    fn policy_load_messages_are_one_line_with_the_operating_systems_reason() {
+        let dir = std::env::temp_dir().join(format!("zpdp-no-policies-{}", std::process::id()));
+        let e = zorg_pdp::Policies::from_dir(&dir).unwrap_err();
+        let failure = Failure::from(e);
+        assert!(failure.message.contains("zpdp-no-policies"), "{failure:?}");
+        // The operating system's reason, from the error's source
+        assert!(failure.message.contains("(os error"), "{failure:?}");
+
+        let schema = include_str!("../../policies/zorg.cedarschema");
+        let bad = "@id(\"a\") permit(principal, action == Action::\"view\", resource) when { context.x };\n\
+                   @id(\"b\") permit(principal, action == Action::\"view\", resource) when { context.y };";
+        let e = zorg_pdp::Policies::from_sources(schema, [("a.cedar", bad)]).unwrap_err();
+        let failure = Failure::from(e);
+        assert!(!failure.message.contains('\n'), "{failure:?}");
+        assert!(
+            failure
+                .message
+                .starts_with("strict validation failed: `a.cedar` line 1, policy `a`: "),
+            "{failure:?}"
+        );
+        assert!(
+            failure.message.contains("; `a.cedar` line 2, policy `b`: "),
+            "{failure:?}"
+        );
+    }
 }

@@ -10,7 +10,8 @@ use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use super::{AuditError, AuditRecord, AuditSink, GENESIS_HASH, hex, seal};
+use super::{AuditError, AuditRecord, AuditSink, GENESIS_HASH, seal};
+use crate::model::hex::hex;
 
 /// When the file sink makes records durable (`fsync`)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +137,7 @@ impl FileSink {
         durability: Durability,
     ) -> Result<(FileSink, OpenReport), AuditError> {
         let path = path.as_ref().to_path_buf();
-        let io = |e: std::io::Error| io_error(&path, &e);
+        let io = |e: std::io::Error| io_error(&path, e);
         let created = !path.try_exists().map_err(io)?;
         let mut file = OpenOptions::new()
             .read(true)
@@ -230,7 +231,7 @@ impl FileSink {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn io(&self, e: &std::io::Error) -> AuditError {
+    fn io(&self, e: std::io::Error) -> AuditError {
         io_error(&self.path, e)
     }
 
@@ -254,7 +255,7 @@ impl FileSink {
         });
         result.map_err(|e| {
             state.stopped = Some(e.to_string());
-            self.io(&e)
+            self.io(e)
         })
     }
 }
@@ -343,7 +344,7 @@ impl AuditSink for FileSink {
             }
             Err(e) => {
                 state.stopped = Some(e.to_string());
-                Err(self.io(&e))
+                Err(self.io(e))
             }
         }
     }
@@ -360,10 +361,10 @@ impl Drop for FileSink {
     }
 }
 
-fn io_error(path: &Path, e: &std::io::Error) -> AuditError {
+fn io_error(path: &Path, source: std::io::Error) -> AuditError {
     AuditError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -399,7 +400,7 @@ struct Tail {
 
 /// Finds the last good record, reading the log from its end in growing windows
 fn scan_tail(file: &mut File, len: u64, path: &Path) -> Result<Tail, AuditError> {
-    let io = |e: std::io::Error| io_error(path, &e);
+    let io = |e: std::io::Error| io_error(path, e);
     let mut window: u64 = 64 * 1024;
     loop {
         let start = len.saturating_sub(window);
@@ -489,7 +490,7 @@ fn analyse(buf: &[u8], at_file_start: bool) -> Analysis {
 /// [`super::verify`]).
 pub fn read_records(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>, AuditError> {
     let path = path.as_ref();
-    let io = |e: std::io::Error| io_error(path, &e);
+    let io = |e: std::io::Error| io_error(path, e);
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
     let mut records = Vec::new();
     let mut line = Vec::new();

@@ -15,6 +15,8 @@ use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
+use crate::model::hex::hex;
+
 pub use file::{Durability, FileSink, OpenReport, TornTail, read_records};
 pub use overview::{OverviewEntry, overview, overview_of_holder};
 pub use pending::PendingRecord;
@@ -28,13 +30,17 @@ pub use verify::{Break, ChainBreak, VerifyReport, verify, verify_records};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
-    /// Writing or syncing the log failed
-    #[error("audit log `{path}`: {message}")]
+    /// Opening, reading, writing or syncing the log failed
+    ///
+    /// The operating system's error is the [`source`](std::error::Error::source),
+    /// so a host can tell a full disk from a permission problem.
+    #[error("audit log `{path}`: input or output failed")]
     Io {
         /// The log file
         path: String,
-        /// The operating system's message
-        message: String,
+        /// The operating system's error
+        #[source]
+        source: std::io::Error,
     },
     /// A record could not be serialised
     #[error("audit record {seq}: {message}")]
@@ -133,20 +139,6 @@ fn hash_unhashed(record: &AuditRecord, buf: &mut Vec<u8>) -> Result<String, Audi
         message: e.to_string(),
     })?;
     Ok(hex(&Sha256::digest(buf.as_slice())))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(
-            DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
-        ));
-        s.push(char::from(
-            DIGITS.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
-        ));
-    }
-    s
 }
 
 /// Gives `record` the next `seq`, links it to `prev` and hashes it

@@ -160,9 +160,9 @@ pub fn verify_records(records: &[AuditRecord]) -> VerifyReport {
 /// [`AuditError::Io`] when the file cannot be read.
 pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
     let path = path.as_ref();
-    let io = |e: std::io::Error| AuditError::Io {
+    let io = |source: std::io::Error| AuditError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     };
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
     let mut line_no = 0u64;
@@ -275,5 +275,34 @@ fn classify(link: &Link, rest: &[Link], expected: u64, prev: &str) -> (u64, Brea
         (seq, Break::Inserted)
     } else {
         (expected, Break::Reordered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::verify;
+    use crate::audit::{AuditError, Durability, FileSink};
+
+    /// The operating system's error kind, found through `source()`
+    fn io_kind(e: &AuditError) -> Option<std::io::ErrorKind> {
+        e.source()?
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+    }
+
+    #[test]
+    fn io_errors_keep_the_operating_systems_error_as_source() {
+        let missing = std::env::temp_dir().join(format!(
+            "zorg-pdp-no-such-dir-{}/audit.jsonl",
+            std::process::id()
+        ));
+        let e = verify(&missing).unwrap_err();
+        assert!(matches!(e, AuditError::Io { .. }), "{e:?}");
+        assert_eq!(io_kind(&e), Some(std::io::ErrorKind::NotFound), "{e:?}");
+        assert!(e.to_string().contains("no-such-dir"), "{e}");
+        let e = FileSink::open(&missing, Durability::EveryRecord).unwrap_err();
+        assert_eq!(io_kind(&e), Some(std::io::ErrorKind::NotFound), "{e:?}");
     }
 }

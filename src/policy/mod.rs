@@ -1,20 +1,28 @@
 //! Loading the Cedar schema and policies: strict validation, `@id` and
 //! `@reason` annotations, the vocabulary, the content hash.
 
+mod contract;
+mod error;
+mod load;
+pub mod policy_load_errors;
+mod read;
+mod validate;
+mod vocabulary;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 
-use cedar_policy::{
-    ActionConstraint, Effect, EntityUid, PolicyId, PolicySet, Schema, SchemaFragment,
-    ValidationMode, Validator,
-};
+use cedar_policy::{ActionConstraint, Effect, EntityUid, PolicySet, Schema};
 use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
-use crate::model::ids::{CareModule, Category, Role, Task};
+pub use error::PolicyLoadError;
+
+use crate::model::hex::hex;
 use crate::model::vocab::{ActionKind, Reason, Vocabulary};
+use policy_load_errors::{DuplicateIdError, SchemaError};
 
 /// The largest policy or schema file accepted, in bytes
 pub const MAX_POLICY_FILE_LEN: usize = 1024 * 1024;
@@ -84,79 +92,6 @@ const SHIPPED_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Why a policy set did not load
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyLoadError {
-    /// A file could not be read
-    #[error("cannot read `{path}`: {message}")]
-    Io {
-        /// The path
-        path: String,
-        /// The operating system's message
-        message: String,
-    },
-    /// A file is larger than [`MAX_POLICY_FILE_LEN`]
-    #[error("`{file}` is {size} bytes, more than the limit of {MAX_POLICY_FILE_LEN}")]
-    TooLarge {
-        /// The file
-        file: String,
-        /// Its size
-        size: usize,
-    },
-    /// The directory has no schema file
-    #[error("no `{SCHEMA_FILE}` in `{0}`")]
-    NoSchema(String),
-    /// A file nests brackets deeper than [`MAX_POLICY_NESTING`]
-    #[error("`{file}` nests brackets deeper than {MAX_POLICY_NESTING}")]
-    TooDeep {
-        /// The file
-        file: String,
-    },
-    /// A policy holds more than [`MAX_POLICY_OPERATORS`] operator characters
-    #[error("`{file}`: a policy has more than {MAX_POLICY_OPERATORS} operators")]
-    TooComplex {
-        /// The file
-        file: String,
-    },
-    /// The schema does not parse
-    #[error("schema: {0}")]
-    Schema(String),
-    /// The vocabulary in the schema is missing or malformed
-    #[error("schema: vocabulary: {0}")]
-    Vocabulary(String),
-    /// A policy file does not parse
-    #[error("`{file}`: {message}")]
-    Parse {
-        /// The file
-        file: String,
-        /// Cedar's message
-        message: String,
-    },
-    /// A policy lacks `@id`, or a policy file holds a template
-    #[error("`{file}`: {message}")]
-    Annotation {
-        /// The file
-        file: String,
-        /// What is wrong
-        message: String,
-    },
-    /// Two policies share an `@id`
-    #[error("policy id `{0}` is used twice")]
-    DuplicateId(String),
-    /// A `forbid` lacks `@reason`, or names an unknown reason code
-    #[error("policy `{id}`: {message}")]
-    Reason {
-        /// The policy id
-        id: String,
-        /// What is wrong
-        message: String,
-    },
-    /// A policy does not validate strictly against the schema
-    #[error("strict validation failed: {0}")]
-    Validation(String),
-}
-
 /// One loaded policy
 #[derive(Debug, Clone)]
 pub(crate) struct PolicyInfo {
@@ -195,173 +130,52 @@ impl Policies {
     ///
     /// # Errors
     ///
-    /// [`PolicyLoadError`] naming the file when one cannot be read, parsed or validated.
+    /// [`PolicyLoadError::Io`] (with the operating system's error as its
+    /// source) when the directory or a file cannot be read,
+    /// [`PolicyLoadError::NoSchema`] when the directory has no schema, and
+    /// otherwise as [`Policies::from_sources`].
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, PolicyLoadError> {
-        let dir = dir.as_ref();
-        let read = |path: &Path| -> Result<String, PolicyLoadError> {
-            let io = |e: std::io::Error| PolicyLoadError::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            };
-            let len = std::fs::metadata(path).map_err(io)?.len();
-            if len > MAX_POLICY_FILE_LEN as u64 {
-                return Err(PolicyLoadError::TooLarge {
-                    file: path.display().to_string(),
-                    size: usize::try_from(len).unwrap_or(usize::MAX),
-                });
-            }
-            std::fs::read_to_string(path).map_err(io)
-        };
-        let schema_path = dir.join(SCHEMA_FILE);
-        if !schema_path.is_file() {
-            return Err(PolicyLoadError::NoSchema(dir.display().to_string()));
-        }
-        let schema = read(&schema_path)?;
-        let mut files = Vec::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| PolicyLoadError::Io {
-            path: dir.display().to_string(),
-            message: e.to_string(),
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|e| PolicyLoadError::Io {
-                path: dir.display().to_string(),
-                message: e.to_string(),
-            })?;
-            let path = entry.path();
-            if path.extension().is_some_and(|x| x == "cedar") {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                files.push((name, read(&path)?));
-            }
-        }
-        files.sort();
+        let (schema, files) = read::read_dir(dir.as_ref())?;
         Self::from_sources(&schema, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
     }
 
     /// Builds a policy set from a schema text and named policy texts
     ///
+    /// Files are read in name order; a later file of the same name replaces
+    /// an earlier one.
+    ///
     /// # Errors
     ///
-    /// [`PolicyLoadError`] naming the file or policy at fault.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "split by the policy-loading work (issue 12)"
-    )]
+    /// [`PolicyLoadError`] naming the file or policy at fault: the first
+    /// file that is too large, too deep, does not parse or lacks an
+    /// annotation; [`PolicyLoadError::Contract`] with every way the schema
+    /// does not accept what the engine sends; [`PolicyLoadError::Validation`]
+    /// with every strict-validation error.
     pub fn from_sources<'a>(
         schema_text: &str,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, PolicyLoadError> {
-        if schema_text.len() > MAX_POLICY_FILE_LEN {
-            return Err(PolicyLoadError::TooLarge {
-                file: SCHEMA_FILE.into(),
-                size: schema_text.len(),
-            });
+        let (schema, vocabulary) = vocabulary::parse_schema(schema_text)?;
+        contract::check(&schema, schema_text, &vocabulary)?;
+        let files: BTreeMap<&str, &str> = files.into_iter().collect();
+        let mut loaded = load::Loaded::default();
+        for (&name, &text) in &files {
+            loaded.add_file(name, text)?;
         }
-        let (schema, _warnings) = Schema::from_cedarschema_str(schema_text)
-            .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
-        let vocabulary = vocabulary_of(schema_text)?;
-
-        let mut hasher = Sha256::new();
-        hasher.update(b"schema\0");
-        hasher.update(schema_text.as_bytes());
-        let mut set = PolicySet::new();
-        let mut info = HashMap::new();
-        let mut ids = Vec::new();
-        let mut sorted: BTreeMap<&str, &str> = BTreeMap::new();
-        for (name, text) in files {
-            sorted.insert(name, text);
-        }
-        for (name, text) in sorted {
-            if text.len() > MAX_POLICY_FILE_LEN {
-                return Err(PolicyLoadError::TooLarge {
-                    file: name.into(),
-                    size: text.len(),
-                });
-            }
-            check_shape(text, name)?;
-            hasher.update(b"\0file\0");
-            hasher.update(name.as_bytes());
-            hasher.update(b"\0");
-            hasher.update(text.as_bytes());
-            let parsed = PolicySet::from_str(text).map_err(|e| PolicyLoadError::Parse {
-                file: name.into(),
-                message: flatten(&e),
-            })?;
-            if parsed.templates().next().is_some() {
-                return Err(PolicyLoadError::Annotation {
-                    file: name.into(),
-                    message: "templates are not supported".into(),
-                });
-            }
-            let mut in_file: Vec<_> = parsed.policies().collect();
-            in_file.sort_by_key(|p| p.id().to_string());
-            for policy in in_file {
-                let id = policy
-                    .annotation("id")
-                    .ok_or_else(|| PolicyLoadError::Annotation {
-                        file: name.into(),
-                        message: format!(
-                            "a policy has no `@id` annotation: `{}`",
-                            head(&policy.to_string())
-                        ),
-                    })?;
-                crate::model::ids::check_id(id).map_err(|e| PolicyLoadError::Annotation {
-                    file: name.into(),
-                    message: format!("`@id`: {e}"),
-                })?;
-                if info.contains_key(id) {
-                    return Err(PolicyLoadError::DuplicateId(id.into()));
-                }
-                let reason =
-                    match (policy.effect(), policy.annotation("reason")) {
-                        (Effect::Forbid, None) => {
-                            return Err(PolicyLoadError::Reason {
-                                id: id.into(),
-                                message: "a forbid needs a `@reason` annotation".into(),
-                            });
-                        }
-                        (_, Some(code)) => Some(Reason::from_name(code).ok_or_else(|| {
-                            PolicyLoadError::Reason {
-                                id: id.into(),
-                                message: format!(
-                                    "`@reason(\"{code}\")` is not a reason code of SPEC.md"
-                                ),
-                            }
-                        })?),
-                        (Effect::Permit, None) => None,
-                    };
-                let renamed = policy.new_id(PolicyId::new(id));
-                set.add(renamed).map_err(|e| PolicyLoadError::Parse {
-                    file: name.into(),
-                    message: flatten(&e),
-                })?;
-                info.insert(
-                    id.to_owned(),
-                    PolicyInfo {
-                        effect: policy.effect(),
-                        reason,
-                    },
-                );
-                ids.push(id.to_owned());
-            }
-        }
-        let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
-        if !result.validation_passed() {
-            let msgs: Vec<String> = result.validation_errors().map(|e| flatten(e)).collect();
-            return Err(PolicyLoadError::Validation(msgs.join("; ")));
-        }
+        validate::strictly(&schema, &loaded)?;
+        let buckets = bucket_by_action(&schema, &loaded.set)?;
+        let digest = content_digest(schema_text, &files);
+        let mut ids = loaded.ids;
         ids.sort();
-        let buckets = bucket_by_action(&schema, &set)?;
-        let digest: [u8; 32] = hasher.finalize().into();
-        let content_hash = version_of(&digest);
         Ok(Self {
             schema,
-            set,
-            info,
+            set: loaded.set,
+            info: loaded.info,
             buckets,
             vocabulary,
             ids,
             digest,
-            content_hash,
+            content_hash: version_of(&digest),
         })
     }
 
@@ -430,8 +244,22 @@ impl Policies {
 pub(crate) fn version_of(digest: &[u8; 32]) -> String {
     let mut s = String::with_capacity(7 + 64);
     s.push_str("sha256:");
-    s.push_str(&crate::audit::hex(digest));
+    s.push_str(&hex(digest));
     s
+}
+
+/// The SHA-256 of the schema and every policy file (name and text), in name order
+fn content_digest(schema_text: &str, files: &BTreeMap<&str, &str>) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"schema\0");
+    hasher.update(schema_text.as_bytes());
+    for (name, text) in files {
+        hasher.update(b"\0file\0");
+        hasher.update(name.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(text.as_bytes());
+    }
+    hasher.finalize().into()
 }
 
 /// Sorts policies into one bucket per action: a policy belongs to the bucket
@@ -445,11 +273,11 @@ fn bucket_by_action(
 ) -> Result<HashMap<ActionKind, PolicySet>, PolicyLoadError> {
     let actions = schema
         .action_entities()
-        .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+        .map_err(|e| SchemaError::new(flatten(&e)))?;
     let mut buckets = HashMap::new();
     for &action in ActionKind::ALL {
         let uid = EntityUid::from_str(&format!("Action::\"{}\"", action.as_str()))
-            .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
+            .map_err(|e| SchemaError::new(flatten(&e)))?;
         let mut scope: Vec<EntityUid> = vec![uid.clone()];
         if let Some(ancestors) = actions.ancestors(&uid) {
             scope.extend(ancestors.cloned());
@@ -462,74 +290,15 @@ fn bucket_by_action(
                 ActionConstraint::In(list) => list.iter().any(|a| scope.contains(a)),
             };
             if applies {
+                // Only a repeated id can fail here, and `set` has none.
                 bucket
                     .add(policy.clone())
-                    .map_err(|e| PolicyLoadError::Validation(flatten(&e)))?;
+                    .map_err(|_| DuplicateIdError::new(policy.id().to_string()))?;
             }
         }
         buckets.insert(action, bucket);
     }
     Ok(buckets)
-}
-
-/// Refuses text that nests brackets deeper than [`MAX_POLICY_NESTING`] or has
-/// a policy with more than [`MAX_POLICY_OPERATORS`] operators, before Cedar's
-/// recursive parser sees it
-fn check_shape(text: &str, file: &str) -> Result<(), PolicyLoadError> {
-    let (mut depth, mut max_depth) = (0usize, 0usize);
-    let (mut ops, mut max_ops) = (0usize, 0usize);
-    let mut chars = text.chars().peekable();
-    let mut in_string = false;
-    while let Some(c) = chars.next() {
-        if in_string {
-            match c {
-                '\\' => {
-                    chars.next();
-                }
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '/' if chars.peek() == Some(&'/') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '(' | '[' | '{' => {
-                depth += 1;
-                max_depth = max_depth.max(depth);
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            ';' => ops = 0,
-            '!' | '&' | '|' | '+' | '-' | '*' | '<' | '>' | '=' | '.' => {
-                ops += 1;
-                max_ops = max_ops.max(ops);
-            }
-            _ => {}
-        }
-    }
-    if max_depth > MAX_POLICY_NESTING {
-        return Err(PolicyLoadError::TooDeep { file: file.into() });
-    }
-    if max_ops > MAX_POLICY_OPERATORS {
-        return Err(PolicyLoadError::TooComplex { file: file.into() });
-    }
-    Ok(())
-}
-
-/// The first line of a policy, for error messages
-fn head(s: &str) -> String {
-    s.lines()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('@'))
-        .unwrap_or("")
-        .chars()
-        .take(80)
-        .collect()
 }
 
 /// One-line error text: Cedar's message and its causes
@@ -541,53 +310,6 @@ fn flatten(e: &dyn std::error::Error) -> String {
         src = cause.source();
     }
     s.replace('\n', " ")
-}
-
-/// The values of one enumerated entity type
-fn list<T>(
-    types: &serde_json::Value,
-    name: &str,
-    make: fn(&str) -> Result<T, crate::model::ids::IdError>,
-) -> Result<Vec<T>, PolicyLoadError> {
-    let values = types
-        .get(name)
-        .and_then(|t| t.get("enum"))
-        .and_then(serde_json::Value::as_array)
-        .ok_or_else(|| {
-            PolicyLoadError::Vocabulary(format!("`{name}` must be an enumerated entity type"))
-        })?;
-    values
-        .iter()
-        .map(|v| {
-            let s = v.as_str().ok_or_else(|| {
-                PolicyLoadError::Vocabulary(format!("`{name}`: values must be strings"))
-            })?;
-            make(s).map_err(|e| PolicyLoadError::Vocabulary(format!("`{name}`: {e}")))
-        })
-        .collect()
-}
-
-/// Reads the enumerated entity types `Role`, `Task`, `Category` and `CareModule`
-fn vocabulary_of(schema_text: &str) -> Result<Vocabulary, PolicyLoadError> {
-    let (fragment, _) = SchemaFragment::from_cedarschema_str(schema_text)
-        .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
-    let json = fragment
-        .to_json_value()
-        .map_err(|e| PolicyLoadError::Schema(flatten(&e)))?;
-    let types = json
-        .get("")
-        .and_then(|ns| ns.get("entityTypes"))
-        .ok_or_else(|| {
-            PolicyLoadError::Vocabulary(
-                "the schema must declare its types outside any namespace".into(),
-            )
-        })?;
-    Ok(Vocabulary::new(
-        list(types, "Role", Role::new)?,
-        list(types, "Task", Task::new)?,
-        list(types, "Category", Category::new)?,
-        list(types, "CareModule", CareModule::new)?,
-    ))
 }
 
 #[cfg(test)]
@@ -704,5 +426,86 @@ mod tests {
         );
         let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", ok), ("b.cedar", ok)]);
         assert!(matches!(e, Err(PolicyLoadError::DuplicateId(_))), "{e:?}");
+    }
+
+    #[test]
+    fn validation_keeps_every_error_in_a_fixed_order() {
+        let a = "@id(\"a-age\")\n\
+                 permit(principal, action == Action::\"view\", resource) when { context.age > 3 };\n\
+                 \n\
+                 @id(\"a-category\")\n\
+                 permit(principal, action == Action::\"view\", resource)\n\
+                 when { context.category == Category::\"wondzorg\" };\n";
+        let b = "// a typo in an attribute, and a fine policy\n\
+                 @id(\"b-fine\") permit(principal, action == Action::\"share\", resource);\n\
+                 @id(\"b-role\") permit(principal is Practitioner, action == Action::\"view\", resource)\n\
+                 when { principal.rol == Role::\"huisarts\" };\n";
+        let load = || match Policies::from_sources(SHIPPED_SCHEMA, [("b.cedar", b), ("a.cedar", a)])
+        {
+            Err(PolicyLoadError::Validation(errors)) => errors,
+            other => panic!("{other:?}"),
+        };
+        let first = load();
+        let located: Vec<(&str, usize, &str)> = first
+            .iter()
+            .map(|e| (e.file(), e.line(), e.policy_id()))
+            .collect();
+        assert_eq!(
+            located,
+            [
+                ("a.cedar", 1, "a-age"),
+                ("a.cedar", 4, "a-category"),
+                ("b.cedar", 3, "b-role"),
+            ],
+            "{first}"
+        );
+        assert_eq!(first.len(), 3);
+        for e in &first {
+            assert!(!e.message().is_empty());
+            assert!(!e.message().contains("for policy"), "{e}");
+        }
+        assert!(
+            first.iter().next().unwrap().message().contains("age"),
+            "{first}"
+        );
+        let text = first.to_string();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .starts_with("  `b.cedar` line 3, policy `b-role`: "),
+            "{text}"
+        );
+        for _ in 0..20 {
+            assert_eq!(load(), first);
+        }
+    }
+
+    #[test]
+    fn a_missing_directory_keeps_the_operating_systems_error() {
+        use std::error::Error as _;
+        let dir = std::env::temp_dir().join(format!("zorg-pdp-no-policies-{}", std::process::id()));
+        let e = Policies::from_dir(&dir).unwrap_err();
+        let PolicyLoadError::Io(io) = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(io.path(), dir.as_path());
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let source = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            source.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
+        assert!(e.to_string().contains("zorg-pdp-no-policies"), "{e}");
+
+        // A folder without a schema is a different error, with no source.
+        let empty =
+            std::env::temp_dir().join(format!("zorg-pdp-empty-policies-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let e = Policies::from_dir(&empty).unwrap_err();
+        std::fs::remove_dir(&empty).unwrap();
+        assert!(matches!(e, PolicyLoadError::NoSchema(_)), "{e:?}");
+        assert!(e.source().is_none());
     }
 }

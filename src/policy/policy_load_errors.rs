@@ -1,0 +1,519 @@
+//! The structs that the variants of [`PolicyLoadError`](super::PolicyLoadError)
+//! wrap: private fields, one accessor each (the shape of cedar's own errors).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::{MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, SCHEMA_FILE};
+use crate::model::vocab::ActionKind;
+
+/// A file or directory could not be read
+///
+/// The operating system's [`std::io::Error`] is the
+/// [`source`](std::error::Error::source), so a host can tell a missing
+/// folder from a permission problem.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{}`", path.display())]
+pub struct IoError {
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+impl IoError {
+    pub(crate) fn new(path: &Path, source: std::io::Error) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The file or directory
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The kind of the operating system's error
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+/// A file is larger than [`MAX_POLICY_FILE_LEN`]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}` is {size} bytes, more than the limit of {MAX_POLICY_FILE_LEN}")]
+pub struct FileTooLargeError {
+    file: String,
+    size: u64,
+}
+
+impl FileTooLargeError {
+    pub(crate) fn new(file: impl Into<String>, size: u64) -> Self {
+        Self {
+            file: file.into(),
+            size,
+        }
+    }
+
+    /// The file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Its size in bytes
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// The directory has no schema file ([`SCHEMA_FILE`])
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no `{SCHEMA_FILE}` in `{}`", dir.display())]
+pub struct NoSchemaError {
+    dir: PathBuf,
+}
+
+impl NoSchemaError {
+    pub(crate) fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The directory
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// A file nests brackets deeper than [`MAX_POLICY_NESTING`]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}` nests brackets deeper than {MAX_POLICY_NESTING}")]
+pub struct NestingError {
+    file: String,
+}
+
+impl NestingError {
+    pub(crate) fn new(file: impl Into<String>) -> Self {
+        Self { file: file.into() }
+    }
+
+    /// The file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+}
+
+/// A policy holds more than [`MAX_POLICY_OPERATORS`] operator characters
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}`: a policy has more than {MAX_POLICY_OPERATORS} operators")]
+pub struct ComplexityError {
+    file: String,
+}
+
+impl ComplexityError {
+    pub(crate) fn new(file: impl Into<String>) -> Self {
+        Self { file: file.into() }
+    }
+
+    /// The file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+}
+
+/// The schema does not parse
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("schema: {message}")]
+pub struct SchemaError {
+    message: String,
+}
+
+impl SchemaError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// Cedar's message, on one line
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The vocabulary in the schema (`Role`, `Task`, `Category`, `CareModule`)
+/// is missing or malformed
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("schema: vocabulary: {message}")]
+pub struct VocabularyError {
+    message: String,
+}
+
+impl VocabularyError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// What is wrong, naming the entity type
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// A policy file does not parse
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}`: {message}")]
+pub struct PolicySyntaxError {
+    file: String,
+    message: String,
+}
+
+impl PolicySyntaxError {
+    pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Cedar's message, on one line
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// A policy lacks a valid `@id`, or a policy file holds a template
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}`: {message}")]
+pub struct AnnotationError {
+    file: String,
+    message: String,
+}
+
+impl AnnotationError {
+    pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// What is wrong
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Two policies share an `@id`
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy id `{id}` is used twice")]
+pub struct DuplicateIdError {
+    id: String,
+}
+
+impl DuplicateIdError {
+    pub(crate) fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
+
+    /// The policy id
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A `forbid` lacks `@reason`, or names a code that is not a reason code
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy `{id}`: {message}")]
+pub struct ReasonError {
+    id: String,
+    message: String,
+}
+
+impl ReasonError {
+    pub(crate) fn new(id: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The policy id
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What is wrong
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// One policy that does not validate strictly against the schema
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}` line {line}, policy `{policy_id}`: {message}")]
+pub struct ValidationError {
+    file: String,
+    line: usize,
+    policy_id: String,
+    message: String,
+}
+
+impl ValidationError {
+    pub(crate) fn new(file: String, line: usize, policy_id: String, message: String) -> Self {
+        Self {
+            file,
+            line,
+            policy_id,
+            message,
+        }
+    }
+
+    /// The policy file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The 1-based line where the policy starts in its file
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The policy's `@id`
+    pub fn policy_id(&self) -> &str {
+        &self.policy_id
+    }
+
+    /// Cedar's message, on one line
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn key(&self) -> (&str, usize, &str, &str) {
+        (&self.file, self.line, &self.policy_id, &self.message)
+    }
+}
+
+/// Every strict-validation error of a policy set, sorted by file, line,
+/// policy id and message (the same list, in the same order, on every load)
+///
+/// Never empty. [`Display`](fmt::Display) prints a heading and then one error
+/// per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationErrors {
+    errors: Vec<ValidationError>,
+}
+
+impl ValidationErrors {
+    /// Sorts `errors` and drops repeats; `None` when there are none
+    pub(crate) fn new(mut errors: Vec<ValidationError>) -> Option<Self> {
+        errors.sort_by(|a, b| a.key().cmp(&b.key()));
+        errors.dedup();
+        (!errors.is_empty()).then_some(Self { errors })
+    }
+
+    /// The errors, in order
+    pub fn iter(&self) -> std::slice::Iter<'_, ValidationError> {
+        self.errors.iter()
+    }
+
+    /// How many errors there are (at least one)
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`: a load fails with at least one error
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a ValidationErrors {
+    type Item = &'a ValidationError;
+    type IntoIter = std::slice::Iter<'a, ValidationError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("strict validation failed:")?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// What a [`ContractError`] is about
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    /// The request of an action: its principal, resource or context
+    Action(ActionKind),
+    /// The entities the engine builds for every request
+    Entity(&'static str),
+}
+
+/// One way the schema does not accept a request the engine sends
+///
+/// The engine sends, per action, the context attributes of SPEC.md §4 and
+/// the Boolean facts of its context type; a schema that leaves one out,
+/// types it differently, or requires one the engine does not send, would
+/// turn every such request into an `evaluation_error` deny.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractError {
+    subject: Subject,
+    attribute: Option<String>,
+    message: String,
+}
+
+impl ContractError {
+    pub(crate) fn for_action(
+        action: ActionKind,
+        attribute: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            subject: Subject::Action(action),
+            attribute: attribute.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn for_entity(
+        entity_type: &'static str,
+        attribute: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            subject: Subject::Entity(entity_type),
+            attribute: attribute.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// The action whose requests the schema refuses; `None` when the error is
+    /// about an entity type (see [`ContractError::entity_type`])
+    pub fn action(&self) -> Option<ActionKind> {
+        match self.subject {
+            Subject::Action(a) => Some(a),
+            Subject::Entity(_) => None,
+        }
+    }
+
+    /// The entity type (`Practitioner`, `Patient`, `Organisation`) whose
+    /// entities the schema refuses, when the error is about one
+    pub fn entity_type(&self) -> Option<&str> {
+        match self.subject {
+            Subject::Action(_) => None,
+            Subject::Entity(t) => Some(t),
+        }
+    }
+
+    /// The attribute at fault, when it is known: a fact such as
+    /// `relationship`, or `mfa`, `purpose`, `holder`, …
+    pub fn attribute(&self) -> Option<&str> {
+        self.attribute.as_deref()
+    }
+
+    /// What is wrong
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ContractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.subject {
+            Subject::Action(a) => write!(f, "action `{a}`")?,
+            Subject::Entity(t) => write!(f, "entity type `{t}`")?,
+        }
+        if let Some(attribute) = &self.attribute {
+            write!(f, ", attribute `{attribute}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ContractError {}
+
+/// Every way the schema does not accept the requests the engine sends, in
+/// the order of [`ActionKind::ALL`], then entity types
+///
+/// Never empty. [`Display`](fmt::Display) prints a heading and then one error
+/// per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractErrors {
+    errors: Vec<ContractError>,
+}
+
+impl ContractErrors {
+    /// Sorts `errors` by subject (stable otherwise) and drops repeats;
+    /// `None` when there are none
+    pub(crate) fn new(mut errors: Vec<ContractError>) -> Option<Self> {
+        errors.sort_by_key(|e| e.subject);
+        let mut unique: Vec<ContractError> = Vec::with_capacity(errors.len());
+        for e in errors {
+            if !unique.contains(&e) {
+                unique.push(e);
+            }
+        }
+        (!unique.is_empty()).then_some(Self { errors: unique })
+    }
+
+    /// The errors, in order
+    pub fn iter(&self) -> std::slice::Iter<'_, ContractError> {
+        self.errors.iter()
+    }
+
+    /// How many errors there are (at least one)
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`: a load fails with at least one error
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a ContractErrors {
+    type Item = &'a ContractError;
+    type IntoIter = std::slice::Iter<'a, ContractError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Display for ContractErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "schema `{SCHEMA_FILE}` does not accept what the engine sends:"
+        )?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ContractErrors {}
