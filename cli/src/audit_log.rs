@@ -69,16 +69,32 @@ pub(crate) fn verify(file: &Path, console: &mut Console) -> Result<ExitCode> {
 }
 
 /// The arguments of `audit overview`
-#[derive(Debug)]
+#[derive(Debug, clap::Args)]
 pub(crate) struct OverviewArgs {
-    pub(crate) patient: String,
-    pub(crate) file: PathBuf,
-    pub(crate) json: bool,
-    pub(crate) world: Option<PathBuf>,
-    pub(crate) practitioner: Option<String>,
-    pub(crate) holder: Option<String>,
-    pub(crate) at: Option<String>,
-    pub(crate) policies: Option<PathBuf>,
+    /// The patient
+    #[arg(long)]
+    patient: String,
+    /// The audit log (JSON Lines); it must exist
+    file: PathBuf,
+    /// Print the overview as JSON
+    #[arg(long)]
+    json: bool,
+    /// The world (entities and events, as a scenario file); by default only the patient
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Read as this practitioner (R32: with the task `log_review`, for `--holder`,
+    /// their own organisation), instead of as the patient
+    #[arg(long, requires = "holder")]
+    practitioner: Option<String>,
+    /// Only the data this organisation holds
+    #[arg(long)]
+    holder: Option<String>,
+    /// The time of the `view_access_log` decision (RFC 3339); by default now
+    #[arg(long)]
+    at: Option<String>,
+    /// Load the schema and policies from this folder instead of the shipped ones
+    #[arg(long)]
+    policies: Option<PathBuf>,
 }
 
 /// `audit overview`: the log must verify; then a logged `view_access_log`

@@ -94,32 +94,7 @@ enum AuditCommand {
     /// before anything is shown; a denied reader gets the reasons and exit 1.
     /// A log whose chain does not verify is refused (exit 1, naming the first
     /// bad seq): nothing is shown and nothing is appended to it.
-    Overview {
-        /// The patient
-        #[arg(long)]
-        patient: String,
-        /// The audit log (JSON Lines); it must exist
-        file: PathBuf,
-        /// Print the overview as JSON
-        #[arg(long)]
-        json: bool,
-        /// The world (entities and events, as a scenario file); by default only the patient
-        #[arg(long)]
-        world: Option<PathBuf>,
-        /// Read as this practitioner (R32: with the task `log_review`, for `--holder`,
-        /// their own organisation), instead of as the patient
-        #[arg(long, requires = "holder")]
-        practitioner: Option<String>,
-        /// Only the data this organisation holds
-        #[arg(long)]
-        holder: Option<String>,
-        /// The time of the `view_access_log` decision (RFC 3339); by default now
-        #[arg(long)]
-        at: Option<String>,
-        /// Load the schema and policies from this folder instead of the shipped ones
-        #[arg(long)]
-        policies: Option<PathBuf>,
-    },
+    Overview(OverviewArgs),
 }
 
 fn main() -> ExitCode {
@@ -246,30 +221,8 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
             command: AuditCommand::Verify { file },
         } => audit_log::verify(&file, console),
         Command::Audit {
-            command:
-                AuditCommand::Overview {
-                    patient,
-                    file,
-                    json,
-                    world: world_file,
-                    practitioner,
-                    holder,
-                    at,
-                    policies,
-                },
-        } => audit_log::overview(
-            &OverviewArgs {
-                patient,
-                file,
-                json,
-                world: world_file,
-                practitioner,
-                holder,
-                at,
-                policies,
-            },
-            console,
-        ),
+            command: AuditCommand::Overview(args),
+        } => audit_log::overview(&args, console),
     }
 }
 

@@ -230,44 +230,50 @@ mod vocabulary {
     use super::helpers::{TempDir, VISIBLE, kraamzorg, line_of, path, stderr, stdout, zorg};
 
     #[test]
-    fn a_typo_in_an_expectations_category_is_an_error_naming_file_line_and_field() {
+    fn a_typo_in_an_expectation_is_an_error_naming_file_line_and_field() {
         let dir = TempDir::new("typo");
         let file = dir.0.join("typo.toml");
-        let text = kraamzorg("labuitslag", VISIBLE);
-        fs::write(&file, &text).unwrap();
-        let out = zorg(&["test", path(&file)]);
-        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-        let said = stderr(&out);
-        let line = line_of(&text, "category = ");
-        assert!(
-            said.contains(&format!("{}:{line}: expect #1: ", path(&file))),
-            "{said}"
-        );
-        assert!(said.contains("field `category`"), "{said}");
-        assert!(said.contains("unknown `labuitslag`"), "{said}");
+        let modules = "[expect_dashboard.modules]\nDN = false\n";
+        // (scenario, the typo's line starts with, label, field, value)
+        let cases = [
+            (
+                kraamzorg("labuitslag", VISIBLE),
+                "category = ",
+                "expect #1",
+                "category",
+                "labuitslag",
+            ),
+            (
+                kraamzorg("labuitslagen", r#""basis", "kraambedd""#),
+                "vp-noord = [",
+                "expect_dashboard #1",
+                "visible.vp-noord",
+                "kraambedd",
+            ),
+            (
+                kraamzorg("labuitslagen", VISIBLE) + modules,
+                "DN = ",
+                "expect_dashboard #1",
+                "modules",
+                "DN",
+            ),
+        ];
+        for (text, start, label, field, value) in cases {
+            fs::write(&file, &text).unwrap();
+            let out = zorg(&["test", path(&file)]);
+            assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+            let said = stderr(&out);
+            let line = line_of(&text, start);
+            let at = format!("{}:{line}: {label}: ", path(&file));
+            assert!(said.contains(&at), "{at} not in {said}");
+            assert!(said.contains(&format!("field `{field}`")), "{said}");
+            assert!(said.contains(&format!("`{value}`")), "{said}");
+        }
 
         // The same file with the category spelt right passes
         fs::write(&file, kraamzorg("labuitslagen", VISIBLE)).unwrap();
         let out = zorg(&["test", path(&file)]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    }
-
-    #[test]
-    fn a_typo_in_a_dashboard_expectation_is_an_error_naming_file_line_and_field() {
-        let dir = TempDir::new("typo-dashboard");
-        let file = dir.0.join("typo.toml");
-        let text = kraamzorg("labuitslagen", r#""basis", "kraambedd""#);
-        fs::write(&file, &text).unwrap();
-        let out = zorg(&["test", path(&file)]);
-        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-        let said = stderr(&out);
-        let line = line_of(&text, "vp-noord = [");
-        assert!(
-            said.contains(&format!("{}:{line}: expect_dashboard #1: ", path(&file))),
-            "{said}"
-        );
-        assert!(said.contains("field `visible.vp-noord`"), "{said}");
-        assert!(said.contains("`kraambedd`"), "{said}");
     }
 
     #[test]
@@ -307,6 +313,62 @@ mod vocabulary {
             assert!(said.contains(&format!("unknown `{value}`")), "{said}");
             assert!(stdout(&out).is_empty(), "{}", stdout(&out));
         }
+    }
+}
+
+/// `test --coverage`: which policies determined the expectations
+#[cfg(test)]
+mod coverage {
+    use std::fs;
+
+    use super::helpers::{TempDir, VISIBLE, kraamzorg, path, stderr, stdout, zorg};
+
+    /// A dashboard counts in policy coverage with the policies of the views it
+    /// summarises, each once
+    #[test]
+    fn a_dashboard_counts_in_policy_coverage() {
+        let dir = TempDir::new("coverage");
+        let file = dir.0.join("dashboard.toml");
+        let text = kraamzorg("labuitslagen", VISIBLE);
+        let only_dashboard = format!(
+            "{}{}",
+            &text[..text.find("[[expect]]").unwrap()],
+            &text[text.find("[[expect_dashboard]]").unwrap()..]
+        );
+        fs::write(&file, only_dashboard).unwrap();
+        let out = zorg(&["test", "--coverage", path(&file)]);
+        // Most shipped policies are not reached by one dashboard
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let said = stdout(&out);
+        let count = |id: &str| {
+            said.lines()
+                .find(|l| l.trim_end().ends_with(&format!("  {id}")))
+                .and_then(|l| l.split_whitespace().next())
+                .map(str::to_owned)
+        };
+        // vp-noord's categories through the shared dossier, kz-oost's own
+        // dossier, and the role matrix behind the hidden ones
+        assert_eq!(
+            count("permit-view-shared-dossier").as_deref(),
+            Some("1"),
+            "{said}"
+        );
+        assert_eq!(
+            count("permit-view-own-dossier").as_deref(),
+            Some("1"),
+            "{said}"
+        );
+        assert_eq!(
+            count("forbid-category-not-in-role-matrix").as_deref(),
+            Some("1"),
+            "{said}"
+        );
+        assert_eq!(
+            count("permit-view-in-emergency").as_deref(),
+            Some("0"),
+            "{said}"
+        );
+        assert!(said.ends_with("1 passed, 0 failed\n"), "{said}");
     }
 }
 
