@@ -17,6 +17,25 @@ use zorg_pdp::{
     Request, Response, Role, Task, Timestamp,
 };
 
+/// `println!` for a reader that may go away: when stdout is a closed pipe
+/// (`cargo run --example geboortezorg | head`), the story ends quietly with exit 0
+/// instead of panicking; another write error ends it with exit 1
+macro_rules! say {
+    () => { say(format_args!("")) };
+    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
+}
+
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The engine plus a tally of the decisions it took, for the closing line
@@ -49,22 +68,22 @@ struct Member {
 
 /// Prints a step's heading and its one-line explanation
 fn step(number: u32, title: &str, why: &str) {
-    println!("\n{number}. {title}\n   {why}\n");
+    say!("\n{number}. {title}\n   {why}\n");
 }
 
 /// Prints an answer as `allow` or `deny`, with every reason in words
 fn show(what: &str, response: &Response) {
     if response.is_allowed() {
-        println!("   {what:<46} -> allow");
+        say!("   {what:<46} -> allow");
     } else {
-        println!("   {what:<46} -> deny");
+        say!("   {what:<46} -> deny");
         print_reasons(&response.reasons);
     }
 }
 
 fn print_reasons(reasons: &[Reason]) {
     for reason in reasons {
-        println!("      - {reason}: {}", reason.explain());
+        say!("      - {reason}: {}", reason.explain());
     }
 }
 
@@ -114,14 +133,14 @@ fn dashboard_table(
         .map(|m| m.role.len().max(m.organisation.as_str().len() + 2))
         .max()
         .unwrap_or(0);
-    println!("   {holder} dossier as seen on each dashboard at {at}:\n");
+    say!("   {holder} dossier as seen on each dashboard at {at}:\n");
     let mut header = format!("   {:<18}", "category");
     let mut under = format!("   {:<18}", "");
     for (member, _) in &columns {
         write!(header, "  {:^w$}", member.role)?;
         write!(under, "  {:^w$}", format!("({})", member.organisation))?;
     }
-    println!("{}\n{}", header.trim_end(), under.trim_end());
+    say!("{}\n{}", header.trim_end(), under.trim_end());
     let policies = story.engine.policies();
     for category in policies.vocabulary().categories() {
         let mut row = format!("   {:<18}", category.as_str());
@@ -133,13 +152,15 @@ fn dashboard_table(
             };
             write!(row, "  {mark:^w$}")?;
         }
-        println!("{}", row.trim_end());
+        say!("{}", row.trim_end());
     }
     for (member, view) in &columns {
         if view.visible.is_empty() {
-            println!(
+            say!(
                 "\n   {} ({}, {}) sees nothing of {holder}:",
-                member.id, member.role, member.organisation
+                member.id,
+                member.role,
+                member.organisation
             );
             print_reasons(&view.reasons);
         }
@@ -155,8 +176,8 @@ fn main() -> Result<()> {
         denied: 0,
         dashboards: 0,
     };
-    println!("Geboortezorg: sharing a pregnancy dossier in a birth-care network");
-    println!("================================================================");
+    say!("Geboortezorg: sharing a pregnancy dossier in a birth-care network");
+    say!("================================================================");
 
     // ---- 1. Who is who ---------------------------------------------------
     step(
@@ -210,14 +231,14 @@ fn main() -> Result<()> {
                 organisation: member.organisation.clone(),
             },
         })?;
-        println!(
+        say!(
             "   {:<13} {:<17} at {:<16} in treatment from {intake}",
             member.id.as_str(),
             member.role,
             member.organisation.as_str()
         );
     }
-    println!(
+    say!(
         "   {:<13} the client (cliënt), pregnant with her first child",
         client.as_str()
     );
@@ -273,7 +294,7 @@ fn main() -> Result<()> {
                 evidence: Some(DocumentRef::new("consent-form-2026-001")?),
             },
         })?;
-        println!("      recorded: dossier_consent_given (evidence consent-form-2026-001)");
+        say!("      recorded: dossier_consent_given (evidence consent-form-2026-001)");
     }
     let request_at = Timestamp::parse("2026-01-07T10:00:00Z")?;
     for member in [gynaecologist, maternity_nurse, jgz_nurse] {
@@ -287,7 +308,7 @@ fn main() -> Result<()> {
                     patient: client.clone(),
                 },
             })?;
-            println!("      recorded: access_requested");
+            say!("      recorded: access_requested");
         }
     }
 
@@ -299,7 +320,7 @@ fn main() -> Result<()> {
     );
     let february = Timestamp::parse("2026-02-01T12:00:00Z")?;
     dashboard_table(&mut story, &team, &client, &vp_noord, february)?;
-    println!(
+    say!(
         "\n   The columns differ by role only: the role x category matrix in\n   \
          policies/role-matrix.cedar decides them (R12), not the code."
     );
@@ -324,14 +345,14 @@ fn main() -> Result<()> {
                 evidence: Some(DocumentRef::new("consent-form-2026-002")?),
             },
         })?;
-        println!("      recorded: dossier_consent_withdrawn at {withdrawn_at}\n");
+        say!("      recorded: dossier_consent_withdrawn at {withdrawn_at}\n");
     }
     let march = Timestamp::parse("2026-03-02T12:00:00Z")?;
     dashboard_table(&mut story, &team, &client, &vp_noord, march)?;
 
     // R4: the withdrawal is already in the registry, yet a decision taken at
     // a time before it sees only the events up to that time.
-    println!("\n   Time travel (R4): asked now, about a time before the withdrawal:");
+    say!("\n   Time travel (R4): asked now, about a time before the withdrawal:");
     show(
         &format!("gynaecoloog: view echo at {february}"),
         &story.decide(&view_echo(february)),
@@ -343,7 +364,7 @@ fn main() -> Result<()> {
 
     // ---- 6. Summary -----------------------------------------------------------
     let per_dashboard = story.engine.policies().vocabulary().categories().len();
-    println!(
+    say!(
         "\n6. Done: {} decisions ({} allow, {} deny) and {} dashboards ({} view decisions per holder each), all by the engine.",
         story.allowed + story.denied,
         story.allowed,

@@ -28,6 +28,25 @@ use std::time::{Duration, Instant};
 use world::{Rng, Size};
 use zorg_pdp::{DashboardQuery, Decision, Engine, Policies, Principal, Purpose, Request};
 
+/// `println!` for a reader that may go away: when stdout is a closed pipe
+/// (`cargo run --example perf_report | head`), the report ends quietly with exit 0
+/// instead of panicking; another write error ends it with exit 1
+macro_rules! say {
+    () => { say(format_args!("")) };
+    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
+}
+
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -61,11 +80,11 @@ fn rss_kib() -> u64 {
 #[expect(clippy::too_many_lines, reason = "one report, measured in order")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
-    println!(
+    say!(
         "zorg-pdp performance report ({} cores)",
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
-    println!();
+    say!();
 
     // 1. Memory at 1,000,000 patients (first, so the baseline is clean)
     let big = Size {
@@ -78,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         world::build(&engine, big);
         let after = rss_kib();
         let per = (after.saturating_sub(before)) * 1024 / big.patients as u64;
-        println!(
+        say!(
             "memory: {} patients, {} events: {:.0} MiB over baseline, {per} bytes per patient",
             big.patients,
             big.patients * 10,
@@ -103,7 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let apply_secs = t.elapsed().as_secs_f64();
     let apply_per_s = events.len() as f64 / apply_secs;
-    println!(
+    say!(
         "apply: {} events in {:.2} s = {:.2} M events/s",
         events.len(),
         apply_secs,
@@ -131,7 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|q| engine.decide(q).decision == Decision::Allow)
         .count();
     let (p50, p99) = (percentile(&fast, 0.5), percentile(&fast, 0.99));
-    println!(
+    say!(
         "decide (view), fast path: p50 {p50} ns, p99 {p99} ns over {} requests ({:.0}% allowed; memo holds {} answers)",
         fast.len(),
         allowed as f64 / 200.0,
@@ -151,7 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|q| engine.decide(q) != engine.decide_plain(q))
         .count();
     let plain_p50 = percentile(&plain, 0.5);
-    println!(
+    say!(
         "decide (view), plain path (whole policy set, per-request entities): p50 {plain_p50} ns; {mismatches} differing responses in {n_plain}"
     );
 
@@ -181,7 +200,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     drop(inputs);
     let rego_p50 = percentile(&rego_times, 0.5);
-    println!(
+    say!(
         "decide (view), Rego in regorus with the same facts: p50 {rego_p50} ns; {rego_disagree} decisions differ from the engine"
     );
 
@@ -221,7 +240,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         20_000,
     );
     let dash_p50 = percentile(&dash_times, 0.5);
-    println!(
+    say!(
         "dashboard: 5 holders x 14 categories: p50 {dash_p50} ns ({} categories visible)",
         answer
             .holders
@@ -276,7 +295,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let one = run_threads(1, Duration::from_secs(2));
     let two = run_threads(2, Duration::from_secs(2));
     let scaling = two / one;
-    println!(
+    say!(
         "threads: 1 thread {:.2} M decisions/s, 2 threads {:.2} M decisions/s: {scaling:.2}x",
         one / 1e6,
         two / 1e6
@@ -345,34 +364,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     stop.store(true, Ordering::Relaxed);
     let during: u64 = deciders.into_iter().map(|h| h.join().unwrap_or(0)).sum();
     let worst_us = worst.load(Ordering::Relaxed) as f64 / 1000.0;
-    println!(
+    say!(
         "reload: {reloads} reloads while 2 threads took {during} decisions; slowest decision {worst_us:.0} µs (a memo miss after a swap); {} inconsistent answers",
         mixed.load(Ordering::Relaxed)
     );
 
     let ratio_plain = plain_p50 as f64 / p50.max(1) as f64;
     let ratio_rego = rego_p50 as f64 / p50.max(1) as f64;
-    println!();
-    println!("| what | measured | target |");
-    println!("|---|---|---|");
-    println!(
-        "| decide (view), 100k patients: p50 / p99 | {p50} ns / {p99} ns | <= 1,000 / 5,000 ns |"
-    );
-    println!(
+    say!();
+    say!("| what | measured | target |");
+    say!("|---|---|---|");
+    say!("| decide (view), 100k patients: p50 / p99 | {p50} ns / {p99} ns | <= 1,000 / 5,000 ns |");
+    say!(
         "| plain path p50 (ratio) | {plain_p50} ns ({ratio_plain:.0}x slower), {mismatches} differences | >= 20x |"
     );
-    println!("| Rego (regorus) p50 (ratio) | {rego_p50} ns ({ratio_rego:.0}x slower) | >= 20x |");
-    println!("| dashboard 5 x 14: p50 | {dash_p50} ns | <= 10,000 ns |");
-    println!("| apply events | {:.2} M/s | >= 1 M/s |", apply_per_s / 1e6);
-    println!("| memory at 1M patients | {bytes_per_patient} bytes/patient | <= 1,024 |");
-    println!("| 2 threads vs 1 | {scaling:.2}x | >= 1.7x |");
-    println!(
+    say!("| Rego (regorus) p50 (ratio) | {rego_p50} ns ({ratio_rego:.0}x slower) | >= 20x |");
+    say!("| dashboard 5 x 14: p50 | {dash_p50} ns | <= 10,000 ns |");
+    say!("| apply events | {:.2} M/s | >= 1 M/s |", apply_per_s / 1e6);
+    say!("| memory at 1M patients | {bytes_per_patient} bytes/patient | <= 1,024 |");
+    say!("| 2 threads vs 1 | {scaling:.2}x | >= 1.7x |");
+    say!(
         "| reload under load | slowest decision {worst_us:.0} µs, {} inconsistent | no blocking, 0 |",
         mixed.load(Ordering::Relaxed)
     );
-    println!("(report took {:.0} s)", started.elapsed().as_secs_f64());
-    println!();
-    println!(
+    say!("(report took {:.0} s)", started.elapsed().as_secs_f64());
+    say!();
+    say!(
         "{}",
         serde_json::json!({
             "decide_p50_ns": p50, "decide_p99_ns": p99, "plain_p50_ns": plain_p50, "rego_p50_ns": rego_p50,

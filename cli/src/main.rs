@@ -1,17 +1,22 @@
 //! `zorg-pdp`: run scenario files, take decisions, show dashboards and read
-//! audit logs from the command line.
+//! audit logs from the command line. Exit codes and the handling of a closed
+//! pipe are in `docs/cli.md`.
 
+mod audit_log;
+mod output;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use zorg_pdp::audit::{self, AuditSink as _, Durability, FileSink, OverviewEntry, PrincipalKind};
-use zorg_pdp::{
-    Action, DashboardQuery, Engine, Patient, PatientId, Policies, PractitionerId, Principal,
-    Reason, Request, Scenario, Timestamp,
-};
+use zorg_pdp::audit::{self, AuditSink as _, Durability};
+use zorg_pdp::{DashboardQuery, Engine, Policies, Reason, Request, RunReport, Scenario};
+
+use audit_log::{Opened, OverviewArgs};
+use output::Console;
 
 /// zorg-pdp: policy decisions for sharing patient data in Dutch care networks
 #[derive(Debug, Parser)]
@@ -32,7 +37,8 @@ enum Command {
         #[arg(long)]
         coverage: bool,
         /// Append the audit record of every decision the scenarios make to this JSON Lines
-        /// log (one hash chain; an existing log is continued, never overwritten)
+        /// log (one hash chain; an existing log is continued, never overwritten, and
+        /// only when its chain verifies)
         #[arg(long, value_name = "FILE")]
         audit_log: Option<PathBuf>,
         /// Scenario files or folders
@@ -86,43 +92,29 @@ enum AuditCommand {
     ///
     /// Reading the log is itself a `view_access_log` decision, logged to FILE
     /// before anything is shown; a denied reader gets the reasons and exit 1.
-    Overview {
-        /// The patient
-        #[arg(long)]
-        patient: String,
-        /// The audit log (JSON Lines); it must exist
-        file: PathBuf,
-        /// Print the overview as JSON
-        #[arg(long)]
-        json: bool,
-        /// The world (entities and events, as a scenario file); by default only the patient
-        #[arg(long)]
-        world: Option<PathBuf>,
-        /// Read as this practitioner (R32: with the task `log_review`, for `--holder`,
-        /// their own organisation), instead of as the patient
-        #[arg(long, requires = "holder")]
-        practitioner: Option<String>,
-        /// Only the data this organisation holds
-        #[arg(long)]
-        holder: Option<String>,
-        /// The time of the `view_access_log` decision (RFC 3339); by default now
-        #[arg(long)]
-        at: Option<String>,
-        /// Load the schema and policies from this folder instead of the shipped ones
-        #[arg(long)]
-        policies: Option<PathBuf>,
-    },
+    /// A log whose chain does not verify is refused (exit 1, naming the first
+    /// bad seq): nothing is shown and nothing is appended to it.
+    Overview(OverviewArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let mut console = Console::new();
+    let code = match run(cli, &mut console) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Nowhere left to report a failing stderr
+            let _ = writeln!(console.err, "error: {e:#}");
             ExitCode::from(2)
         }
+    };
+    // What is buffered goes now; a closed pipe is silent, and the exit code
+    // stays the command's own
+    if let Err(e) = console.out.flush() {
+        let _ = writeln!(console.err, "error: writing to stdout: {e}");
+        return ExitCode::from(2);
     }
+    code
 }
 
 fn load_policies(dir: Option<&Path>) -> Result<Policies> {
@@ -133,16 +125,23 @@ fn load_policies(dir: Option<&Path>) -> Result<Policies> {
     })
 }
 
-fn arg_text(arg: &str) -> Result<String> {
+/// An argument's text, or the text of the file it names with `@FILE`, and
+/// what to call it in an error
+fn arg_text(arg: &str, name: &str) -> Result<(String, String)> {
     match arg.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading `{path}`")),
-        None => Ok(arg.to_owned()),
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading `{path}`"))?;
+            Ok((text, format!("`{path}`")))
+        }
+        None => Ok((arg.to_owned(), name.to_owned())),
     }
 }
 
+/// An engine with `policies` and the world of a scenario file (read with the
+/// size limit of [`Scenario::load`])
 fn world(policies: Policies, path: &Path) -> Result<Engine> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let text = zorg_pdp::scenario::read_file(path)?;
     let scenario = Scenario::parse(&text, path)?;
     let engine = Engine::with_policies(policies);
     scenario.load_into(&engine, path, Some(&text))?;
@@ -156,96 +155,41 @@ fn explain(reasons: &[Reason]) -> serde_json::Value {
         .collect()
 }
 
-#[expect(clippy::too_many_lines, reason = "one arm per command")]
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
     match cli.command {
-        Command::Schema { name } => match name {
-            None => {
-                for n in zorg_pdp::schema::names() {
-                    println!("{n}");
-                }
-                Ok(ExitCode::SUCCESS)
-            }
-            Some(n) => {
-                let Some(schema) = zorg_pdp::schema::by_name(&n) else {
-                    let known: Vec<&str> = zorg_pdp::schema::names().collect();
-                    bail!("no schema `{n}`; known: {}", known.join(", "))
-                };
-                println!("{}", serde_json::to_string_pretty(&schema)?);
-                Ok(ExitCode::SUCCESS)
-            }
-        },
+        Command::Schema { name } => schema(name.as_deref(), console),
         Command::Test {
             policies,
             coverage,
             audit_log,
             paths,
-        } => {
-            let policies = load_policies(policies.as_deref())?;
-            let report = match &audit_log {
-                None => zorg_pdp::scenario::run_paths(&policies, &paths),
-                Some(log) => {
-                    let sink = Arc::new(open_log(log, Durability::OnFlush)?);
-                    let first = sink.last_seq() + 1;
-                    let shared: Arc<dyn audit::AuditSink> = Arc::clone(&sink) as _;
-                    let report =
-                        zorg_pdp::scenario::run_paths_with_sink(&policies, &paths, &shared);
-                    sink.flush()?;
-                    let last = sink.last_seq();
-                    println!(
-                        "audit log `{}`: {} records written (seq {first}..={last})",
-                        log.display(),
-                        last + 1 - first,
-                    );
-                    report
-                }
-            };
-            for failure in &report.failures {
-                println!("{failure}");
-            }
-            for error in &report.errors {
-                eprintln!("error: {error}");
-            }
-            if coverage {
-                println!("policy coverage (expectations each policy determined):");
-                for (id, n) in &report.coverage.by_policy {
-                    println!("  {n:>5}  {id}");
-                }
-                if !report.coverage.by_rule.is_empty() {
-                    println!("rule coverage (expectations naming the rule: allow / deny):");
-                    for (rule, (allow, deny)) in &report.coverage.by_rule {
-                        println!("  {rule:<5} {allow:>4} / {deny:<4}");
-                    }
-                }
-                let unreached = report.coverage.unreached();
-                if unreached.is_empty() {
-                    println!("every policy was reached");
-                } else {
-                    println!("policies no expectation reached: {}", unreached.join(", "));
-                }
-            }
-            println!("{}", report.summary());
-            Ok(if !report.errors.is_empty() {
-                ExitCode::from(2)
-            } else if report.failed > 0 || (coverage && !report.coverage.unreached().is_empty()) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        } => test(
+            &load_policies(policies.as_deref())?,
+            coverage,
+            audit_log.as_deref(),
+            &paths,
+            console,
+        ),
         Command::Decide {
             world: path,
             request,
             policies,
         } => {
             let engine = world(load_policies(policies.as_deref())?, &path)?;
-            let request = Request::from_json(&arg_text(&request)?)?;
+            let (text, name) = arg_text(&request, "--request")?;
+            let request = Request::from_json(&text).with_context(|| name.clone())?;
+            // A category or module the policies do not know is a typo, not a deny
+            engine
+                .policies()
+                .vocabulary()
+                .check_request(&request)
+                .with_context(|| name.clone())?;
             let response = engine.decide(&request);
             let mut out = serde_json::to_value(&response)?;
             if let Some(obj) = out.as_object_mut() {
                 obj.insert("explanation".into(), explain(&response.reasons));
             }
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            writeln!(console.out, "{}", serde_json::to_string_pretty(&out)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Dashboard {
@@ -254,7 +198,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             policies,
         } => {
             let engine = world(load_policies(policies.as_deref())?, &path)?;
-            let query = DashboardQuery::from_json(&arg_text(&query)?)?;
+            // A dashboard query names no category or module: nothing to check
+            // against the vocabulary
+            let (text, name) = arg_text(&query, "--query")?;
+            let query = DashboardQuery::from_json(&text).with_context(|| name.clone())?;
             let answer = engine.dashboard(&query)?;
             let mut out = serde_json::to_value(&answer)?;
             if let Some(holders) = out.get_mut("holders").and_then(|h| h.as_array_mut()) {
@@ -264,7 +211,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            writeln!(console.out, "{}", serde_json::to_string_pretty(&out)?)?;
             if answer.holders.is_empty() && answer.modules.is_empty() {
                 bail!("the dashboard is empty: the patient has no holders yet");
             }
@@ -272,229 +219,106 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Audit {
             command: AuditCommand::Verify { file },
-        } => {
-            let report = audit::verify(&file)?;
-            println!("{report}");
-            Ok(if report.is_intact() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => audit_log::verify(&file, console),
         Command::Audit {
-            command:
-                AuditCommand::Overview {
-                    patient,
-                    file,
-                    json,
-                    world: world_file,
-                    practitioner,
-                    holder,
-                    at,
-                    policies,
-                },
-        } => overview(&OverviewArgs {
-            patient,
-            file,
-            json,
-            world: world_file,
-            practitioner,
-            holder,
-            at,
-            policies,
-        }),
+            command: AuditCommand::Overview(args),
+        } => audit_log::overview(&args, console),
     }
 }
 
-/// Opens an audit log, telling about a torn last line it cut
-fn open_log(path: &Path, durability: Durability) -> Result<FileSink> {
-    let (sink, opened) = FileSink::open(path, durability)?;
-    if let Some(torn) = &opened.torn {
-        eprintln!("warning: audit log `{}`: {torn}", path.display());
-    }
-    Ok(sink)
-}
-
-#[derive(Debug)]
-struct OverviewArgs {
-    patient: String,
-    file: PathBuf,
-    json: bool,
-    world: Option<PathBuf>,
-    practitioner: Option<String>,
-    holder: Option<String>,
-    at: Option<String>,
-    policies: Option<PathBuf>,
-}
-
-/// `audit overview`: a logged `view_access_log` decision, then the overview
-fn overview(args: &OverviewArgs) -> Result<ExitCode> {
-    let policies = load_policies(args.policies.as_deref())?;
-    let patient = PatientId::new(&args.patient).context("--patient")?;
-    let holder = args
-        .holder
-        .as_deref()
-        .map(zorg_pdp::OrganisationId::new)
-        .transpose()
-        .context("--holder")?;
-    let principal = match &args.practitioner {
-        Some(p) => Principal::Practitioner(PractitionerId::new(p).context("--practitioner")?),
-        None => Principal::Patient(patient.clone()),
-    };
-    let at = match &args.at {
-        Some(t) => Timestamp::parse(t).context("--at")?,
-        None => now()?,
-    };
-    let engine = if let Some(w) = &args.world {
-        world(policies, w)?
-    } else {
-        let engine = Engine::with_policies(policies);
-        engine.register_patient(&Patient {
-            id: patient.clone(),
-        })?;
-        engine
-    };
-    if !args.file.is_file() {
-        bail!("no audit log at `{}`", args.file.display());
-    }
-    let sink = Arc::new(open_log(&args.file, Durability::EveryRecord)?);
-    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn audit::AuditSink>);
-    let request = Request {
-        principal,
-        patient: patient.clone(),
-        at,
-        mfa: true,
-        action: Action::ViewAccessLog {
-            holder: holder.clone(),
-        },
-    };
-    let response = engine.decide(&request);
-    engine.clear_audit_sink();
-    sink.flush()?;
-    if engine.audit_failures() > 0 {
-        bail!("the `view_access_log` decision could not be logged, so nothing is shown");
-    }
-    if !response.is_allowed() {
-        println!(
-            "denied: view_access_log of patient `{patient}` (logged as seq {})",
-            sink.last_seq()
-        );
-        for r in &response.reasons {
-            println!("  {}: {}", r.as_str(), r.explain());
+/// `schema [NAME]`
+fn schema(name: Option<&str>, console: &mut Console) -> Result<ExitCode> {
+    let Some(name) = name else {
+        for n in zorg_pdp::schema::names() {
+            writeln!(console.out, "{n}")?;
         }
-        return Ok(ExitCode::from(1));
-    }
-    let records = audit::read_records(&args.file)?;
-    let check = audit::verify_records(&records);
-    if !check.is_intact() {
-        eprintln!("warning: audit log `{}`: {check}", args.file.display());
-    }
-    let entries = match &holder {
-        Some(h) => audit::overview_of_holder(&records, &patient, h),
-        None => audit::overview(&records, &patient),
+        return Ok(ExitCode::SUCCESS);
     };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
-    } else {
-        println!(
-            "access to the data of patient `{patient}`{}: {} {}, newest first",
-            holder
-                .as_ref()
-                .map(|h| format!(" held by `{h}`"))
-                .unwrap_or_default(),
-            entries.len(),
-            if entries.len() == 1 {
-                "entry"
-            } else {
-                "entries"
-            }
-        );
-        print!("{}", table(&entries));
-    }
+    let Some(schema) = zorg_pdp::schema::by_name(name) else {
+        let known: Vec<&str> = zorg_pdp::schema::names().collect();
+        bail!("no schema `{name}`; known: {}", known.join(", "))
+    };
+    writeln!(console.out, "{}", serde_json::to_string_pretty(&schema)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn now() -> Result<Timestamp> {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-    Ok(Timestamp::from_unix_nanos(i64::try_from(since.as_nanos())?))
+/// `test [--coverage] [--audit-log FILE] PATH...`
+fn test(
+    policies: &Policies,
+    coverage: bool,
+    audit_log: Option<&Path>,
+    paths: &[PathBuf],
+    console: &mut Console,
+) -> Result<ExitCode> {
+    let report = match audit_log {
+        None => zorg_pdp::scenario::run_paths(policies, paths),
+        Some(log) => {
+            let sink = match audit_log::open_verified(log, Durability::OnFlush, console)? {
+                Opened::Sink(sink) => Arc::new(sink),
+                Opened::Broken(report) => {
+                    bail!(audit_log::refusal(log, &report, "no scenario is run"))
+                }
+            };
+            let first = sink.last_seq() + 1;
+            let shared: Arc<dyn audit::AuditSink> = Arc::clone(&sink) as _;
+            let report = zorg_pdp::scenario::run_paths_with_sink(policies, paths, &shared);
+            sink.flush()?;
+            let last = sink.last_seq();
+            writeln!(
+                console.out,
+                "audit log `{}`: {} records written (seq {first}..={last})",
+                log.display(),
+                last + 1 - first,
+            )?;
+            report
+        }
+    };
+    for failure in &report.failures {
+        writeln!(console.out, "{failure}")?;
+    }
+    for error in &report.errors {
+        writeln!(console.err, "error: {error}")?;
+    }
+    if coverage {
+        print_coverage(&report, console)?;
+    }
+    writeln!(console.out, "{}", report.summary())?;
+    Ok(if !report.errors.is_empty() {
+        ExitCode::from(2)
+    } else if report.failed > 0 || (coverage && !report.coverage.unreached().is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-/// The overview as an aligned text table
-fn table(entries: &[OverviewEntry]) -> String {
-    let dash = |s: String| if s.is_empty() { "-".to_owned() } else { s };
-    let header = [
-        "WHEN",
-        "WHO",
-        "ROLE",
-        "ORGANISATION",
-        "ACTION",
-        "HOLDER",
-        "DATA",
-        "PURPOSE",
-        "POLICIES",
-        "SEQ",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
-    for e in entries {
-        let kind = match e.principal.kind {
-            PrincipalKind::Practitioner => "practitioner",
-            PrincipalKind::Patient => "patient",
-            PrincipalKind::Organisation => "organisation",
-        };
-        rows.push(vec![
-            e.at.to_string(),
-            format!("{kind} {}", e.principal.id),
-            dash(
-                e.principal
-                    .role
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            ),
-            dash(
-                e.principal
-                    .organisation
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            ),
-            e.action.as_str().to_owned(),
-            dash(
-                e.holder
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            ),
-            dash(
-                e.categories
-                    .iter()
-                    .map(ToString::to_string)
-                    .chain(e.record.as_ref().map(|r| format!("record {r}")))
-                    .chain(e.module.as_ref().map(|m| format!("module {m}")))
-                    .chain(e.study.as_ref().map(|s| format!("study {s}")))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            dash(e.purpose.map(|p| p.as_str().to_owned()).unwrap_or_default()),
-            dash(e.policies.join(", ")),
-            e.seq.to_string(),
-        ]);
+fn print_coverage(report: &RunReport, console: &mut Console) -> Result<()> {
+    let out = &mut console.out;
+    writeln!(
+        out,
+        "policy coverage (expectations each policy determined):"
+    )?;
+    for (id, n) in &report.coverage.by_policy {
+        writeln!(out, "  {n:>5}  {id}")?;
     }
-    let mut widths = vec![0usize; header.len()];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+    if !report.coverage.by_rule.is_empty() {
+        writeln!(
+            out,
+            "rule coverage (expectations naming the rule: allow / deny):"
+        )?;
+        for (rule, (allow, deny)) in &report.coverage.by_rule {
+            writeln!(out, "  {rule:<5} {allow:>4} / {deny:<4}")?;
         }
     }
-    let mut out = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+    let unreached = report.coverage.unreached();
+    if unreached.is_empty() {
+        writeln!(out, "every policy was reached")?;
+    } else {
+        writeln!(
+            out,
+            "policies no expectation reached: {}",
+            unreached.join(", ")
+        )?;
     }
-    out
+    Ok(())
 }

@@ -168,6 +168,17 @@ pub enum RequestError {
         /// The field
         field: &'static str,
     },
+    /// A value the loaded vocabulary does not know (a category or module
+    /// the policies do not declare), rejected like a malformed id
+    #[error("action `{action}`: field `{field}`: unknown `{value}`")]
+    UnknownValue {
+        /// The action
+        action: ActionKind,
+        /// The field (`category` or `module`)
+        field: &'static str,
+        /// The value
+        value: String,
+    },
 }
 
 impl RequestRecord {

@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{CareModule, Category, Role, Task};
+use super::request::{Action, Request, RequestError};
 
 macro_rules! fixed_enum {
     (
@@ -297,5 +298,136 @@ impl Vocabulary {
     /// The position of `module` in [`Vocabulary::modules`]
     pub(crate) fn module_index(&self, module: &CareModule) -> Option<u16> {
         self.module_index.get(module).copied()
+    }
+
+    /// Checks that every vocabulary value `request` names (its `category`
+    /// or `module`) is one this vocabulary declares (SPEC.md §2: a value the
+    /// loaded vocabulary does not know is rejected like a malformed id)
+    ///
+    /// Roles and tasks come from the registered practitioner, not from the
+    /// request, and a [`crate::DashboardQuery`] names no vocabulary value, so
+    /// neither needs this check. [`crate::Engine::decide`] itself still
+    /// answers such a request with a deny (`unknown_entity`): this check is
+    /// for the places where a typo must be an error, such as a scenario
+    /// expectation or a request typed at the command line.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::UnknownValue`] naming the action, the field and the value.
+    pub fn check_request(&self, request: &Request) -> Result<(), RequestError> {
+        let unknown = |field, value: &dyn fmt::Display| {
+            Err(RequestError::UnknownValue {
+                action: request.action.kind(),
+                field,
+                value: value.to_string(),
+            })
+        };
+        match &request.action {
+            Action::View { category, .. }
+            | Action::ViewOwn {
+                category: Some(category),
+                ..
+            } if !self.has_category(category) => unknown("category", category),
+            Action::StartModule { module } | Action::Contribute { module }
+                if !self.has_module(module) =>
+            {
+                unknown("module", module)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ids::{OrganisationId, PatientId, PractitionerId};
+    use crate::model::request::Principal;
+    use crate::model::time::Timestamp;
+
+    fn vocabulary() -> Vocabulary {
+        Vocabulary::new(
+            vec![Role::new("huisarts").unwrap()],
+            vec![Task::new("log_review").unwrap()],
+            vec![
+                Category::new("basis").unwrap(),
+                Category::new("labuitslagen").unwrap(),
+            ],
+            vec![CareModule::new("DM").unwrap()],
+        )
+    }
+
+    fn request(action: Action) -> Request {
+        Request {
+            principal: Principal::Practitioner(PractitionerId::new("anna").unwrap()),
+            patient: PatientId::new("client-1").unwrap(),
+            at: Timestamp::parse("2026-02-01T00:00:00Z").unwrap(),
+            mfa: true,
+            action,
+        }
+    }
+
+    fn view(category: &str) -> Action {
+        Action::View {
+            holder: OrganisationId::new("vp-noord").unwrap(),
+            category: Category::new(category).unwrap(),
+            purpose: Purpose::Treatment,
+        }
+    }
+
+    #[test]
+    fn check_request_rejects_unknown_categories_and_modules_only() {
+        let v = vocabulary();
+        assert_eq!(v.check_request(&request(view("labuitslagen"))), Ok(()));
+        assert_eq!(
+            v.check_request(&request(view("labuitslag"))),
+            Err(RequestError::UnknownValue {
+                action: ActionKind::View,
+                field: "category",
+                value: "labuitslag".into(),
+            })
+        );
+        let e = v.check_request(&request(view("labuitslag"))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "action `view`: field `category`: unknown `labuitslag`"
+        );
+        let own = |category: Option<&str>| Action::ViewOwn {
+            holder: None,
+            category: category.map(|c| Category::new(c).unwrap()),
+            record: None,
+        };
+        assert_eq!(v.check_request(&request(own(None))), Ok(()));
+        assert_eq!(v.check_request(&request(own(Some("basis")))), Ok(()));
+        assert!(v.check_request(&request(own(Some("wondzorg")))).is_err());
+        let module = |m: &str| CareModule::new(m).unwrap();
+        assert_eq!(
+            v.check_request(&request(Action::Contribute {
+                module: module("DM")
+            })),
+            Ok(())
+        );
+        for action in [
+            Action::Contribute {
+                module: module("DN"),
+            },
+            Action::StartModule {
+                module: module("COPD"),
+            },
+        ] {
+            let e = v.check_request(&request(action)).unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    RequestError::UnknownValue {
+                        field: "module",
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+        }
+        // Actions that name no vocabulary value always pass
+        assert_eq!(v.check_request(&request(Action::RequestAccess)), Ok(()));
     }
 }

@@ -4,18 +4,18 @@
 
 mod run;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Engine;
-use crate::model::entities::{Organisation, Patient, Practitioner};
-use crate::model::event::{Event, EventRecord};
-use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, StudyId};
-use crate::model::request::{DashboardQuery, Decision, Principal, Request, RequestRecord};
-use crate::model::time::Timestamp;
-use crate::model::vocab::{ActionKind, Purpose, Reason};
+use crate::{
+    ActionKind, CareModule, Category, DashboardQuery, Decision, Engine, Event, EventRecord,
+    Organisation, OrganisationId, Patient, PatientId, Practitioner, Principal, Purpose, Reason,
+    RecordId, Request, RequestRecord, StudyId, Timestamp,
+};
 
 pub use run::{
     Coverage, Failure, RunReport, run_paths, run_paths_with, run_paths_with_sink, run_scenario,
@@ -122,6 +122,17 @@ impl Expectation {
         }
         .into_request(true)
     }
+
+    /// Whether this expects a deny with `unknown_entity` among its reasons:
+    /// the one expectation that may name a category or module the policies'
+    /// vocabulary does not know, to show how the engine answers it
+    pub fn expects_unknown_entity(&self) -> bool {
+        self.decision == Decision::Deny
+            && self
+                .reasons
+                .as_ref()
+                .is_some_and(|r| r.contains(&Reason::UnknownEntity))
+    }
 }
 
 /// One `[[expect_dashboard]]`
@@ -199,11 +210,63 @@ impl ScenarioError {
     }
 }
 
+/// A scenario that cannot be written as TOML or JSON; the cause is its
+/// [`std::error::Error::source`]
+#[derive(Debug, thiserror::Error)]
+#[error("scenario: cannot be written as {format}")]
+pub struct ScenarioWriteError {
+    format: &'static str,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl ScenarioWriteError {
+    /// `TOML` or `JSON`
+    pub fn format(&self) -> &'static str {
+        self.format
+    }
+}
+
 /// Which text format
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Toml,
     Json,
+}
+
+/// The message of a text over [`MAX_SCENARIO_LEN`]
+fn too_large() -> String {
+    format!("more than the limit of {MAX_SCENARIO_LEN} bytes")
+}
+
+/// Reads a scenario file's text: at most [`MAX_SCENARIO_LEN`] bytes are read
+/// (one more to tell that a file is larger), whatever the file claims its size is
+///
+/// # Errors
+///
+/// [`ScenarioError`] naming the file when it cannot be read, is larger than
+/// the limit, or is not UTF-8 (with the line of the first bad byte).
+pub fn read_file(path: &Path) -> Result<String, ScenarioError> {
+    let cannot = |e: std::io::Error| ScenarioError::new(path, None, format!("cannot read: {e}"));
+    let limit = u64::try_from(MAX_SCENARIO_LEN).map_or(u64::MAX, |n| n.saturating_add(1));
+    let mut bytes = Vec::new();
+    File::open(path)
+        .map_err(cannot)?
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > MAX_SCENARIO_LEN {
+        return Err(ScenarioError::new(path, None, too_large()));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = e
+            .as_bytes()
+            .get(..valid)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map_or(1, |text| line_of(text, valid));
+        ScenarioError::new(path, Some(line), "not UTF-8 text")
+    })
 }
 
 impl Scenario {
@@ -213,19 +276,7 @@ impl Scenario {
     ///
     /// [`ScenarioError`] naming the file, and the line and field where known.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let len = std::fs::metadata(path)
-            .map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?
-            .len();
-        if len > MAX_SCENARIO_LEN as u64 {
-            return Err(ScenarioError::new(
-                path,
-                None,
-                format!("{len} bytes is more than the limit of {MAX_SCENARIO_LEN}"),
-            ));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
-        Self::parse(&text, path)
+        Self::parse(&read_file(path)?, path)
     }
 
     /// Parses scenario text; `path` decides the format (`.json` or TOML) and names errors
@@ -235,11 +286,7 @@ impl Scenario {
     /// [`ScenarioError`] naming the file, and the line and field where known.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
         if text.len() > MAX_SCENARIO_LEN {
-            return Err(ScenarioError::new(
-                path,
-                None,
-                format!("more than {MAX_SCENARIO_LEN} bytes"),
-            ));
+            return Err(ScenarioError::new(path, None, too_large()));
         }
         match format_of(path) {
             Format::Json => serde_json::from_str(text).map_err(|e| {
@@ -267,14 +314,24 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// A message when a value has no TOML form.
-    pub fn to_toml(&self) -> Result<String, String> {
-        toml::to_string(self).map_err(|e| e.to_string())
+    /// [`ScenarioWriteError`] when a value has no TOML form.
+    pub fn to_toml(&self) -> Result<String, ScenarioWriteError> {
+        toml::to_string(self).map_err(|e| ScenarioWriteError {
+            format: "TOML",
+            source: Box::new(e),
+        })
     }
 
     /// Serialises as pretty JSON
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    ///
+    /// # Errors
+    ///
+    /// [`ScenarioWriteError`] when a value has no JSON form.
+    pub fn to_json(&self) -> Result<String, ScenarioWriteError> {
+        serde_json::to_string_pretty(self).map_err(|e| ScenarioWriteError {
+            format: "JSON",
+            source: Box::new(e),
+        })
     }
 
     /// Registers the entities and applies the events on `engine`
@@ -344,40 +401,120 @@ pub(crate) fn nth_table_line(text: &str, name: &str, n: usize) -> Option<usize> 
         .map(|(i, _)| i + 1)
 }
 
-/// Every `*.toml` and `*.json` file under the given files or folders, sorted
+/// The line of `field` (a `field = …` line) in the `n`-th (0-based)
+/// `[[table]]` of a TOML text, before the next `[[…]]` header; the line of the
+/// header itself when no such line is found
+pub(crate) fn nth_field_line(text: &str, table: &str, n: usize, field: &str) -> Option<usize> {
+    let header = nth_table_line(text, table, n)?;
+    let is_field = |line: &str| {
+        let key = line.trim_start().trim_start_matches('"');
+        key.strip_prefix(field)
+            .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with('='))
+    };
+    let found = text
+        .lines()
+        .enumerate()
+        .skip(header)
+        .take_while(|(_, l)| !l.trim_start().starts_with("[["))
+        .find(|(_, l)| is_field(l))
+        .map(|(i, _)| i + 1);
+    Some(found.unwrap_or(header))
+}
+
+/// Every `*.toml` and `*.json` file under the given files or folders, each
+/// once, sorted
+///
+/// A path named here is followed even when it is a symbolic link. Inside a
+/// folder, a symbolic link to a folder is not followed (so a link back to a
+/// folder above cannot make the walk endless), and a file reached twice (by a
+/// link to it, or by naming it twice) is listed once.
 ///
 /// # Errors
 ///
-/// [`ScenarioError`] for a path that does not exist or a folder that cannot be read.
+/// [`ScenarioError`] for a path that does not exist, a folder that cannot be
+/// read, or a named folder with no scenario file in it or below it.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
-    let mut out = Vec::new();
+    let mut found = Found::default();
     for p in paths {
-        collect(p, &mut out)?;
+        if p.is_dir() {
+            let before = found.reached;
+            walk(p, &mut found)?;
+            if found.reached == before {
+                return Err(ScenarioError::new(
+                    p,
+                    None,
+                    "no scenario file (`*.toml`, `*.json`) in this folder or below it",
+                ));
+            }
+        } else if p.is_file() {
+            found.reach(p.clone(), false);
+        } else {
+            return Err(ScenarioError::new(p, None, "no such file or folder"));
+        }
     }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    // A file reached both as itself and through a link keeps its own name
+    for link in std::mem::take(&mut found.links) {
+        found.add(link);
+    }
+    let mut files = found.files;
+    files.sort();
+    Ok(files)
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    if path.is_dir() {
-        let entries = std::fs::read_dir(path)
-            .map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
-        for entry in entries {
-            let entry =
-                entry.map_err(|e| ScenarioError::new(path, None, format!("cannot read: {e}")))?;
-            let p = entry.path();
-            if p.is_dir() {
-                collect(&p, out)?;
-            } else if p.extension().is_some_and(|x| x == "toml" || x == "json") {
-                out.push(p);
-            }
+/// The files a walk found
+#[derive(Debug, Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    /// The canonical paths of `files`
+    seen: HashSet<PathBuf>,
+    /// How many scenario files were reached, counting the ones seen before
+    reached: usize,
+    /// Symbolic links to files met in folders, added after every walk
+    links: Vec<PathBuf>,
+}
+
+impl Found {
+    /// A scenario file reached, directly or through a link (added last)
+    fn reach(&mut self, path: PathBuf, link: bool) {
+        self.reached += 1;
+        if link {
+            self.links.push(path);
+        } else {
+            self.add(path);
         }
-        Ok(())
-    } else if path.is_file() {
-        out.push(path.to_path_buf());
-        Ok(())
-    } else {
-        Err(ScenarioError::new(path, None, "no such file or folder"))
     }
+
+    /// Lists `path` unless its file is listed already
+    fn add(&mut self, path: PathBuf) {
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if self.seen.insert(canonical) {
+            self.files.push(path);
+        }
+    }
+}
+
+fn is_scenario(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "toml" || x == "json")
+}
+
+/// Walks `dir` depth first, in name order, following no symbolic link to a folder
+fn walk(dir: &Path, found: &mut Found) -> Result<(), ScenarioError> {
+    let cannot = |e: std::io::Error| ScenarioError::new(dir, None, format!("cannot read: {e}"));
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(cannot)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(cannot)?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type().map_err(cannot)?;
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if kind.is_symlink() && path.is_dir() {
+            // Not followed: it may lead back up (a loop) or out of the tree
+        } else if is_scenario(&path) {
+            found.reach(path, kind.is_symlink());
+        }
+    }
+    Ok(())
 }

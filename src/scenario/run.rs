@@ -1,17 +1,19 @@
 //! Running scenarios: every expectation against a fresh engine per file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Scenario, ScenarioError, collect_files, nth_table_line};
+use super::{
+    DashboardExpectation, Expectation, Scenario, ScenarioError, collect_files, nth_field_line,
+    nth_table_line, read_file,
+};
 use crate::audit::AuditSink;
-use crate::engine::Engine;
-use crate::model::event::{Event, EventRecord};
-use crate::model::request::{Decision, Response};
-use crate::model::vocab::Reason;
-use crate::policy::Policies;
+use crate::{
+    Action, Category, DashboardAnswer, Decision, Engine, Event, EventRecord, Policies, Reason,
+    Request, RequestError, Vocabulary,
+};
 
 /// One failed expectation
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +62,15 @@ impl Coverage {
         }
     }
 
-    fn count(&mut self, response: &Response, rules: &[String], expected: Decision) {
-        for id in &response.policies {
+    /// Counts one expectation: the policies that determined its decision
+    /// (each once), and its rules with the decision it expected
+    fn count<'p>(
+        &mut self,
+        policies: impl IntoIterator<Item = &'p String>,
+        rules: &[String],
+        expected: Decision,
+    ) {
+        for id in policies {
             *self.by_policy.entry(id.clone()).or_default() += 1;
         }
         for rule in rules {
@@ -125,8 +134,7 @@ fn show(decision: Decision, reasons: &[Reason]) -> String {
         Decision::Allow => "allow",
         Decision::Deny => "deny",
     };
-    let r: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
-    format!("{d} [{}]", r.join(", "))
+    format!("{d} [{}]", codes(reasons))
 }
 
 /// Runs every scenario file under `paths` against `policies`
@@ -189,8 +197,7 @@ fn run_file(
     sink: Option<&Arc<dyn AuditSink>>,
     observe: &mut dyn FnMut(&Engine),
 ) -> Result<RunReport, ScenarioError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| ScenarioError::new(file, None, format!("cannot read: {e}")))?;
+    let text = read_file(file)?;
     let scenario = Scenario::parse(&text, file)?;
     let engine = Engine::with_policies(policies.clone());
     if let Some(sink) = sink {
@@ -205,7 +212,9 @@ fn run_file(
 ///
 /// # Errors
 ///
-/// [`ScenarioError`] when an entity or event of the scenario is rejected.
+/// [`ScenarioError`] when an entity or event of the scenario is rejected, or
+/// an expectation does not fit its action or names a category or module the
+/// policies' vocabulary does not know.
 pub fn run_scenario(
     policies: &Policies,
     scenario: &Scenario,
@@ -215,11 +224,9 @@ pub fn run_scenario(
     run_scenario_on(&engine, scenario, file, None)
 }
 
-/// Runs one parsed scenario on `engine`
-#[expect(
-    clippy::too_many_lines,
-    reason = "split by the scenario work (issue 12)"
-)]
+/// Runs one parsed scenario on `engine`: every expectation is checked
+/// against the vocabulary before anything is applied, then the world is
+/// loaded and each kind of expectation runs in file order
 fn run_scenario_on(
     engine: &Engine,
     scenario: &Scenario,
@@ -227,171 +234,357 @@ fn run_scenario_on(
     text: Option<&str>,
 ) -> Result<RunReport, ScenarioError> {
     let policies = engine.policies();
-    let mut report = RunReport {
-        coverage: Coverage::new(&policies),
-        ..RunReport::default()
+    let mut run = Run {
+        engine,
+        file,
+        text,
+        report: RunReport {
+            coverage: Coverage::new(&policies),
+            ..RunReport::default()
+        },
     };
+    let requests = run.requests(scenario, policies.vocabulary())?;
+    run.check_dashboards(scenario, policies.vocabulary())?;
     scenario.load_into(engine, file, text)?;
-    let name = file.display().to_string();
-    let line = |table: &str, i: usize| text.and_then(|t| nth_table_line(t, table, i));
-    let fail = |report: &mut RunReport, label: String, line, expected: String, actual: String| {
-        report.failed += 1;
-        report.failures.push(Failure {
-            file: name.clone(),
-            label,
-            line,
+    for (i, (exp, request)) in scenario.expect.iter().zip(&requests).enumerate() {
+        run.expect(i, exp, request);
+    }
+    for (i, exp) in scenario.expect_dashboard.iter().enumerate() {
+        run.expect_dashboard(i, exp);
+    }
+    for (i, raw) in scenario.expect_error.iter().enumerate() {
+        run.expect_error(i, raw);
+    }
+    Ok(run.report)
+}
+
+/// One scenario's run: where it comes from, and what it found so far
+struct Run<'a> {
+    engine: &'a Engine,
+    file: &'a Path,
+    /// The TOML text, for line numbers
+    text: Option<&'a str>,
+    report: RunReport,
+}
+
+/// An expectation's place: its table (`expect`, …) and index in it
+#[derive(Clone, Copy)]
+struct Place {
+    table: &'static str,
+    index: usize,
+}
+
+impl Place {
+    fn label(self) -> String {
+        format!("{} #{}", self.table, self.index + 1)
+    }
+}
+
+impl Run<'_> {
+    fn line(&self, at: Place) -> Option<usize> {
+        self.text
+            .and_then(|t| nth_table_line(t, at.table, at.index))
+    }
+
+    /// An expectation that cannot run: the file, the line of `field` and the message
+    fn error(&self, at: Place, field: &str, message: &str) -> ScenarioError {
+        let line = self
+            .text
+            .and_then(|t| nth_field_line(t, at.table, at.index, field));
+        ScenarioError::new(self.file, line, format!("{}: {message}", at.label()))
+    }
+
+    fn pass(&mut self) {
+        self.report.passed += 1;
+    }
+
+    fn fail(&mut self, at: Place, expected: String, actual: String) {
+        let failure = Failure {
+            file: self.file.display().to_string(),
+            label: at.label(),
+            line: self.line(at),
             expected,
             actual,
-        });
-    };
+        };
+        self.report.failed += 1;
+        self.report.failures.push(failure);
+    }
 
-    for (i, exp) in scenario.expect.iter().enumerate() {
-        let label = format!("expect #{}", i + 1);
-        let request = exp
-            .request()
-            .map_err(|e| ScenarioError::new(file, line("expect", i), format!("{label}: {e}")))?;
-        let response = engine.decide(&request);
+    /// The request of every `[[expect]]`, each checked against `vocabulary`
+    ///
+    /// A category or module `vocabulary` does not know is an error, unless
+    /// the expectation says it knows: a deny with `unknown_entity` among its
+    /// reasons (how the engine answers such a request, fail closed).
+    fn requests(
+        &self,
+        scenario: &Scenario,
+        vocabulary: &Vocabulary,
+    ) -> Result<Vec<Request>, ScenarioError> {
+        let mut requests = Vec::with_capacity(scenario.expect.len());
+        for (index, exp) in scenario.expect.iter().enumerate() {
+            let at = Place {
+                table: "expect",
+                index,
+            };
+            let request = exp
+                .request()
+                .and_then(|r| match vocabulary.check_request(&r) {
+                    Err(RequestError::UnknownValue { .. }) if exp.expects_unknown_entity() => Ok(r),
+                    checked => checked.map(|()| r),
+                })
+                .map_err(|e| {
+                    let field = match &e {
+                        RequestError::MissingField { field, .. }
+                        | RequestError::UnusedField { field, .. }
+                        | RequestError::UnknownValue { field, .. } => field,
+                    };
+                    self.error(at, field, &e.to_string())
+                })?;
+            requests.push(request);
+        }
+        Ok(requests)
+    }
+
+    /// Every category and module an `[[expect_dashboard]]` names is one
+    /// `vocabulary` knows
+    fn check_dashboards(
+        &self,
+        scenario: &Scenario,
+        vocabulary: &Vocabulary,
+    ) -> Result<(), ScenarioError> {
+        for (index, exp) in scenario.expect_dashboard.iter().enumerate() {
+            let at = Place {
+                table: "expect_dashboard",
+                index,
+            };
+            for (holder, categories) in &exp.visible {
+                if let Some(c) = categories.iter().find(|c| !vocabulary.has_category(c)) {
+                    let message = format!("field `visible.{holder}`: unknown category `{c}`");
+                    return Err(self.error(at, holder.as_str(), &message));
+                }
+            }
+            let modules = exp.modules.iter().flat_map(BTreeMap::keys);
+            if let Some(m) = modules.into_iter().find(|m| !vocabulary.has_module(m)) {
+                let message = format!("field `modules`: unknown module `{m}`");
+                return Err(self.error(at, m.as_str(), &message));
+            }
+        }
+        Ok(())
+    }
+
+    /// One `[[expect]]`
+    fn expect(&mut self, index: usize, exp: &Expectation, request: &Request) {
+        let response = self.engine.decide(request);
+        self.report
+            .coverage
+            .count(&response.policies, &exp.rules, exp.decision);
         let reasons_ok = exp
             .reasons
             .as_ref()
             .is_none_or(|want| want.iter().all(|r| response.reasons.contains(r)));
-        report.coverage.count(&response, &exp.rules, exp.decision);
         if response.decision == exp.decision && reasons_ok {
-            report.passed += 1;
+            self.pass();
         } else {
-            let expected = show(exp.decision, exp.reasons.as_deref().unwrap_or(&[]));
-            fail(
-                &mut report,
-                label,
-                line("expect", i),
-                expected,
+            let at = Place {
+                table: "expect",
+                index,
+            };
+            self.fail(
+                at,
+                show(exp.decision, exp.reasons.as_deref().unwrap_or(&[])),
                 show(response.decision, &response.reasons),
             );
         }
     }
 
-    for (i, exp) in scenario.expect_dashboard.iter().enumerate() {
-        let label = format!("expect_dashboard #{}", i + 1);
-        let answer = match engine.dashboard(&exp.query()) {
-            Ok(a) => a,
+    /// One `[[expect_dashboard]]`
+    fn expect_dashboard(&mut self, index: usize, exp: &DashboardExpectation) {
+        let at = Place {
+            table: "expect_dashboard",
+            index,
+        };
+        let answer = match self.engine.dashboard(&exp.query()) {
+            Ok(answer) => answer,
             Err(e) => {
-                fail(
-                    &mut report,
-                    label,
-                    line("expect_dashboard", i),
-                    "a dashboard".into(),
-                    e.to_string(),
-                );
-                continue;
+                self.fail(at, "a dashboard".into(), e.to_string());
+                return;
             }
         };
-        let mut problems = Vec::new();
-        for h in &answer.holders {
-            let want = exp.visible.get(&h.holder).cloned().unwrap_or_default();
-            let mut want_sorted = want.clone();
-            want_sorted.sort();
-            let mut got_sorted = h.visible.clone();
-            got_sorted.sort();
-            if want_sorted != got_sorted {
-                problems.push(format!(
-                    "{}: expected [{}], got [{}]",
-                    h.holder,
-                    join(&want),
-                    join(&h.visible)
-                ));
-            }
-            if let Some(want) = exp.reasons.as_ref().and_then(|m| m.get(&h.holder))
-                && !want.iter().all(|r| h.reasons.contains(r))
-            {
-                let w: Vec<&str> = want.iter().map(|r| r.as_str()).collect();
-                let g: Vec<&str> = h.reasons.iter().map(|r| r.as_str()).collect();
-                problems.push(format!(
-                    "{} reasons: expected [{}], got [{}]",
-                    h.holder,
-                    w.join(", "),
-                    g.join(", ")
-                ));
-            }
-        }
-        for (holder, want) in &exp.visible {
-            if !want.is_empty() && !answer.holders.iter().any(|h| &h.holder == holder) {
-                problems.push(format!(
-                    "{holder}: expected [{}], but the dashboard does not list it",
-                    join(want)
-                ));
-            }
-        }
-        if let Some(modules) = &exp.modules {
-            for (module, allowed) in modules {
-                let got = answer
-                    .modules
-                    .iter()
-                    .find(|m| &m.module == module)
-                    .map(|m| m.allowed);
-                if got != Some(*allowed) {
-                    problems.push(format!("module {module}: expected {allowed}, got {got:?}"));
-                }
-            }
-        }
-        report.coverage.count(
-            &Response {
-                decision: Decision::Allow,
-                reasons: Vec::new(),
-                policies: Vec::new(),
-                seq: 0,
-            },
-            &exp.rules,
-            if answer.holders.iter().any(|h| !h.visible.is_empty()) {
-                Decision::Allow
-            } else {
-                Decision::Deny
-            },
-        );
-        if problems.is_empty() {
-            report.passed += 1;
+        let (determining, mut problems) = self.views_of(exp, &answer);
+        let shown = if answer.holders.iter().any(|h| !h.visible.is_empty()) {
+            Decision::Allow
         } else {
-            fail(
-                &mut report,
-                label,
-                line("expect_dashboard", i),
-                "the dashboard".into(),
-                problems.join("; "),
-            );
+            Decision::Deny
+        };
+        self.report.coverage.count(&determining, &exp.rules, shown);
+        problems.extend(visible_problems(exp, &answer));
+        problems.extend(module_problems(exp, &answer));
+        if problems.is_empty() {
+            self.pass();
+        } else {
+            self.fail(at, "the dashboard".into(), problems.join("; "));
         }
     }
 
-    for (i, raw) in scenario.expect_error.iter().enumerate() {
-        let label = format!("expect_error #{}", i + 1);
-        let before = engine.seq();
+    /// The decisions a dashboard summarises — a `view` per listed holder and
+    /// category, a `contribute` per listed module — taken one by one on the
+    /// reference path (which writes no audit record): the policies that
+    /// determined them, and where the dashboard differs from them
+    ///
+    /// The dashboard answer does not name its policies, so they are found
+    /// here; SPEC.md §4 has the dashboard equal its views, so they are the same.
+    fn views_of(
+        &self,
+        exp: &DashboardExpectation,
+        answer: &DashboardAnswer,
+    ) -> (BTreeSet<String>, Vec<String>) {
+        let query = exp.query();
+        let policies = self.engine.policies();
+        let ask = |action| Request {
+            principal: query.principal.clone(),
+            patient: query.patient.clone(),
+            at: query.at,
+            mfa: query.mfa,
+            action,
+        };
+        let mut determining = BTreeSet::new();
+        let mut problems = Vec::new();
+        for h in &answer.holders {
+            for category in policies.vocabulary().categories() {
+                let response = self.engine.decide_plain(&ask(Action::View {
+                    holder: h.holder.clone(),
+                    category: category.clone(),
+                    purpose: query.purpose,
+                }));
+                determining.extend(response.policies.iter().cloned());
+                if h.visible.contains(category) != response.is_allowed() {
+                    problems.push(format!(
+                        "{}: the dashboard {} `{category}`, but `view` says {}",
+                        h.holder,
+                        if h.visible.contains(category) {
+                            "shows"
+                        } else {
+                            "hides"
+                        },
+                        show(response.decision, &response.reasons),
+                    ));
+                }
+            }
+        }
+        for m in &answer.modules {
+            let response = self.engine.decide_plain(&ask(Action::Contribute {
+                module: m.module.clone(),
+            }));
+            determining.extend(response.policies.iter().cloned());
+            if m.allowed != response.is_allowed() {
+                problems.push(format!(
+                    "module {}: the dashboard says {}, but `contribute` says {}",
+                    m.module,
+                    m.allowed,
+                    show(response.decision, &response.reasons),
+                ));
+            }
+        }
+        (determining, problems)
+    }
+
+    /// One `[[expect_error]]`: an event that must be rejected, with the state unchanged
+    fn expect_error(&mut self, index: usize, raw: &serde_json::Value) {
+        let at = Place {
+            table: "expect_error",
+            index,
+        };
+        let before = self.engine.seq();
         let outcome = serde_json::from_value::<EventRecord>(raw.clone())
             .map_err(|e| e.to_string())
             .and_then(|r| Event::try_from(r).map_err(|e| e.to_string()))
-            .and_then(|e| engine.apply(&e).map_err(|e| e.to_string()));
+            .and_then(|e| self.engine.apply(&e).map_err(|e| e.to_string()));
         match outcome {
-            Err(_) if engine.seq() == before => report.passed += 1,
-            Err(_) => fail(
-                &mut report,
-                label,
-                line("expect_error", i),
+            Err(_) if self.engine.seq() == before => self.pass(),
+            Err(_) => self.fail(
+                at,
                 "rejection, state unchanged".into(),
                 "state changed".into(),
             ),
-            Ok(seq) => fail(
-                &mut report,
-                label,
-                line("expect_error", i),
+            Ok(seq) => self.fail(
+                at,
                 "the event to be rejected".into(),
                 format!("applied as seq {seq}"),
             ),
         }
     }
-    Ok(report)
 }
 
-fn join(categories: &[crate::model::ids::Category]) -> String {
+/// Where a dashboard's holders differ from `visible` and `reasons`
+fn visible_problems(exp: &DashboardExpectation, answer: &DashboardAnswer) -> Vec<String> {
+    let mut problems = Vec::new();
+    for h in &answer.holders {
+        let want = exp.visible.get(&h.holder).map_or(&[][..], Vec::as_slice);
+        let mut want_sorted = want.to_vec();
+        want_sorted.sort();
+        let mut got_sorted = h.visible.clone();
+        got_sorted.sort();
+        if want_sorted != got_sorted {
+            problems.push(format!(
+                "{}: expected [{}], got [{}]",
+                h.holder,
+                join(want),
+                join(&h.visible)
+            ));
+        }
+        if let Some(want) = exp.reasons.as_ref().and_then(|m| m.get(&h.holder))
+            && !want.iter().all(|r| h.reasons.contains(r))
+        {
+            problems.push(format!(
+                "{} reasons: expected [{}], got [{}]",
+                h.holder,
+                codes(want),
+                codes(&h.reasons)
+            ));
+        }
+    }
+    for (holder, want) in &exp.visible {
+        if !want.is_empty() && !answer.holders.iter().any(|h| &h.holder == holder) {
+            problems.push(format!(
+                "{holder}: expected [{}], but the dashboard does not list it",
+                join(want)
+            ));
+        }
+    }
+    problems
+}
+
+/// Where a dashboard's modules differ from `modules`
+fn module_problems(exp: &DashboardExpectation, answer: &DashboardAnswer) -> Vec<String> {
+    let Some(modules) = &exp.modules else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for (module, allowed) in modules {
+        let got = answer
+            .modules
+            .iter()
+            .find(|m| &m.module == module)
+            .map(|m| m.allowed);
+        if got != Some(*allowed) {
+            problems.push(format!("module {module}: expected {allowed}, got {got:?}"));
+        }
+    }
+    problems
+}
+
+fn join(categories: &[Category]) -> String {
     categories
         .iter()
-        .map(super::super::model::ids::Category::as_str)
+        .map(Category::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn codes(reasons: &[Reason]) -> String {
+    reasons
+        .iter()
+        .map(|r| r.as_str())
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -768,7 +768,7 @@ proptest! {
         let toml = scenario.to_toml().unwrap();
         let back = Scenario::parse(&toml, std::path::Path::new("w.toml")).unwrap();
         prop_assert_eq!(&back, &scenario);
-        let json = scenario.to_json();
+        let json = scenario.to_json().unwrap();
         let back = Scenario::parse(&json, std::path::Path::new("w.json")).unwrap();
         prop_assert_eq!(&back, &scenario);
     }

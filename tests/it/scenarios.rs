@@ -1,19 +1,26 @@
 //! Every scenario file under `policies/tests` passes, and every shipped policy
-//! and every rule R1–R32 is exercised by them.
+//! and every rule R1–R32 is exercised by them. The suite runs once; each test
+//! reads the one report.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
-use zorg_pdp::Policies;
 use zorg_pdp::scenario::run_paths;
+use zorg_pdp::{Policies, RunReport};
 
 fn tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/tests")
 }
 
+/// The report of the scenario suite against the shipped policies
+fn report() -> &'static RunReport {
+    static REPORT: OnceLock<RunReport> = OnceLock::new();
+    REPORT.get_or_init(|| run_paths(&Policies::shipped().unwrap(), &[tests_dir()]))
+}
+
 #[test]
 fn scenario_files_pass() {
-    let policies = Policies::shipped().unwrap();
-    let report = run_paths(&policies, &[tests_dir()]);
+    let report = report();
     for e in &report.errors {
         eprintln!("error: {e}");
     }
@@ -27,15 +34,12 @@ fn scenario_files_pass() {
 
 #[test]
 fn every_shipped_policy_is_reached() {
-    let policies = Policies::shipped().unwrap();
-    let report = run_paths(&policies, &[tests_dir()]);
-    assert_eq!(report.coverage.unreached(), Vec::<&str>::new());
+    assert_eq!(report().coverage.unreached(), Vec::<&str>::new());
 }
 
 #[test]
 fn every_rule_has_an_allow_and_a_deny() {
-    let policies = Policies::shipped().unwrap();
-    let report = run_paths(&policies, &[tests_dir()]);
+    let report = report();
     let mut missing = Vec::new();
     for n in (1..=32).filter(|n| *n != 3) {
         let rule = format!("R{n}");
