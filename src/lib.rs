@@ -7,7 +7,6 @@
 // model ← registry ← policy ← engine → audit (tests/it/architecture.rs checks it).
 pub mod audit;
 mod engine;
-mod error;
 mod model;
 mod policy;
 mod registry;
@@ -17,9 +16,9 @@ pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use engine::{DashboardError, Engine};
-pub use error::{EntityError, ParseError};
 pub use model::MAX_JSON_LEN;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
+pub use model::error::{EntityError, ParseError};
 pub use model::event::{
     Change, Event, EventError, EventKind, EventProblem, EventRecord, EventType,
 };

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwap;
 
 use crate::audit::{AuditSink, Checks, PendingRecord, Summary};
-use crate::error::EntityError;
 use crate::model::entities::{EntityRecord, Organisation, Patient, Practitioner};
+use crate::model::error::EntityError;
 use crate::model::event::{Event, EventError};
 use crate::model::ids::{Category, OrganisationId};
 use crate::model::request::{

@@ -2,6 +2,7 @@
 //! Pure data with serde; nothing here knows about Cedar.
 
 pub(crate) mod entities;
+pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod fact;
 pub(crate) mod hex;
@@ -11,7 +12,7 @@ pub(crate) mod request;
 pub(crate) mod time;
 pub(crate) mod vocab;
 
-use crate::error::ParseError;
+use crate::model::error::ParseError;
 
 /// The largest JSON text accepted for one request, event or dashboard query
 pub const MAX_JSON_LEN: usize = 64 * 1024;

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
-use crate::error::EntityError;
 use crate::model::entities::{Organisation, Patient, Practitioner};
+use crate::model::error::EntityError;
 use crate::model::event::{Change, Event, EventError, EventKind, EventProblem, EventType};
 use crate::model::ids::{
     CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,

@@ -1,4 +1,4 @@
-//! Public error types.
+//! The errors of parsing input and registering entities.
 
 use crate::model::event::EventError;
 use crate::model::request::RequestError;
