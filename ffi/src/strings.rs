@@ -5,8 +5,10 @@ use std::ffi::{CStr, CString, c_char};
 use crate::error::Failure;
 use crate::status::zpdp_status;
 
-/// The longest JSON argument accepted, in bytes (not counting the NUL)
-pub(crate) const MAX_JSON_LEN: usize = zorg_pdp::model::MAX_JSON_LEN;
+/// The longest JSON argument accepted, in bytes (not counting the NUL): the
+/// core's limit for one request, event, entity or dashboard query (64 KiB;
+/// `tests.rs` checks that the two agree)
+pub(crate) const MAX_JSON_LEN: usize = 64 * 1024;
 
 /// The longest path argument accepted, in bytes
 pub(crate) const MAX_PATH_LEN: usize = 4096;
