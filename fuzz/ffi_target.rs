@@ -49,7 +49,15 @@ pub(crate) fn ffi_json(data: &[u8]) {
             unsafe { zpdp_engine_apply(engine, json.as_ptr(), &raw mut seq, &raw mut error) }
         }
         // SAFETY: as above
-        2 => unsafe { zpdp_engine_decide(engine, json.as_ptr(), &raw mut out, &raw mut error) },
+        2 => unsafe {
+            zpdp_engine_decide(
+                engine,
+                json.as_ptr(),
+                ptr::null_mut(),
+                &raw mut out,
+                &raw mut error,
+            )
+        },
         // SAFETY: as above
         _ => unsafe { zpdp_engine_dashboard(engine, json.as_ptr(), &raw mut out, &raw mut error) },
     };

@@ -4,10 +4,12 @@
  * A small message loop, as an EHR's interface engine would run it: the master data (the
  * organisations, staff and patients it knows) is registered, then facts from its inbox are
  * applied as events, then a practitioner opens a patient and the EHR asks for her dashboard and
- * for one decision. Audit records go to a callback (here: stderr; an EHR writes them to its
+ * for one decision. The EHR shows data only on a typed ZPDP_DECISION_ALLOW with
+ * ZPDP_STATUS_OK, so it fails closed without parsing JSON; the JSON response is only logged,
+ * for its reasons. Audit records go to a callback (here: stderr; an EHR writes them to its
  * NEN 7513 log).
  *
- * Build and run (see "Using zorg-pdp from C" in README.md):
+ * Build and run (see docs/c-abi.md):
  *
  *   cargo build --release -p zorg-pdp-ffi
  *   cc -std=c11 -Wall -Wextra -Wpedantic -Iffi/include ffi/examples/ehr.c \
@@ -82,12 +84,19 @@ int main(int argc, char **argv) {
         report("loading the policies", status, error);
         return 1;
     }
-    zpdp_engine_set_audit_callback(engine, audit_to_stderr, &audited);
+    status = zpdp_engine_set_audit_callback(engine, audit_to_stderr, &audited, &error);
+    if (status != ZPDP_STATUS_OK) {
+        /* An EHR that must not answer unaudited stops here */
+        report("setting the audit callback", status, error);
+        zpdp_engine_free(engine);
+        return 1;
+    }
 
     for (i = 0; i < sizeof INBOX / sizeof INBOX[0]; i++) {
         const struct message *m = &INBOX[i];
         char *json = NULL;
         uint64_t seq = 0;
+        zpdp_decision decision = ZPDP_DECISION_DENY; /* fail closed: deny until told allow */
         error = NULL;
         switch (m->kind) {
         case ENTITY:
@@ -117,14 +126,19 @@ int main(int argc, char **argv) {
             }
             break;
         case DECIDE:
-            status = zpdp_engine_decide(engine, m->json, &json, &error);
-            if (status == ZPDP_STATUS_OK) {
-                printf("decision: %s\n", json);
-                zpdp_string_free(json);
+            status = zpdp_engine_decide(engine, m->json, &decision, &json, &error);
+            if (status == ZPDP_STATUS_OK && decision == ZPDP_DECISION_ALLOW) {
+                printf("decision: allow, show the data\n");
+            } else if (status == ZPDP_STATUS_OK) {
+                printf("decision: deny, show nothing\n");
             } else {
                 /* No decision: fail closed, show nothing */
                 report("decide", status, error);
                 failed++;
+            }
+            if (json != NULL) {
+                printf("response: %s\n", json); /* the reasons, for the practitioner's screen */
+                zpdp_string_free(json);
             }
             break;
         }

@@ -2,7 +2,7 @@
  * zorg_pdp.h: the C ABI of zorg-pdp, a policy-decision engine for sharing patient data in
  * Dutch care networks.
  *
- * Build and link: see "Using zorg-pdp from C" in README.md.
+ * Build and link (docs/c-abi.md has the dynamic recipe and the valgrind run too):
  *
  *   cargo build --release -p zorg-pdp-ffi
  *   cc -std=c11 app.c -Iffi/include target/release/libzorg_pdp_ffi.a -lpthread -ldl -lm
@@ -11,10 +11,13 @@
  *
  * - Status: every fallible function returns a zpdp_status. Out-parameters are written ONLY when
  *   it is ZPDP_STATUS_OK; on any other status treat a decision as denied.
- * - Errors: the last parameter `zpdp_error **error_out` is optional. Pass NULL if you do not
- *   want details, or the address of a `zpdp_error *` set to NULL: on failure it receives an
- *   error (zpdp_error_status, zpdp_error_message) that you free with zpdp_error_free. On
- *   success it is not touched.
+ * - Decisions: zpdp_engine_decide writes a typed zpdp_decision beside (or instead of) the JSON.
+ *   Fail closed without a JSON parser: initialise it to ZPDP_DECISION_DENY (0) and allow only
+ *   when the status is ZPDP_STATUS_OK and the decision is ZPDP_DECISION_ALLOW.
+ * - Errors: every fallible function's last parameter `zpdp_error **error_out` is optional.
+ *   Pass NULL if you do not want details, or the address of a `zpdp_error *` set to NULL: on
+ *   failure it receives an error (zpdp_error_status, zpdp_error_message) that you free with
+ *   zpdp_error_free. On success it is not touched.
  * - Ownership: every pointer the library returns has exactly one free function, and
  *   passing NULL to it does nothing: engines (zpdp_engine_free), errors (zpdp_error_free),
  *   owned strings such as *response_json_out (zpdp_string_free). Never call free() on them,
@@ -25,8 +28,9 @@
  * - NULL: a NULL pointer where one is required gives ZPDP_STATUS_NULL_PARAMETER.
  * - Threads: an engine is thread-safe. zpdp_engine_decide and zpdp_engine_dashboard take a
  *   `const zpdp_engine *` and are safe to call on ONE engine from MANY threads at once, also
- *   while other threads register entities or apply events. Only zpdp_engine_free must not
- *   race with any other call on the same engine.
+ *   while other threads register entities, apply events or reload the policies
+ *   (zpdp_engine_reload_from_dir: decisions in flight finish with the old policies). Only
+ *   zpdp_engine_free must not race with any other call on the same engine.
  * - Panics: a bug inside the library never unwinds into your code. The call returns
  *   ZPDP_STATUS_PANIC (never an allow) and the engine is poisoned: every later call on it
  *   returns ZPDP_STATUS_POISONED. Free it and make a new one.
@@ -134,6 +138,36 @@ typedef uint32_t zpdp_status;
 #endif // __cplusplus
 
 /**
+ * Allow or deny, as `zpdp_engine_decide` writes it to `*decision_out`
+ *
+ * The numbers are stable. Deny is 0, so a zero-initialised variable holds a
+ * deny. Allow only when the call returned `ZPDP_STATUS_OK` **and** the
+ * value is `ZPDP_DECISION_ALLOW`; treat every other status or value as deny.
+ */
+enum zpdp_decision
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Denied: the response's `reasons` say why. Also what a host must assume
+     * when the call did not return `ZPDP_STATUS_OK`
+     */
+    ZPDP_DECISION_DENY = 0,
+    /**
+     * Allowed
+     */
+    ZPDP_DECISION_ALLOW = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zpdp_decision zpdp_decision;
+#else
+typedef uint32_t zpdp_decision;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An engine: the shipped or a loaded policy set, the registry of entities
  * and facts, and an optional audit callback
  *
@@ -225,6 +259,41 @@ zpdp_status zpdp_engine_new_from_dir(const char *dir,
                                      zpdp_error **error_out);
 
 /**
+ * Replaces an engine's policies with those in a folder (as
+ * `zpdp_engine_new_from_dir` reads them), keeping its registry and its audit
+ * callback
+ *
+ * The folder is read, parsed and strictly validated first; only a policy set
+ * that loads replaces the old one. On any failure the policies in force stay
+ * in force, unchanged, and the status says why
+ * (`ZPDP_STATUS_POLICY_LOAD_ERROR` names the file and the problem).
+ * Decisions already running on other threads finish with the old policies;
+ * every decision that starts after this returns `ZPDP_STATUS_OK` uses the
+ * new ones. Entities, events, sequence numbers and the audit chain carry on
+ * as before; audit records name the new policy set in `policy_version`.
+ *
+ * Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+ * `ZPDP_STATUS_INVALID_UTF8`, `ZPDP_STATUS_INPUT_TOO_LARGE` (a path over
+ * 4096 bytes), `ZPDP_STATUS_POLICY_LOAD_ERROR`, `ZPDP_STATUS_POISONED`,
+ * `ZPDP_STATUS_PANIC`.
+ *
+ * # Safety
+ *
+ * - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+ * - `dir` must not be NULL: a NUL-terminated UTF-8 path of at most 4096
+ *   bytes, only read during the call.
+ * - `error_out` is NULL or valid for writing one pointer; on failure it
+ *   receives a `zpdp_error`, on success it is not touched.
+ * - Thread-safe: may run while other threads decide on the same engine;
+ *   deciders never wait for it (the policies are swapped atomically after
+ *   the folder has loaded). Two reloads at once: the one that finishes last
+ *   wins.
+ */
+zpdp_status zpdp_engine_reload_from_dir(zpdp_engine *engine,
+                                        const char *dir,
+                                        zpdp_error **error_out);
+
+/**
  * Frees an engine; `zpdp_engine_free(NULL)` does nothing
  *
  * Also drops its audit callback: `userdata` is not used after this returns.
@@ -294,37 +363,63 @@ zpdp_status zpdp_engine_apply(zpdp_engine *engine,
                               zpdp_error **error_out);
 
 /**
- * May this principal do this, now? A request in, a response out, both JSON
+ * May this principal do this, now? A request in; the decision out, typed,
+ * and the response as JSON
  *
  * `request_json` is one request (`schemas/request.schema.json`), such as
  * `{"principal": {"practitioner": "anna"}, "action": "view",
  * "patient": "client-1", "at": "2026-02-01T00:00:00Z", "mfa": true,
  * "holder": "vp-noord", "category": "basis"}` (`mfa` absent means false).
- * On success `*response_json_out` receives the response
+ * On success `*decision_out` receives `ZPDP_DECISION_ALLOW` or
+ * `ZPDP_DECISION_DENY`, and `*response_json_out` the response
  * (`schemas/response.schema.json`): `{"decision": "allow"|"deny",
- * "reasons": [...], "policies": [...], "seq": N}`.
+ * "reasons": [...], "policies": [...], "seq": N}`. The two always agree.
+ * Ask for either or both: a host without a JSON parser passes NULL for
+ * `response_json_out`; a host that reads the JSON may pass NULL for
+ * `decision_out`.
+ *
+ * Failing closed: allow only when the call returns `ZPDP_STATUS_OK` and
+ * `*decision_out` is `ZPDP_DECISION_ALLOW`. On any other status nothing is
+ * written (the out-parameters keep what they held), so initialise the
+ * variable to `ZPDP_DECISION_DENY` (0) and check the status:
+ *
+ * ```c
+ * zpdp_decision decision = ZPDP_DECISION_DENY;
+ * if (zpdp_engine_decide(engine, request, &decision, NULL, NULL) == ZPDP_STATUS_OK &&
+ *     decision == ZPDP_DECISION_ALLOW) {
+ *     show_the_data();
+ * }
+ * ```
  *
  * A request that names an unknown id is not an error: it is a deny with
  * reason `unknown_entity`. Any evaluation problem is a deny too (fail
- * closed). Only `ZPDP_STATUS_OK` carries a decision: on any other status,
- * treat the request as denied.
+ * closed). Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+ * `ZPDP_STATUS_INVALID_UTF8`, `ZPDP_STATUS_PARSE_ERROR`,
+ * `ZPDP_STATUS_INPUT_TOO_LARGE`, `ZPDP_STATUS_POISONED`,
+ * `ZPDP_STATUS_PANIC`, `ZPDP_STATUS_INTERNAL_ERROR`.
  *
  * Thread safety: decide takes a `const zpdp_engine *` and is safe to call
  * on one engine from many threads at once, also while other threads apply
- * events or register entities; it takes no exclusive lock.
+ * events, register entities or reload the policies; it takes no exclusive
+ * lock.
  *
  * # Safety
  *
  * - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
  * - `request_json` must not be NULL: NUL-terminated UTF-8, only read during the call.
- * - `response_json_out` must not be NULL and must be valid for writing one
+ * - `decision_out` is NULL (not wanted) or valid for writing a
+ *   `zpdp_decision` (a `uint32_t`); written only on success.
+ * - `response_json_out` is NULL (not wanted) or valid for writing one
  *   pointer; written only on success with an *owned* string the caller
  *   frees with `zpdp_string_free`.
+ * - `decision_out` and `response_json_out` must not both be NULL
+ *   (`ZPDP_STATUS_NULL_PARAMETER`: the call would answer nobody).
  * - `error_out` is NULL or valid for writing one pointer; on failure it
  *   receives a `zpdp_error`, on success it is not touched.
  */
 zpdp_status zpdp_engine_decide(const zpdp_engine *engine,
                                const char *request_json,
+                               zpdp_decision *decision_out,
                                char **response_json_out,
                                zpdp_error **error_out);
 
@@ -379,8 +474,12 @@ zpdp_status zpdp_engine_dashboard(const zpdp_engine *engine,
  * slows every deciding thread. It must not throw (C++), `longjmp`, or call
  * into this engine.
  *
- * Returns `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER` (NULL engine),
- * `ZPDP_STATUS_POISONED` or `ZPDP_STATUS_PANIC`.
+ * The audit callback survives `zpdp_engine_reload_from_dir`: its chain
+ * goes on across a reload.
+ *
+ * Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER` (NULL engine),
+ * `ZPDP_STATUS_POISONED` or `ZPDP_STATUS_PANIC`; on failure the callback in
+ * force (if any) stays in force.
  *
  * # Safety
  *
@@ -389,25 +488,35 @@ zpdp_status zpdp_engine_dashboard(const zpdp_engine *engine,
  *   with `userdata` (which may be NULL; the library never dereferences it)
  *   until the callback is replaced and running decisions return, or the
  *   engine is freed.
+ * - `error_out` is NULL or valid for writing one pointer; on failure it
+ *   receives a `zpdp_error`, on success it is not touched.
  * - Thread-safe: may run while other threads decide on the same engine.
  */
 zpdp_status zpdp_engine_set_audit_callback(zpdp_engine *engine,
                                            zpdp_audit_callback callback,
-                                           void *userdata);
+                                           void *userdata,
+                                           zpdp_error **error_out);
 
 /**
  * How many audit records the engine could not hand to the callback (each
  * belongs to a decision that was still answered; a host that must not
  * answer unaudited checks that this stays 0)
  *
+ * Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+ * `ZPDP_STATUS_POISONED` or `ZPDP_STATUS_PANIC`.
+ *
  * # Safety
  *
  * - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
  * - `count_out` must not be NULL and must be valid for writing a
  *   `uint64_t`; it is written only on success.
+ * - `error_out` is NULL or valid for writing one pointer; on failure it
+ *   receives a `zpdp_error`, on success it is not touched.
  * - Thread-safe.
  */
-zpdp_status zpdp_engine_audit_failures(const zpdp_engine *engine, uint64_t *count_out);
+zpdp_status zpdp_engine_audit_failures(const zpdp_engine *engine,
+                                       uint64_t *count_out,
+                                       zpdp_error **error_out);
 
 /**
  * The error's message: UTF-8, NUL-terminated, one line

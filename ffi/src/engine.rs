@@ -1,4 +1,4 @@
-//! The engine functions: make, register, apply, decide, dashboard, audit, free.
+//! The engine functions: make, reload, register, apply, decide, dashboard, audit, free.
 
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
@@ -6,6 +6,7 @@ use std::sync::Arc;
 use zorg_pdp::{DashboardQuery, Engine, EntityRecord, Event, Policies, Request};
 
 use crate::audit::{CallbackSink, zpdp_audit_callback};
+use crate::decision::zpdp_decision;
 use crate::error::{Failure, zpdp_error};
 use crate::guard;
 use crate::handles::{self, ErrorOut, Out, zpdp_engine};
@@ -79,6 +80,55 @@ pub unsafe extern "C" fn zpdp_engine_new_from_dir(
     })
 }
 
+/// Replaces an engine's policies with those in a folder (as
+/// `zpdp_engine_new_from_dir` reads them), keeping its registry and its audit
+/// callback
+///
+/// The folder is read, parsed and strictly validated first; only a policy set
+/// that loads replaces the old one. On any failure the policies in force stay
+/// in force, unchanged, and the status says why
+/// (`ZPDP_STATUS_POLICY_LOAD_ERROR` names the file and the problem).
+/// Decisions already running on other threads finish with the old policies;
+/// every decision that starts after this returns `ZPDP_STATUS_OK` uses the
+/// new ones. Entities, events, sequence numbers and the audit chain carry on
+/// as before; audit records name the new policy set in `policy_version`.
+///
+/// Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+/// `ZPDP_STATUS_INVALID_UTF8`, `ZPDP_STATUS_INPUT_TOO_LARGE` (a path over
+/// 4096 bytes), `ZPDP_STATUS_POLICY_LOAD_ERROR`, `ZPDP_STATUS_POISONED`,
+/// `ZPDP_STATUS_PANIC`.
+///
+/// # Safety
+///
+/// - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+/// - `dir` must not be NULL: a NUL-terminated UTF-8 path of at most 4096
+///   bytes, only read during the call.
+/// - `error_out` is NULL or valid for writing one pointer; on failure it
+///   receives a `zpdp_error`, on success it is not touched.
+/// - Thread-safe: may run while other threads decide on the same engine;
+///   deciders never wait for it (the policies are swapped atomically after
+///   the folder has loaded). Two reloads at once: the one that finishes last
+///   wins.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zpdp_engine_reload_from_dir(
+    engine: *mut zpdp_engine,
+    dir: *const c_char,
+    error_out: *mut *mut zpdp_error,
+) -> zpdp_status {
+    // SAFETY: NULL or writable until the call returns (see # Safety)
+    let error_out = unsafe { ErrorOut::new(error_out) };
+    guard::call("zpdp_engine_reload_from_dir", error_out, |armed| {
+        // SAFETY: NULL or a live engine (see # Safety)
+        let engine = unsafe { armed.engine(engine) }?;
+        // SAFETY: NULL or a NUL-terminated string live for the call (see # Safety)
+        let dir = unsafe { strings::str_arg(dir, "dir", MAX_PATH_LEN) }?;
+        // INVARIANT: nothing changes until the whole folder has loaded
+        let policies = Policies::from_dir(dir)?;
+        engine.reload(policies);
+        Ok(())
+    })
+}
+
 /// Frees an engine; `zpdp_engine_free(NULL)` does nothing
 ///
 /// Also drops its audit callback: `userdata` is not used after this returns.
@@ -129,8 +179,7 @@ pub unsafe extern "C" fn zpdp_engine_register(
         let engine = unsafe { armed.engine(engine) }?;
         // SAFETY: NULL or a NUL-terminated string live for the call (see # Safety)
         let json = unsafe { strings::str_arg(entity_json, "entity_json", MAX_JSON_LEN) }?;
-        let entity: EntityRecord = serde_json::from_str(json)
-            .map_err(|e| Failure::new(zpdp_status::ParseError, format!("entity: {e}")))?;
+        let entity = EntityRecord::from_json(json)?;
         engine.register(entity)?;
         Ok(())
     })
@@ -184,38 +233,64 @@ pub unsafe extern "C" fn zpdp_engine_apply(
     })
 }
 
-/// May this principal do this, now? A request in, a response out, both JSON
+/// May this principal do this, now? A request in; the decision out, typed,
+/// and the response as JSON
 ///
 /// `request_json` is one request (`schemas/request.schema.json`), such as
 /// `{"principal": {"practitioner": "anna"}, "action": "view",
 /// "patient": "client-1", "at": "2026-02-01T00:00:00Z", "mfa": true,
 /// "holder": "vp-noord", "category": "basis"}` (`mfa` absent means false).
-/// On success `*response_json_out` receives the response
+/// On success `*decision_out` receives `ZPDP_DECISION_ALLOW` or
+/// `ZPDP_DECISION_DENY`, and `*response_json_out` the response
 /// (`schemas/response.schema.json`): `{"decision": "allow"|"deny",
-/// "reasons": [...], "policies": [...], "seq": N}`.
+/// "reasons": [...], "policies": [...], "seq": N}`. The two always agree.
+/// Ask for either or both: a host without a JSON parser passes NULL for
+/// `response_json_out`; a host that reads the JSON may pass NULL for
+/// `decision_out`.
+///
+/// Failing closed: allow only when the call returns `ZPDP_STATUS_OK` and
+/// `*decision_out` is `ZPDP_DECISION_ALLOW`. On any other status nothing is
+/// written (the out-parameters keep what they held), so initialise the
+/// variable to `ZPDP_DECISION_DENY` (0) and check the status:
+///
+/// ```c
+/// zpdp_decision decision = ZPDP_DECISION_DENY;
+/// if (zpdp_engine_decide(engine, request, &decision, NULL, NULL) == ZPDP_STATUS_OK &&
+///     decision == ZPDP_DECISION_ALLOW) {
+///     show_the_data();
+/// }
+/// ```
 ///
 /// A request that names an unknown id is not an error: it is a deny with
 /// reason `unknown_entity`. Any evaluation problem is a deny too (fail
-/// closed). Only `ZPDP_STATUS_OK` carries a decision: on any other status,
-/// treat the request as denied.
+/// closed). Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+/// `ZPDP_STATUS_INVALID_UTF8`, `ZPDP_STATUS_PARSE_ERROR`,
+/// `ZPDP_STATUS_INPUT_TOO_LARGE`, `ZPDP_STATUS_POISONED`,
+/// `ZPDP_STATUS_PANIC`, `ZPDP_STATUS_INTERNAL_ERROR`.
 ///
 /// Thread safety: decide takes a `const zpdp_engine *` and is safe to call
 /// on one engine from many threads at once, also while other threads apply
-/// events or register entities; it takes no exclusive lock.
+/// events, register entities or reload the policies; it takes no exclusive
+/// lock.
 ///
 /// # Safety
 ///
 /// - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
 /// - `request_json` must not be NULL: NUL-terminated UTF-8, only read during the call.
-/// - `response_json_out` must not be NULL and must be valid for writing one
+/// - `decision_out` is NULL (not wanted) or valid for writing a
+///   `zpdp_decision` (a `uint32_t`); written only on success.
+/// - `response_json_out` is NULL (not wanted) or valid for writing one
 ///   pointer; written only on success with an *owned* string the caller
 ///   frees with `zpdp_string_free`.
+/// - `decision_out` and `response_json_out` must not both be NULL
+///   (`ZPDP_STATUS_NULL_PARAMETER`: the call would answer nobody).
 /// - `error_out` is NULL or valid for writing one pointer; on failure it
 ///   receives a `zpdp_error`, on success it is not touched.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zpdp_engine_decide(
     engine: *const zpdp_engine,
     request_json: *const c_char,
+    decision_out: *mut zpdp_decision,
     response_json_out: *mut *mut c_char,
     error_out: *mut *mut zpdp_error,
 ) -> zpdp_status {
@@ -226,12 +301,29 @@ pub unsafe extern "C" fn zpdp_engine_decide(
         let engine = unsafe { armed.engine(engine) }?;
         // SAFETY: NULL or a NUL-terminated string live for the call (see # Safety)
         let json = unsafe { strings::str_arg(request_json, "request_json", MAX_JSON_LEN) }?;
-        let out = Out::required(response_json_out, "response_json_out")?;
+        let decision_out = Out::optional(decision_out);
+        let response_out = Out::optional(response_json_out);
+        if decision_out.is_none() && response_out.is_none() {
+            return Err(Failure::new(
+                zpdp_status::NullParameter,
+                "arguments `decision_out` and `response_json_out` are both NULL: nothing to answer",
+            ));
+        }
         let request = Request::from_json(json)?;
         let response = engine.decide(&request);
-        let text = strings::json_out(&response, "response")?;
-        // SAFETY: non-NULL and writable (see # Safety)
-        unsafe { out.write(text) };
+        // Everything that can fail happens before the first write
+        let text = match response_out {
+            Some(out) => Some((out, strings::json_out(&response, "response")?)),
+            None => None,
+        };
+        if let Some(out) = decision_out {
+            // SAFETY: non-NULL and writable (see # Safety)
+            unsafe { out.write(zpdp_decision::of(&response)) };
+        }
+        if let Some((out, text)) = text {
+            // SAFETY: non-NULL and writable (see # Safety)
+            unsafe { out.write(text) };
+        }
         Ok(())
     })
 }
@@ -303,8 +395,12 @@ pub unsafe extern "C" fn zpdp_engine_dashboard(
 /// slows every deciding thread. It must not throw (C++), `longjmp`, or call
 /// into this engine.
 ///
-/// Returns `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER` (NULL engine),
-/// `ZPDP_STATUS_POISONED` or `ZPDP_STATUS_PANIC`.
+/// The audit callback survives `zpdp_engine_reload_from_dir`: its chain
+/// goes on across a reload.
+///
+/// Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER` (NULL engine),
+/// `ZPDP_STATUS_POISONED` or `ZPDP_STATUS_PANIC`; on failure the callback in
+/// force (if any) stays in force.
 ///
 /// # Safety
 ///
@@ -313,46 +409,55 @@ pub unsafe extern "C" fn zpdp_engine_dashboard(
 ///   with `userdata` (which may be NULL; the library never dereferences it)
 ///   until the callback is replaced and running decisions return, or the
 ///   engine is freed.
+/// - `error_out` is NULL or valid for writing one pointer; on failure it
+///   receives a `zpdp_error`, on success it is not touched.
 /// - Thread-safe: may run while other threads decide on the same engine.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zpdp_engine_set_audit_callback(
     engine: *mut zpdp_engine,
     callback: zpdp_audit_callback,
     userdata: *mut c_void,
+    error_out: *mut *mut zpdp_error,
 ) -> zpdp_status {
-    guard::call(
-        "zpdp_engine_set_audit_callback",
-        ErrorOut::none(),
-        |armed| {
-            // SAFETY: NULL or a live engine (see # Safety)
-            let engine = unsafe { armed.engine(engine) }?;
-            match callback {
-                Some(callback) => {
-                    engine.set_audit_sink(Arc::new(CallbackSink::new(callback, userdata)));
-                }
-                None => engine.clear_audit_sink(),
+    // SAFETY: NULL or writable until the call returns (see # Safety)
+    let error_out = unsafe { ErrorOut::new(error_out) };
+    guard::call("zpdp_engine_set_audit_callback", error_out, |armed| {
+        // SAFETY: NULL or a live engine (see # Safety)
+        let engine = unsafe { armed.engine(engine) }?;
+        match callback {
+            Some(callback) => {
+                engine.set_audit_sink(Arc::new(CallbackSink::new(callback, userdata)));
             }
-            Ok(())
-        },
-    )
+            None => engine.clear_audit_sink(),
+        }
+        Ok(())
+    })
 }
 
 /// How many audit records the engine could not hand to the callback (each
 /// belongs to a decision that was still answered; a host that must not
 /// answer unaudited checks that this stays 0)
 ///
+/// Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+/// `ZPDP_STATUS_POISONED` or `ZPDP_STATUS_PANIC`.
+///
 /// # Safety
 ///
 /// - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
 /// - `count_out` must not be NULL and must be valid for writing a
 ///   `uint64_t`; it is written only on success.
+/// - `error_out` is NULL or valid for writing one pointer; on failure it
+///   receives a `zpdp_error`, on success it is not touched.
 /// - Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zpdp_engine_audit_failures(
     engine: *const zpdp_engine,
     count_out: *mut u64,
+    error_out: *mut *mut zpdp_error,
 ) -> zpdp_status {
-    guard::call("zpdp_engine_audit_failures", ErrorOut::none(), |armed| {
+    // SAFETY: NULL or writable until the call returns (see # Safety)
+    let error_out = unsafe { ErrorOut::new(error_out) };
+    guard::call("zpdp_engine_audit_failures", error_out, |armed| {
         // SAFETY: NULL or a live engine (see # Safety)
         let engine = unsafe { armed.engine(engine) }?;
         let out = Out::required(count_out, "count_out")?;

@@ -117,11 +117,6 @@ impl ErrorOut {
         Self(Out::optional(ptr))
     }
 
-    /// For functions without an `error_out` parameter
-    pub(crate) fn none() -> Self {
-        Self(None)
-    }
-
     /// Hands a failure to the caller, if it asked for details
     pub(crate) fn report(self, failure: Failure) {
         if let Some(out) = self.0 {

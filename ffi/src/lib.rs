@@ -18,8 +18,13 @@
 //!   (never an allow) and poisons its engine. This needs `panic = "unwind"`,
 //!   which the workspace profiles set; the crate does not compile under
 //!   `abort`.
+//! - `zpdp_engine_decide` also writes a typed `zpdp_decision` (deny is 0), so
+//!   a host can fail closed without a JSON parser: allow only on
+//!   `ZPDP_STATUS_OK` with `ZPDP_DECISION_ALLOW`.
 //! - `zpdp_engine_decide` and `zpdp_engine_dashboard` are safe to call on one
-//!   engine from many threads at once.
+//!   engine from many threads at once, also during
+//!   `zpdp_engine_reload_from_dir` (decisions in flight finish with the old
+//!   policies).
 
 // The C ABI is this crate's whole purpose: raw pointers, `no_mangle` and
 // `unsafe extern "C"` functions. Pointer handling is confined to `handles`
@@ -30,6 +35,7 @@
 )]
 
 mod audit;
+mod decision;
 mod engine;
 mod error;
 mod guard;
@@ -40,10 +46,11 @@ mod strings;
 use std::ffi::{CStr, c_char};
 
 pub use audit::zpdp_audit_callback;
+pub use decision::zpdp_decision;
 pub use engine::{
     zpdp_engine_apply, zpdp_engine_audit_failures, zpdp_engine_dashboard, zpdp_engine_decide,
     zpdp_engine_free, zpdp_engine_new_from_dir, zpdp_engine_new_shipped, zpdp_engine_register,
-    zpdp_engine_set_audit_callback,
+    zpdp_engine_reload_from_dir, zpdp_engine_set_audit_callback,
 };
 pub use error::{zpdp_error, zpdp_error_free, zpdp_error_message, zpdp_error_status};
 pub use handles::zpdp_engine;

@@ -5,7 +5,8 @@ use std::ffi::{CStr, CString, c_char};
 use crate::error::Failure;
 use crate::status::zpdp_status;
 
-/// The longest JSON argument accepted, in bytes (not counting the NUL)
+/// The longest JSON argument accepted, in bytes (not counting the NUL): the
+/// core's limit for one request, event, entity or dashboard query
 pub(crate) const MAX_JSON_LEN: usize = zorg_pdp::MAX_JSON_LEN;
 
 /// The longest path argument accepted, in bytes

@@ -3,6 +3,7 @@
 //! object, panics (through a test-only hook) and threads.
 
 use std::ffi::{CStr, CString, c_char, c_void};
+use std::path::{Path, PathBuf};
 use std::ptr;
 use std::sync::Mutex;
 
@@ -108,16 +109,75 @@ fn apply(engine: *mut zpdp_engine, json: &str) -> Result<u64, (zpdp_status, Stri
     }
 }
 
-type Call = unsafe extern "C" fn(
-    *const zpdp_engine,
-    *const c_char,
-    *mut *mut c_char,
-    *mut *mut zpdp_error,
-) -> zpdp_status;
+/// What `*decision_out` holds until the library writes it: neither deny (0)
+/// nor allow (1)
+const NO_DECISION: u32 = 0xDEAD_BEEF;
 
-/// Calls decide or dashboard; checks the out-parameter is written only on success
-fn json_call(
-    call: Call,
+/// Calls decide asking for both outputs; checks that they agree and that
+/// neither is written on failure
+fn decide(
+    engine: *const zpdp_engine,
+    json: &str,
+) -> Result<serde_json::Value, (zpdp_status, String)> {
+    let json = c(json);
+    let mut decision = NO_DECISION;
+    let mut out: *mut c_char = sentinel();
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and valid out-pointers (`zpdp_decision`
+    // is a `u32`, so a `u32` is a valid place for it)
+    let status = unsafe {
+        zpdp_engine_decide(
+            engine,
+            json.as_ptr(),
+            (&raw mut decision).cast::<zpdp_decision>(),
+            &raw mut out,
+            &raw mut error,
+        )
+    };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => {
+            let response: serde_json::Value = serde_json::from_str(&take_string(out)).unwrap();
+            let want = if response["decision"] == "allow" {
+                zpdp_decision::Allow
+            } else {
+                zpdp_decision::Deny
+            };
+            assert_eq!(decision, want as u32, "typed decision and JSON disagree");
+            Ok(response)
+        }
+        Some((s, message)) if s == status => {
+            assert_eq!(out, sentinel(), "response_json_out written on failure");
+            assert_eq!(decision, NO_DECISION, "decision_out written on failure");
+            Err((status, message))
+        }
+        other => panic!("status {status:?} with error {other:?}"),
+    }
+}
+
+/// Calls decide for the typed decision only (`response_json_out` NULL)
+fn decide_typed(engine: *const zpdp_engine, json: &str) -> Result<u32, zpdp_status> {
+    let json = c(json);
+    let mut decision = NO_DECISION;
+    // SAFETY: a live engine, a C string, a valid `zpdp_decision` place, NULL outs
+    let status = unsafe {
+        zpdp_engine_decide(
+            engine,
+            json.as_ptr(),
+            (&raw mut decision).cast::<zpdp_decision>(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    if status == zpdp_status::Ok {
+        Ok(decision)
+    } else {
+        assert_eq!(decision, NO_DECISION, "decision_out written on failure");
+        Err(status)
+    }
+}
+
+/// Calls dashboard; checks the out-parameter is written only on success
+fn dashboard(
     engine: *const zpdp_engine,
     json: &str,
 ) -> Result<serde_json::Value, (zpdp_status, String)> {
@@ -125,7 +185,8 @@ fn json_call(
     let mut out: *mut c_char = sentinel();
     let mut error = ptr::null_mut();
     // SAFETY: a live engine, a C string and valid out-pointers
-    let status = unsafe { call(engine, json.as_ptr(), &raw mut out, &raw mut error) };
+    let status =
+        unsafe { zpdp_engine_dashboard(engine, json.as_ptr(), &raw mut out, &raw mut error) };
     match take_error(error) {
         None if status == zpdp_status::Ok => Ok(serde_json::from_str(&take_string(out)).unwrap()),
         Some((s, message)) if s == status => {
@@ -136,18 +197,65 @@ fn json_call(
     }
 }
 
-fn decide(
-    engine: *const zpdp_engine,
-    json: &str,
-) -> Result<serde_json::Value, (zpdp_status, String)> {
-    json_call(zpdp_engine_decide, engine, json)
+/// Reloads from `dir`; the status and the error's message
+fn reload(engine: *mut zpdp_engine, dir: &Path) -> Result<(), (zpdp_status, String)> {
+    let dir = c(dir.to_str().unwrap());
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and a valid error slot
+    let status = unsafe { zpdp_engine_reload_from_dir(engine, dir.as_ptr(), &raw mut error) };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => Ok(()),
+        Some((s, message)) if s == status => Err((status, message)),
+        other => panic!("status {status:?} with error {other:?}"),
+    }
 }
 
-fn dashboard(
-    engine: *const zpdp_engine,
-    json: &str,
-) -> Result<serde_json::Value, (zpdp_status, String)> {
-    json_call(zpdp_engine_dashboard, engine, json)
+/// The shipped policy folder
+fn shipped_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
+}
+
+/// A copy of the shipped policy folder in a fresh temporary folder, removed on drop
+struct PolicyCopy(PathBuf);
+
+impl PolicyCopy {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("zpdp-ffi-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(shipped_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        Self(dir)
+    }
+
+    /// Replaces `from` (which must occur exactly once) by `to` in one file
+    fn edit(&self, file: &str, from: &str, to: &str) {
+        let path = self.0.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(from).count(), 1, "`{from}` in {file}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+
+    /// The policies with labuitslagen added to the kraamverzorgende's matrix row
+    fn lab_for_kraamzorg(name: &str) -> Self {
+        let copy = Self::new(name);
+        copy.edit(
+            "role-matrix.cedar",
+            r#"Category::"kind", Category::"medicatie"]"#,
+            r#"Category::"kind", Category::"medicatie", Category::"labuitslagen"]"#,
+        );
+        copy
+    }
+}
+
+impl Drop for PolicyCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn world() -> *mut zpdp_engine {
@@ -189,7 +297,7 @@ fn happy_path() {
 
 #[test]
 fn engine_from_the_policy_folder() {
-    let dir = c(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"));
+    let dir = c(shipped_dir().to_str().unwrap());
     let mut engine = ptr::null_mut();
     // SAFETY: a C string and valid out-pointers
     let status =
@@ -217,6 +325,8 @@ fn null_arguments_are_refused_and_nothing_is_written() {
     let mut out: *mut c_char = sentinel();
     let mut handle: *mut zpdp_engine = sentinel();
     let mut seq = u64::MAX;
+    let mut decision = NO_DECISION;
+    let dir = c(shipped_dir().to_str().unwrap());
     let mut error = ptr::null_mut();
     let st = zpdp_status::NullParameter;
     // SAFETY: each pointer is NULL or valid (so for every call below)
@@ -247,19 +357,40 @@ fn null_arguments_are_refused_and_nothing_is_written() {
     // SAFETY: as above
     let s = unsafe { zpdp_engine_apply(engine, ptr::null(), &raw mut seq, null) };
     assert_eq!(s, st);
+    let decision_out = (&raw mut decision).cast::<zpdp_decision>();
     // SAFETY: as above
-    let s = unsafe { zpdp_engine_decide(ptr::null(), json.as_ptr(), &raw mut out, null) };
+    let s =
+        unsafe { zpdp_engine_decide(ptr::null(), json.as_ptr(), decision_out, &raw mut out, null) };
     assert_eq!(s, st);
     // SAFETY: as above
-    let s = unsafe { zpdp_engine_decide(engine, ptr::null(), &raw mut out, null) };
+    let s = unsafe { zpdp_engine_decide(engine, ptr::null(), decision_out, &raw mut out, null) };
     assert_eq!(s, st);
     // SAFETY: as above
-    let s = unsafe { zpdp_engine_decide(engine, json.as_ptr(), ptr::null_mut(), &raw mut error) };
+    let s = unsafe {
+        zpdp_engine_decide(
+            engine,
+            json.as_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            &raw mut error,
+        )
+    };
     assert_eq!(s, st);
     assert_eq!(
         take_error(error).unwrap().1,
-        "argument `response_json_out` is NULL"
+        "arguments `decision_out` and `response_json_out` are both NULL: nothing to answer"
     );
+    error = ptr::null_mut();
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_reload_from_dir(ptr::null_mut(), dir.as_ptr(), &raw mut error) };
+    assert_eq!(s, st);
+    assert_eq!(take_error(error).unwrap().1, "argument `engine` is NULL");
+    error = ptr::null_mut();
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_reload_from_dir(engine, ptr::null(), &raw mut error) };
+    assert_eq!(s, st);
+    assert_eq!(take_error(error).unwrap().1, "argument `dir` is NULL");
+    error = ptr::null_mut();
     // SAFETY: as above
     let s = unsafe { zpdp_engine_dashboard(ptr::null(), json.as_ptr(), &raw mut out, null) };
     assert_eq!(s, st);
@@ -270,15 +401,29 @@ fn null_arguments_are_refused_and_nothing_is_written() {
     let s = unsafe { zpdp_engine_dashboard(engine, json.as_ptr(), ptr::null_mut(), null) };
     assert_eq!(s, st);
     // SAFETY: as above
-    let s = unsafe { zpdp_engine_set_audit_callback(ptr::null_mut(), None, ptr::null_mut()) };
+    let s = unsafe {
+        zpdp_engine_set_audit_callback(ptr::null_mut(), None, ptr::null_mut(), &raw mut error)
+    };
+    assert_eq!(s, st);
+    assert_eq!(take_error(error).unwrap().1, "argument `engine` is NULL");
+    error = ptr::null_mut();
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_set_audit_callback(ptr::null_mut(), None, ptr::null_mut(), null) };
     assert_eq!(s, st);
     // SAFETY: as above
-    let s = unsafe { zpdp_engine_audit_failures(ptr::null(), &raw mut seq) };
+    let s = unsafe { zpdp_engine_audit_failures(ptr::null(), &raw mut seq, &raw mut error) };
     assert_eq!(s, st);
+    assert_eq!(take_error(error).unwrap().1, "argument `engine` is NULL");
+    error = ptr::null_mut();
     // SAFETY: as above
-    let s = unsafe { zpdp_engine_audit_failures(engine, ptr::null_mut()) };
+    let s = unsafe { zpdp_engine_audit_failures(engine, ptr::null_mut(), &raw mut error) };
+    assert_eq!(s, st);
+    assert_eq!(take_error(error).unwrap().1, "argument `count_out` is NULL");
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_audit_failures(engine, ptr::null_mut(), null) };
     assert_eq!(s, st);
     assert_eq!(out, sentinel());
+    assert_eq!(decision, NO_DECISION);
     assert_eq!(handle, sentinel());
     assert_eq!(seq, u64::MAX);
     // NULL where it is allowed: frees, error accessors, an unwanted seq_out
@@ -297,6 +442,21 @@ fn null_arguments_are_refused_and_nothing_is_written() {
     // SAFETY: a live engine, a C string, NULL optional outs
     let s = unsafe { zpdp_engine_apply(engine, event.as_ptr(), ptr::null_mut(), null) };
     assert_eq!(s, zpdp_status::Ok);
+    // Either output of decide alone
+    assert_eq!(
+        decide_typed(engine, VIEW_BASIS),
+        Ok(zpdp_decision::Allow as u32)
+    );
+    assert_eq!(
+        decide_typed(engine, VIEW_LAB),
+        Ok(zpdp_decision::Deny as u32)
+    );
+    let mut out: *mut c_char = ptr::null_mut();
+    // SAFETY: a live engine, a C string, a valid out-pointer, NULL optional outs
+    let s =
+        unsafe { zpdp_engine_decide(engine, json.as_ptr(), ptr::null_mut(), &raw mut out, null) };
+    assert_eq!(s, zpdp_status::Ok);
+    assert!(take_string(out).contains(r#""decision":"allow""#));
     free_engine(engine);
 }
 
@@ -380,10 +540,21 @@ fn errors_without_an_error_object_still_return_the_status() {
     let engine = world();
     let json = c("[]");
     let mut out: *mut c_char = sentinel();
-    // SAFETY: a live engine, a C string, a valid out-pointer, no error slot
-    let s = unsafe { zpdp_engine_decide(engine, json.as_ptr(), &raw mut out, ptr::null_mut()) };
+    let mut decision = NO_DECISION;
+    // SAFETY: a live engine, a C string, valid out-pointers, no error slot
+    let s = unsafe {
+        zpdp_engine_decide(
+            engine,
+            json.as_ptr(),
+            (&raw mut decision).cast::<zpdp_decision>(),
+            &raw mut out,
+            ptr::null_mut(),
+        )
+    };
     assert_eq!(s, zpdp_status::ParseError);
     assert_eq!(out, sentinel());
+    assert_eq!(decision, NO_DECISION);
+    assert_eq!(decide_typed(engine, "[]"), Err(zpdp_status::ParseError));
     free_engine(engine);
 }
 
@@ -410,9 +581,24 @@ fn a_panic_fails_closed_and_poisons_the_engine() {
         apply(engine, EVENTS[0]).unwrap_err().0,
         zpdp_status::Poisoned
     );
-    // SAFETY: a live engine
-    let s = unsafe { zpdp_engine_set_audit_callback(engine, None, ptr::null_mut()) };
+    assert_eq!(decide_typed(engine, VIEW_BASIS), Err(zpdp_status::Poisoned));
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine and a valid error slot
+    let s =
+        unsafe { zpdp_engine_set_audit_callback(engine, None, ptr::null_mut(), &raw mut error) };
     assert_eq!(s, zpdp_status::Poisoned);
+    assert!(take_error(error).unwrap().1.contains("poisoned"));
+    let mut count = u64::MAX;
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine and valid out-pointers
+    let s = unsafe { zpdp_engine_audit_failures(engine, &raw mut count, &raw mut error) };
+    assert_eq!(s, zpdp_status::Poisoned);
+    assert_eq!(count, u64::MAX);
+    assert_eq!(take_error(error).unwrap().0, zpdp_status::Poisoned);
+    assert_eq!(
+        reload(engine, &shipped_dir()).unwrap_err().0,
+        zpdp_status::Poisoned
+    );
     // Another engine is not affected
     assert_eq!(decide(other, VIEW_BASIS).unwrap()["decision"], "allow");
     // A panic while applying: no seq, the engine poisoned
@@ -444,7 +630,8 @@ fn audit_records_reach_the_callback_hash_chained() {
     let records = Mutex::new(Vec::<String>::new());
     let userdata = (&raw const records).cast_mut().cast::<c_void>();
     // SAFETY: a live engine; `collect` is thread-safe and `records` outlives the engine
-    let s = unsafe { zpdp_engine_set_audit_callback(engine, Some(collect), userdata) };
+    let s =
+        unsafe { zpdp_engine_set_audit_callback(engine, Some(collect), userdata, ptr::null_mut()) };
     assert_eq!(s, zpdp_status::Ok);
     decide(engine, VIEW_BASIS).unwrap();
     decide(engine, VIEW_LAB).unwrap();
@@ -466,12 +653,15 @@ fn audit_records_reach_the_callback_hash_chained() {
     assert_eq!(records[0].decision, zorg_pdp::Decision::Allow);
     assert_eq!(records[1].decision, zorg_pdp::Decision::Deny);
     let mut failures = u64::MAX;
-    // SAFETY: a live engine and a valid out-pointer
-    let s = unsafe { zpdp_engine_audit_failures(engine, &raw mut failures) };
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine and valid out-pointers
+    let s = unsafe { zpdp_engine_audit_failures(engine, &raw mut failures, &raw mut error) };
     assert_eq!(s, zpdp_status::Ok);
     assert_eq!(failures, 0);
+    assert!(error.is_null(), "error_out written on success");
     // SAFETY: a live engine; NULL stops auditing
-    let s = unsafe { zpdp_engine_set_audit_callback(engine, None, ptr::null_mut()) };
+    let s =
+        unsafe { zpdp_engine_set_audit_callback(engine, None, ptr::null_mut(), ptr::null_mut()) };
     assert_eq!(s, zpdp_status::Ok);
     free_engine(engine);
 }
@@ -502,6 +692,174 @@ fn decisions_from_many_threads_on_one_engine() {
             });
         }
     });
+    free_engine(engine);
+}
+
+#[test]
+fn reload_from_a_folder_changes_the_policies_and_keeps_the_facts() {
+    let engine = world();
+    let wider = PolicyCopy::lab_for_kraamzorg("wider");
+    assert_eq!(decide(engine, VIEW_LAB).unwrap()["decision"], "deny");
+    reload(engine, &wider.0).unwrap();
+    // The registry survived: same entities, same events, same seq
+    let lab = decide(engine, VIEW_LAB).unwrap();
+    assert_eq!(lab["decision"], "allow", "{lab}");
+    assert_eq!(lab["seq"], 3);
+    assert_eq!(decide(engine, VIEW_BASIS).unwrap()["decision"], "allow");
+    assert_eq!(
+        apply(
+            engine,
+            r#"{"at":"2026-01-12T00:00:00Z","type":"pgo_account_created","patient":"client-1"}"#
+        ),
+        Ok(4)
+    );
+    // And back to the shipped policies
+    reload(engine, &shipped_dir()).unwrap();
+    assert_eq!(decide(engine, VIEW_LAB).unwrap()["decision"], "deny");
+    free_engine(engine);
+}
+
+#[test]
+fn a_broken_folder_leaves_the_old_policies_in_force() {
+    let engine = world();
+    let wider = PolicyCopy::lab_for_kraamzorg("in-force");
+    reload(engine, &wider.0).unwrap();
+    let before = decide(engine, VIEW_LAB).unwrap();
+    assert_eq!(before["decision"], "allow");
+
+    // A syntax error in one file
+    let broken = PolicyCopy::new("broken");
+    broken.edit("role-matrix.cedar", "forbid (", "forbid ((");
+    let (status, message) = reload(engine, &broken.0).unwrap_err();
+    assert_eq!(status, zpdp_status::PolicyLoadError);
+    assert!(message.contains("role-matrix.cedar"), "{message}");
+    // A folder that does not exist
+    let (status, message) = reload(engine, Path::new("/nonexistent/zorg-pdp")).unwrap_err();
+    assert_eq!(status, zpdp_status::PolicyLoadError);
+    assert!(!message.is_empty());
+    // A policy that reads an attribute the schema does not declare (strict validation)
+    let invalid = PolicyCopy::new("invalid");
+    invalid.edit(
+        "role-matrix.cedar",
+        "when { context.source != Source::\"pgo\" }",
+        "when { context.colour != Source::\"pgo\" }",
+    );
+    assert_eq!(
+        reload(engine, &invalid.0).unwrap_err().0,
+        zpdp_status::PolicyLoadError
+    );
+    // The wider policies still decide, exactly as before
+    assert_eq!(decide(engine, VIEW_LAB).unwrap(), before);
+    // Without an error object: the same status, nothing else
+    let dir = c(broken.0.to_str().unwrap());
+    // SAFETY: a live engine, a C string, no error slot
+    let s = unsafe { zpdp_engine_reload_from_dir(engine, dir.as_ptr(), ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::PolicyLoadError);
+    assert_eq!(decide(engine, VIEW_LAB).unwrap(), before);
+    free_engine(engine);
+}
+
+#[test]
+fn the_audit_chain_goes_on_across_a_reload() {
+    let engine = world();
+    let records = Mutex::new(Vec::<String>::new());
+    let userdata = (&raw const records).cast_mut().cast::<c_void>();
+    // SAFETY: a live engine; `collect` is thread-safe and `records` outlives the engine
+    let s =
+        unsafe { zpdp_engine_set_audit_callback(engine, Some(collect), userdata, ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::Ok);
+    let wider = PolicyCopy::lab_for_kraamzorg("audit");
+    decide(engine, VIEW_LAB).unwrap();
+    reload(engine, &wider.0).unwrap();
+    decide(engine, VIEW_LAB).unwrap();
+    let records: Vec<zorg_pdp::AuditRecord> = records
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!((records[0].seq, records[1].seq), (1, 2));
+    assert_eq!(records[1].prev_hash, records[0].hash);
+    assert_eq!(records[0].decision, zorg_pdp::Decision::Deny);
+    assert_eq!(records[1].decision, zorg_pdp::Decision::Allow);
+    assert_ne!(records[0].policy_version, records[1].policy_version);
+    free_engine(engine);
+}
+
+#[test]
+fn decisions_while_the_policies_are_reloaded() {
+    let engine = world();
+    let wider = PolicyCopy::lab_for_kraamzorg("threads");
+    let shared = Shared(engine);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let deciders: Vec<_> = (0..3)
+            .map(|_| {
+                let done = &done;
+                scope.spawn(move || {
+                    let shared = shared;
+                    let mut seen = [0u32; 2];
+                    while !done.load(std::sync::atomic::Ordering::Acquire) {
+                        // Either policy set allows basis; lab depends on which is in force
+                        assert_eq!(decide(shared.0, VIEW_BASIS).unwrap()["decision"], "allow");
+                        let lab = decide_typed(shared.0, VIEW_LAB).unwrap();
+                        seen[usize::try_from(lab).unwrap()] += 1;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        for i in 0..6 {
+            let dir = if i % 2 == 0 {
+                wider.0.clone()
+            } else {
+                shipped_dir()
+            };
+            reload(shared.0.cast_mut(), &dir).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Release);
+        for decider in deciders {
+            let [deny, allow] = decider.join().unwrap();
+            assert!(deny + allow > 0);
+        }
+    });
+    // The last reload was the shipped set
+    assert_eq!(decide(engine, VIEW_LAB).unwrap()["decision"], "deny");
+    free_engine(engine);
+}
+
+#[test]
+fn the_json_limit_is_the_cores() {
+    // A request padded to exactly the limit is decided; one byte more is refused
+    let engine = world();
+    let padded = |len: usize| {
+        let mut json = VIEW_BASIS.to_owned();
+        json.insert_str(1, &" ".repeat(len - VIEW_BASIS.len()));
+        json
+    };
+    let at_limit = padded(strings::MAX_JSON_LEN);
+    assert_eq!(at_limit.len(), 64 * 1024);
+    assert_eq!(decide(engine, &at_limit).unwrap()["decision"], "allow");
+    let over = decide(engine, &padded(strings::MAX_JSON_LEN + 1)).unwrap_err();
+    assert_eq!(over.0, zpdp_status::InputTooLarge);
+    free_engine(engine);
+}
+
+#[test]
+fn register_errors_name_the_field_and_line() {
+    // Through `EntityRecord::from_json`: the message names what, field and line
+    let engine = world();
+    let e = register(engine, "{\"patient\":\n{\"id\":\"a b\"}}").unwrap_err();
+    assert_eq!(e.0, zpdp_status::ParseError);
+    assert!(e.1.starts_with("entity: field `id`: "), "{}", e.1);
+    assert!(e.1.contains("(line 2, column"), "{}", e.1);
+    let e = register(
+        engine,
+        r#"{"practitioner":{"id":"bob","organisation":"kz-oost"}}"#,
+    )
+    .unwrap_err();
+    assert!(e.1.contains("missing field `role`"), "{}", e.1);
     free_engine(engine);
 }
 

@@ -79,3 +79,76 @@ pub enum EntityRecord {
     /// `{"patient": {...}}`
     Patient(Patient),
 }
+
+impl EntityRecord {
+    /// Parses one entity record from JSON: `{"organisation": {...}}`,
+    /// `{"practitioner": {...}}` or `{"patient": {...}}`
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ParseError`] naming the field, for malformed JSON, an unknown
+    /// kind of entity, an unknown or duplicate field, a malformed id, or text
+    /// over 64 KiB.
+    pub fn from_json(json: &str) -> Result<Self, crate::ParseError> {
+        crate::model::parse_json::<EntityRecord>(json, "entity")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ParseError;
+
+    #[test]
+    fn parses_each_kind() {
+        let org = EntityRecord::from_json(r#"{"organisation":{"id":"vp-noord","name":"VP"}}"#);
+        assert!(
+            matches!(&org, Ok(EntityRecord::Organisation(o)) if o.id.as_str() == "vp-noord"),
+            "{org:?}"
+        );
+        let p = EntityRecord::from_json(
+            r#"{"practitioner":{"id":"anna","organisation":"kz","role":"huisarts","tasks":["log_review"]}}"#,
+        );
+        assert!(
+            matches!(&p, Ok(EntityRecord::Practitioner(p)) if p.tasks.len() == 1),
+            "{p:?}"
+        );
+        let patient = EntityRecord::from_json(r#"{"patient":{"id":"client-1"}}"#);
+        assert!(
+            matches!(&patient, Ok(EntityRecord::Patient(p)) if p.id.as_str() == "client-1"),
+            "{patient:?}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_line() {
+        let message = |json: &str| match EntityRecord::from_json(json) {
+            Ok(e) => format!("parsed: {e:?}"),
+            Err(e) => e.to_string(),
+        };
+        let m = message("{\"patient\":\n{\"id\":\"a b\"}}");
+        assert!(m.starts_with("entity: field `id`: "), "{m}");
+        assert!(m.contains("(line 2, column"), "{m}");
+        let m = message(r#"{"patient":{"id":"c1","bsn":"123"}}"#);
+        assert!(m.contains("unknown field `bsn`"), "{m}");
+        let m =
+            message(r#"{"practitioner":{"id":"p","organisation":"o","role":"huisarts","id":"q"}}"#);
+        assert!(m.contains("duplicate field `id`"), "{m}");
+        let m = message(r#"{"robot":{"id":"r2"}}"#);
+        assert!(m.starts_with("entity: ") && m.contains("`robot`"), "{m}");
+        let m = message(r#"{"practitioner":{"id":"p","organisation":"o"}}"#);
+        assert!(m.contains("missing field `role`"), "{m}");
+    }
+
+    #[test]
+    fn oversized_text_is_refused_before_parsing() {
+        let big = format!(
+            r#"{{"patient":{{"id":"{}"}}}}"#,
+            "x".repeat(crate::model::MAX_JSON_LEN)
+        );
+        assert!(matches!(
+            EntityRecord::from_json(&big),
+            Err(ParseError::TooLarge { what: "entity", .. })
+        ));
+    }
+}

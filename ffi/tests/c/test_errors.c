@@ -2,15 +2,17 @@
  * policy folders, each with an error object and without one. Out-parameters stay untouched. */
 #include "common.h"
 
-/* Calls decide; checks the status, that the out-parameter is untouched, and that the message
+/* Calls decide; checks the status, that the out-parameters are untouched, and that the message
  * contains `needle`. Then the same call without an error object gives the same status. */
 static void decide_fails(zpdp_engine *engine, const char *json, zpdp_status want,
                          const char *needle) {
     char sentinel[] = "x";
     char *out = sentinel;
+    zpdp_decision decision = (zpdp_decision)77;
     zpdp_error *error = NULL;
-    CHECK_STATUS(zpdp_engine_decide(engine, json, &out, &error), want);
+    CHECK_STATUS(zpdp_engine_decide(engine, json, &decision, &out, &error), want);
     CHECK(out == sentinel);
+    CHECK(decision == (zpdp_decision)77);
     CHECK(error != NULL);
     CHECK(zpdp_error_status(error) == want);
     CHECK(contains(zpdp_error_message(error), needle));
@@ -18,8 +20,13 @@ static void decide_fails(zpdp_engine *engine, const char *json, zpdp_status want
         fprintf(stderr, "  message: %s\n  wanted: %s\n", zpdp_error_message(error), needle);
     }
     zpdp_error_free(error);
-    CHECK_STATUS(zpdp_engine_decide(engine, json, &out, NULL), want);
+    CHECK_STATUS(zpdp_engine_decide(engine, json, &decision, &out, NULL), want);
     CHECK(out == sentinel);
+    CHECK(decision == (zpdp_decision)77);
+    /* The fail-closed idiom: initialised to deny, still deny after the failure */
+    decision = ZPDP_DECISION_DENY;
+    CHECK_STATUS(zpdp_engine_decide(engine, json, &decision, NULL, NULL), want);
+    CHECK(decision == ZPDP_DECISION_DENY);
 }
 
 static void register_fails(zpdp_engine *engine, const char *json, zpdp_status want,
@@ -56,6 +63,7 @@ int main(void) {
     zpdp_engine *other = NULL;
     zpdp_error *error = NULL;
     char *out = NULL;
+    zpdp_decision decision = ZPDP_DECISION_DENY;
     char *big;
     size_t n = 70 * 1024;
 
@@ -134,13 +142,15 @@ int main(void) {
                 ZPDP_STATUS_EVENT_REJECTED, "nobody");
 
     /* An unknown id in a request is a deny, not an error */
+    decision = (zpdp_decision)77;
     CHECK_STATUS(zpdp_engine_decide(engine,
                                     "{\"principal\":{\"practitioner\":\"nobody\"},\"action\":"
                                     "\"view\",\"patient\":\"client-1\",\"at\":"
                                     "\"2026-02-01T00:00:00Z\",\"mfa\":true,\"holder\":\"vp-noord\","
                                     "\"category\":\"basis\"}",
-                                    &out, NULL),
+                                    &decision, &out, NULL),
                  ZPDP_STATUS_OK);
+    CHECK(decision == ZPDP_DECISION_DENY);
     CHECK(contains(out, "\"decision\":\"deny\""));
     CHECK(contains(out, "\"reasons\":[\"unknown_entity\"]"));
     zpdp_string_free(out);
@@ -168,12 +178,40 @@ int main(void) {
                  ZPDP_STATUS_POLICY_LOAD_ERROR);
     CHECK(other == NULL);
 
+    /* A reload from a folder that does not exist: an error, the old policies stay in force */
+    CHECK_STATUS(zpdp_engine_reload_from_dir(engine, "/nonexistent/zorg-pdp", &error),
+                 ZPDP_STATUS_POLICY_LOAD_ERROR);
+    CHECK(zpdp_error_status(error) == ZPDP_STATUS_POLICY_LOAD_ERROR);
+    CHECK(contains(zpdp_error_message(error), "/nonexistent/zorg-pdp"));
+    zpdp_error_free(error);
+    error = NULL;
+    CHECK_STATUS(zpdp_engine_reload_from_dir(engine, "/nonexistent/zorg-pdp", NULL),
+                 ZPDP_STATUS_POLICY_LOAD_ERROR);
+    decision = ZPDP_DECISION_DENY;
+    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &decision, NULL, NULL), ZPDP_STATUS_OK);
+    CHECK(decision == ZPDP_DECISION_ALLOW);
+    /* A path over 4096 bytes */
+    big = malloc(5000);
+    CHECK(big != NULL);
+    if (big != NULL) {
+        memset(big, 'a', 4999);
+        big[0] = '/';
+        big[4999] = '\0';
+        CHECK_STATUS(zpdp_engine_reload_from_dir(engine, big, &error), ZPDP_STATUS_INPUT_TOO_LARGE);
+        CHECK(contains(zpdp_error_message(error), "`dir`"));
+        zpdp_error_free(error);
+        error = NULL;
+        free(big);
+    }
+
     /* Status names, also for numbers that are no status */
     CHECK(strcmp(zpdp_status_name(ZPDP_STATUS_PANIC), "ZPDP_STATUS_PANIC") == 0);
     CHECK(strcmp(zpdp_status_name(4000000000u), "ZPDP_STATUS_UNKNOWN") == 0);
 
     /* After all that the engine still answers */
-    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &out, NULL), ZPDP_STATUS_OK);
+    decision = ZPDP_DECISION_DENY;
+    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &decision, &out, NULL), ZPDP_STATUS_OK);
+    CHECK(decision == ZPDP_DECISION_ALLOW);
     CHECK(contains(out, "\"decision\":\"allow\""));
     zpdp_string_free(out);
 

@@ -1,5 +1,6 @@
 /* The happy path: version, an engine from the shipped policies and from the policy folder,
- * entities, events, decisions, a dashboard, and audit records through the callback. */
+ * entities, events, typed and JSON decisions, a dashboard, audit records through the callback,
+ * and a reload from the policy folder that keeps the facts and the audit chain. */
 #include "common.h"
 
 struct audit_log {
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
     char *answer = NULL;
     uint64_t seq = 0;
     uint64_t failures = 99;
+    zpdp_decision decision = ZPDP_DECISION_DENY;
     struct audit_log log = {0, 1, {0}};
     char version[32];
 
@@ -42,7 +44,8 @@ int main(int argc, char **argv) {
     if (engine == NULL) {
         return test_finish("test_happy");
     }
-    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, on_audit, &log), ZPDP_STATUS_OK);
+    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, on_audit, &log, &error), ZPDP_STATUS_OK);
+    CHECK(error == NULL);
 
     /* One more event, with its sequence number */
     CHECK_STATUS(zpdp_engine_apply(engine,
@@ -54,7 +57,10 @@ int main(int argc, char **argv) {
     CHECK(error == NULL);
 
     /* Allow, with the permits that applied */
-    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &response, &error), ZPDP_STATUS_OK);
+    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &decision, &response, &error),
+                 ZPDP_STATUS_OK);
+    CHECK(decision == ZPDP_DECISION_ALLOW);
+    CHECK(error == NULL);
     CHECK(contains(response, "\"decision\":\"allow\""));
     CHECK(contains(response, "\"reasons\":[]"));
     CHECK(contains(response, "\"seq\":4"));
@@ -62,7 +68,9 @@ int main(int argc, char **argv) {
     response = NULL;
 
     /* Deny, with the reason */
-    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_LAB, &response, NULL), ZPDP_STATUS_OK);
+    decision = (zpdp_decision)77;
+    CHECK_STATUS(zpdp_engine_decide(engine, VIEW_LAB, &decision, &response, NULL), ZPDP_STATUS_OK);
+    CHECK(decision == ZPDP_DECISION_DENY);
     CHECK(contains(response, "\"decision\":\"deny\""));
     CHECK(contains(response, "\"role_not_permitted\""));
     zpdp_string_free(response);
@@ -80,9 +88,25 @@ int main(int argc, char **argv) {
     CHECK(contains(log.first, "\"prev_hash\":\"0000000000000000000000000000000000000000000000"
                               "000000000000000000\""));
     CHECK(contains(log.first, "\"decision\":\"allow\""));
-    CHECK_STATUS(zpdp_engine_audit_failures(engine, &failures), ZPDP_STATUS_OK);
+    CHECK_STATUS(zpdp_engine_audit_failures(engine, &failures, &error), ZPDP_STATUS_OK);
     CHECK(failures == 0);
-    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, NULL, NULL), ZPDP_STATUS_OK);
+    CHECK(error == NULL);
+
+    /* Reload from the folder (the same rules): facts and the audit chain carry on */
+    if (argc > 1) {
+        int before = log.count;
+        CHECK_STATUS(zpdp_engine_reload_from_dir(engine, argv[1], &error), ZPDP_STATUS_OK);
+        CHECK(error == NULL);
+        decision = ZPDP_DECISION_DENY;
+        CHECK_STATUS(zpdp_engine_decide(engine, VIEW_BASIS, &decision, NULL, NULL),
+                     ZPDP_STATUS_OK);
+        CHECK(decision == ZPDP_DECISION_ALLOW);
+        CHECK_STATUS(zpdp_engine_decide(engine, VIEW_LAB, &decision, NULL, NULL), ZPDP_STATUS_OK);
+        CHECK(decision == ZPDP_DECISION_DENY);
+        CHECK(log.count == before + 2);
+        CHECK(log.chained);
+    }
+    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, NULL, NULL, NULL), ZPDP_STATUS_OK);
     zpdp_engine_free(engine);
 
     /* The same policies from the folder */

@@ -1,5 +1,6 @@
 /* Decisions from 4 threads at once on one engine, while the main thread applies events and
- * dashboards run: every answer is the expected one, and every decision is audited once. */
+ * reloads the policies (from the folder given as the first argument): every answer is the
+ * expected one, typed and JSON agree, and every decision is audited once. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,10 +30,12 @@ static void *decide_loop(void *arg) {
     for (i = 0; i < ROUNDS; i++) {
         char *out = NULL;
         int allow = i % 2 == 0;
-        zpdp_status status =
-            zpdp_engine_decide(job->engine, allow ? VIEW_BASIS : VIEW_LAB, &out, NULL);
+        zpdp_decision decision = ZPDP_DECISION_DENY;
+        zpdp_status status = zpdp_engine_decide(job->engine, allow ? VIEW_BASIS : VIEW_LAB,
+                                                &decision, &out, NULL);
         if (status != ZPDP_STATUS_OK ||
-            !contains(out, allow ? "\"decision\":\"allow\"" : "\"decision\":\"deny\"")) {
+            !contains(out, allow ? "\"decision\":\"allow\"" : "\"decision\":\"deny\"") ||
+            decision != (allow ? ZPDP_DECISION_ALLOW : ZPDP_DECISION_DENY)) {
             job->wrong++;
         }
         zpdp_string_free(out);
@@ -40,7 +43,7 @@ static void *decide_loop(void *arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     zpdp_engine *engine = make_world();
     pthread_t threads[THREADS];
     struct job jobs[THREADS];
@@ -52,7 +55,7 @@ int main(void) {
         return test_finish("test_threads");
     }
     atomic_init(&audited, 0);
-    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, on_audit, NULL), ZPDP_STATUS_OK);
+    CHECK_STATUS(zpdp_engine_set_audit_callback(engine, on_audit, NULL, NULL), ZPDP_STATUS_OK);
 
     for (i = 0; i < THREADS; i++) {
         jobs[i].engine = engine;
@@ -70,6 +73,10 @@ int main(void) {
                  "{\"at\":\"2026-03-%02dT00:00:00Z\",\"type\":\"%s\",\"patient\":\"client-1\"}",
                  i + 1, i % 2 == 0 ? "pgo_account_created" : "pgo_account_deleted");
         CHECK_STATUS(zpdp_engine_apply(engine, event, NULL, NULL), ZPDP_STATUS_OK);
+        /* and the same rules reloaded now and then: no decision fails or changes */
+        if (argc > 1 && i % 5 == 0) {
+            CHECK_STATUS(zpdp_engine_reload_from_dir(engine, argv[1], NULL), ZPDP_STATUS_OK);
+        }
     }
 
     for (i = 0; i < started; i++) {
