@@ -3,6 +3,10 @@
 #[path = "../targets.rs"]
 mod targets;
 
+#[path = "../../tests/it/common.rs"]
+#[allow(dead_code)]
+mod common;
+
 #[path = "../../tests/it/oracle.rs"]
 #[allow(dead_code)]
 mod oracle;

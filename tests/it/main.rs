@@ -7,17 +7,11 @@
     reason = "the oracle mirrors RULES.md notation (x, h, o, p, c) and lists event types one by one"
 )]
 
-#[cfg(test)]
 mod api;
-#[cfg(test)]
 mod audit;
-#[cfg(test)]
+mod common;
 mod fuzz_regressions;
-#[cfg(test)]
 mod oracle;
-#[cfg(test)]
 mod proptests;
-#[cfg(test)]
 mod scenarios;
-#[cfg(test)]
 mod schemas;
