@@ -12,7 +12,7 @@
 //! [`seeds_do_what_their_names_say`] holds them to it, so a seed that stops
 //! reaching its path (the world or a format changed) is noticed: `parse-*`
 //! does not parse; an `event_json` seed `accepted-*` applies to the small
-//! world and `rejected-*` is refused; a `request_json` seed `allow-*` or
+//! world and changes an answer of its state probe, `rejected-*` is refused; a `request_json` seed `allow-*` or
 //! `deny-*` is decided so; a scenario seed `valid-*` runs with every
 //! expectation met. Inputs found by fuzzing are named `fuzzed-*`.
 
@@ -189,11 +189,18 @@ fn seeds_do_what_their_names_say() {
     for (path, text) in named("event_json", "parse-") {
         assert!(Event::from_json(&text).is_err(), "{}", path.display());
     }
+    // An accepted seed changes an answer of the state probe: the probe the
+    // body compares for rejected events can see what an event does
     for (prefix, applies) in [("accepted-", true), ("rejected-", false)] {
         for (path, text) in named("event_json", prefix) {
             let event = Event::from_json(&text).unwrap();
-            let result = common::world().apply(&event);
+            let engine = common::world();
+            let before = common::state(&engine);
+            let result = engine.apply(&event);
             assert_eq!(result.is_ok(), applies, "{}: {result:?}", path.display());
+            let after = common::state(&engine);
+            assert_eq!(after.same_answers(&before), !applies, "{}", path.display());
+            assert_eq!(after == before, !applies, "{}", path.display());
         }
     }
     for (path, text) in named("request_json", "parse-") {
