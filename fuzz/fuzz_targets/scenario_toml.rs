@@ -1,6 +1,7 @@
 #![no_main]
 
 #[path = "../targets.rs"]
+#[allow(dead_code)]
 mod targets;
 
 #[path = "../../tests/it/common.rs"]

@@ -210,6 +210,13 @@ pub(crate) fn state(engine: &Engine) -> State {
     }
 }
 
+/// The [`State`] of a fresh [`world`], computed once per process: what any
+/// engine that loaded [`WORLD`] and nothing else answers
+pub(crate) fn world_state() -> &'static State {
+    static S: OnceLock<State> = OnceLock::new();
+    S.get_or_init(|| state(&world()))
+}
+
 /// A scratch folder, removed when dropped
 pub(crate) struct TempDir(PathBuf);
 
