@@ -194,8 +194,8 @@ pub(crate) fn state(engine: &Engine) -> State {
             answers.push(r);
         }
         for body in DASHBOARDS {
-            let q = DashboardQuery::from_json(&format!(r#"{{{body},"at":"{t}","mfa":true}}"#))
-                .unwrap();
+            let q =
+                DashboardQuery::from_json(&format!(r#"{{{body},"at":"{t}","mfa":true}}"#)).unwrap();
             let answer = engine.dashboard(&q).map(|mut a| {
                 a.seq = 0;
                 a
