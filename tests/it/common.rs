@@ -121,8 +121,9 @@ pub(crate) fn world() -> Engine {
     engine
 }
 
-/// The requests [`state`] decides, as JSON with `AT` for the time: every
-/// action on [`WORLD`]'s entities, so that any fact an event can change shows
+/// The requests [`state`] decides, as JSON object members without `at` and
+/// `mfa` (it adds both): every action on [`WORLD`]'s entities, so that any
+/// fact an event can change shows
 const PROBES: [&str; 26] = [
     r#""principal":{"practitioner":"anna"},"action":"view","patient":"client-1","holder":"vp-noord","category":"kraambed""#,
     r#""principal":{"practitioner":"anna"},"action":"view","patient":"client-1","holder":"vp-noord","category":"echo""#,
@@ -152,7 +153,7 @@ const PROBES: [&str; 26] = [
     r#""principal":{"practitioner":"vera"},"action":"view_access_log","patient":"client-1","holder":"vp-noord""#,
 ];
 
-/// Two dashboards [`state`] asks for, as JSON with `AT` for the time
+/// The dashboards [`state`] asks for, written as [`PROBES`] are
 const DASHBOARDS: [&str; 2] = [
     r#""principal":{"practitioner":"anna"},"patient":"client-1""#,
     r#""principal":{"practitioner":"vera"},"patient":"client-1""#,
