@@ -4,71 +4,16 @@
 //!
 //! Each body panics only when an invariant breaks: a panic inside the crate,
 //! a fast path that differs from the plain path, an allow the oracle denies.
+//!
+//! The small world, the shipped policies and the state probe come from
+//! `tests/it/common.rs`, the oracle from `tests/it/oracle.rs`: the fuzz
+//! targets compile both as their `common` and `oracle` modules.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use zorg_pdp::{Engine, Event, Policies, Request, Scenario};
 
-fn policies() -> &'static Policies {
-    static P: OnceLock<Policies> = OnceLock::new();
-    P.get_or_init(|| Policies::shipped().expect("shipped policies load"))
-}
-
-/// A small world to apply fuzzed events and requests to
-pub(crate) fn small_engine() -> Engine {
-    let engine = Engine::with_policies(policies().clone());
-    let world = r#"
-[[organisations]]
-id = "o1"
-[[organisations]]
-id = "o2"
-[[practitioners]]
-id = "p1"
-organisation = "o1"
-role = "huisarts"
-tasks = ["consent_change", "log_review"]
-[[practitioners]]
-id = "p2"
-organisation = "o2"
-role = "kraamverzorgende"
-[[patients]]
-id = "x1"
-[[events]]
-at = "2026-01-01T00:00:00Z"
-type = "treatment_started"
-patient = "x1"
-organisation = "o1"
-[[events]]
-at = "2026-01-01T00:00:00Z"
-type = "treatment_started"
-patient = "x1"
-organisation = "o2"
-[[events]]
-at = "2026-01-02T00:00:00Z"
-type = "dossier_consent_given"
-patient = "x1"
-holder = "o1"
-[[events]]
-at = "2026-01-03T00:00:00Z"
-type = "access_requested"
-practitioner = "p2"
-patient = "x1"
-[[events]]
-at = "2026-01-04T00:00:00Z"
-type = "record_added"
-record = "r1"
-patient = "x1"
-category = "basis"
-source = "dossier"
-holder = "o1"
-"#;
-    let scenario = Scenario::parse(world, Path::new("world.toml")).expect("the fuzz world parses");
-    scenario
-        .load_into(&engine, Path::new("world.toml"), Some(world))
-        .expect("the fuzz world loads");
-    engine
-}
+use crate::common::{self, policies};
 
 /// Scenario text (TOML or JSON): parse, and run it when it parses
 pub(crate) fn scenario(data: &[u8], json: bool) {
@@ -85,7 +30,10 @@ pub(crate) fn scenario(data: &[u8], json: bool) {
     }
 }
 
-/// One event as JSON, applied to the small world; a rejected event changes nothing
+/// One event as JSON, applied to the small world: an accepted event takes the
+/// next `seq`; a rejected one changes nothing a decision can see (the answers
+/// to a fixed set of requests and dashboards, and `seq`, stay those of the
+/// world before the event, which `common::world_state` computes once)
 pub(crate) fn event_json(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -93,11 +41,15 @@ pub(crate) fn event_json(data: &[u8]) {
     let Ok(event) = Event::from_json(text) else {
         return;
     };
-    let engine = small_engine();
-    let before = engine.seq();
+    let engine = common::world();
+    let seq = engine.seq();
     match engine.apply(&event) {
-        Ok(seq) => assert_eq!(seq, before + 1),
-        Err(_) => assert_eq!(engine.seq(), before),
+        Ok(next) => assert_eq!(next, seq + 1),
+        Err(e) => assert_eq!(
+            common::state(&engine),
+            *common::world_state(),
+            "a rejected event changed the state: {e}"
+        ),
     }
 }
 
@@ -109,7 +61,7 @@ pub(crate) fn request_json(data: &[u8]) {
     let Ok(request) = Request::from_json(text) else {
         return;
     };
-    let engine = small_engine();
+    let engine = common::world();
     let fast = engine.decide(&request);
     let plain = engine.decide_plain(&request);
     assert_eq!(fast, plain, "fast and plain paths differ");
@@ -130,10 +82,10 @@ pub(crate) fn policy_text(data: &[u8]) {
     };
     let schema = include_str!("../policies/zorg.cedarschema");
     if let Ok(p) = Policies::from_sources(schema, [("fuzz.cedar", text)]) {
-        let engine = small_engine();
+        let engine = common::world();
         engine.reload(p);
         let q = Request::from_json(
-            r#"{"principal":{"practitioner":"p2"},"action":"view","patient":"x1","at":"2026-02-01T00:00:00Z","mfa":true,"holder":"o1","category":"basis"}"#,
+            r#"{"principal":{"practitioner":"anna"},"action":"view","patient":"client-1","at":"2026-02-01T00:00:00Z","mfa":true,"holder":"vp-noord","category":"kraambed"}"#,
         )
         .expect("fixed request parses");
         assert_eq!(engine.decide(&q), engine.decide_plain(&q));

@@ -768,13 +768,13 @@ mod readme {
     /// The first `sh` block after `## The command line` in the README
     fn examples() -> String {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap_or_default();
         let section = readme
             .split("\n## The command line")
             .nth(1)
-            .expect("the README has a command-line section");
-        let block = section.split("```sh\n").nth(1).expect("with a sh block");
-        block.split("\n```").next().unwrap().to_owned()
+            .unwrap_or_default();
+        let block = section.split("```sh\n").nth(1).unwrap_or_default();
+        block.split("\n```").next().unwrap_or_default().to_owned()
     }
 
     #[test]
@@ -787,9 +787,16 @@ mod readme {
         std::fs::create_dir_all(&bin).unwrap();
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_zorg-pdp"), bin.join("zorg-pdp")).unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        std::os::unix::fs::symlink(root.join("policies").canonicalize().unwrap(), dir.0.join("policies"))
-            .unwrap();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        std::os::unix::fs::symlink(
+            root.join("policies").canonicalize().unwrap(),
+            dir.0.join("policies"),
+        )
+        .unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let out = Command::new("sh")
             .args(["-e", "-c", &script])
             .current_dir(&dir.0)
@@ -799,7 +806,10 @@ mod readme {
         let (text, errors) = (stdout(&out), stderr(&out));
         assert!(out.status.success(), "{script}\n{text}\n{errors}");
         assert!(text.contains(" passed, 0 failed"), "{text}");
-        assert!(text.contains("\"decision\""), "decide printed a response: {text}");
+        assert!(
+            text.contains("\"decision\""),
+            "decide printed a response: {text}"
+        );
         assert!(text.contains("chain intact"), "{text}");
     }
 }

@@ -1,7 +1,12 @@
 #![no_main]
 
 #[path = "../targets.rs"]
+#[allow(dead_code)]
 mod targets;
+
+#[path = "../../tests/it/common.rs"]
+#[allow(dead_code)]
+mod common;
 
 #[path = "../../tests/it/oracle.rs"]
 #[allow(dead_code)]

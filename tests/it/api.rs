@@ -3,52 +3,17 @@
 use std::sync::Arc;
 
 use zorg_pdp::{
-    Category, Decision, Engine, Event, Organisation, OrganisationId, Patient, PatientId, Policies,
-    Practitioner, PractitionerId, Reason, Request, Role, Timestamp,
+    Decision, Engine, Event, Organisation, OrganisationId, PatientId, Policies, Practitioner,
+    PractitionerId, Reason, Request, Role,
 };
+
+use crate::common::{self, load_world};
 
 const SCHEMA: &str = include_str!("../../policies/zorg.cedarschema");
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn small_world(engine: &Engine) {
-    for o in ["vp-noord", "kz-oost"] {
-        engine
-            .register_organisation(Organisation::new(OrganisationId::new(o).unwrap()))
-            .unwrap();
-    }
-    engine
-        .register_practitioner(Practitioner::new(
-            PractitionerId::new("anna").unwrap(),
-            OrganisationId::new("kz-oost").unwrap(),
-            Role::new("kraamverzorgende").unwrap(),
-        ))
-        .unwrap();
-    engine
-        .register_patient(&Patient {
-            id: PatientId::new("client-1").unwrap(),
-        })
-        .unwrap();
-    for e in [
-        r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"client-1","organisation":"kz-oost"}"#,
-        r#"{"at":"2026-01-10T09:00:00Z","type":"dossier_consent_given","patient":"client-1","holder":"vp-noord"}"#,
-        r#"{"at":"2026-01-11T08:00:00Z","type":"access_requested","practitioner":"anna","patient":"client-1"}"#,
-    ] {
-        engine.apply(&Event::from_json(e).unwrap()).unwrap();
-    }
-}
-
+/// `anna` (kraamverzorgende at `kz-oost`) views `category` of `client-1` held by `vp-noord`
 fn view(category: &str, when: &str) -> Request {
-    Request::view(
-        PractitionerId::new("anna").unwrap(),
-        PatientId::new("client-1").unwrap(),
-        OrganisationId::new("vp-noord").unwrap(),
-        Category::new(category).unwrap(),
-        at(when),
-        true,
-    )
+    common::view("anna", "client-1", "vp-noord", category, when)
 }
 
 #[test]
@@ -72,7 +37,7 @@ fn an_erroring_forbid_fails_closed() {
     )
     .unwrap();
     let engine = Engine::with_policies(policies);
-    small_world(&engine);
+    load_world(&engine);
     let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::EvaluationError]);
@@ -99,7 +64,7 @@ fn an_erroring_permit_fails_closed_too() {
     )
     .unwrap();
     let engine = Engine::with_policies(policies);
-    small_world(&engine);
+    load_world(&engine);
     let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::EvaluationError]);
@@ -116,7 +81,7 @@ fn without_errors_the_same_policies_allow() {
     )
     .unwrap();
     let engine = Engine::with_policies(policies);
-    small_world(&engine);
+    load_world(&engine);
     let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Allow);
     assert_eq!(r.policies, vec!["permit-all".to_owned()]);
@@ -124,8 +89,7 @@ fn without_errors_the_same_policies_allow() {
 
 #[test]
 fn shipped_engine_decides_the_spec_example() {
-    let engine = Engine::new().unwrap();
-    small_world(&engine);
+    let engine = common::world();
     let r = engine.decide(&view("labuitslagen", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::RoleNotPermitted]);
@@ -133,7 +97,7 @@ fn shipped_engine_decides_the_spec_example() {
         r.policies,
         vec!["forbid-category-not-in-role-matrix".to_owned()]
     );
-    assert_eq!(r.seq, 3);
+    assert_eq!(r.seq, 6, "the world's six events");
     let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
     assert!(r.is_allowed(), "{r:?}");
     assert_eq!(r.policies, vec!["permit-view-shared-dossier".to_owned()]);
@@ -144,8 +108,7 @@ fn shipped_engine_decides_the_spec_example() {
 
 #[test]
 fn unknown_ids_give_only_unknown_entity() {
-    let engine = Engine::new().unwrap();
-    small_world(&engine);
+    let engine = common::world();
     let mut q = view("basis", "2026-02-01T00:00:00Z");
     q.mfa = false;
     q.patient = PatientId::new("nobody").unwrap();
@@ -157,9 +120,8 @@ fn unknown_ids_give_only_unknown_entity() {
 
 #[test]
 fn a_rejected_event_names_the_field_and_changes_nothing() {
-    let engine = Engine::new().unwrap();
-    small_world(&engine);
-    let before = engine.seq();
+    let engine = common::world();
+    let before = common::state(&engine);
     let e = Event::from_json(
         r#"{"at":"2026-01-12T00:00:00Z","type":"dossier_consent_withdrawn","patient":"client-1","holder":"nowhere"}"#,
     )
@@ -170,7 +132,31 @@ fn a_rejected_event_names_the_field_and_changes_nothing() {
         err.to_string().contains("dossier_consent_withdrawn"),
         "{err}"
     );
-    assert_eq!(engine.seq(), before);
+    assert_eq!(common::state(&engine), before);
+    // Events that fail late, after fields that do resolve (a known patient
+    // or category before the unknown id): still nothing changes
+    for (json, field) in [
+        (
+            r#"{"at":"2026-01-12T00:00:00Z","type":"record_added","record":"rec-2","patient":"client-1","category":"kraambed","source":"dossier","holder":"nowhere"}"#,
+            "holder",
+        ),
+        (
+            r#"{"at":"2026-01-12T00:00:00Z","type":"module_started","patient":"client-1","module":"DM","practitioner":"nobody"}"#,
+            "practitioner",
+        ),
+        (
+            r#"{"at":"2026-01-12T00:00:00Z","type":"referral_sent","patient":"client-1","from":"vp-noord","to":"nowhere"}"#,
+            "to",
+        ),
+        (
+            r#"{"at":"2026-01-12T00:00:00Z","type":"record_flagged","record":"rec-unknown"}"#,
+            "record",
+        ),
+    ] {
+        let err = engine.apply(&Event::from_json(json).unwrap()).unwrap_err();
+        assert_eq!(err.field(), field, "{json}: {err}");
+        assert_eq!(common::state(&engine), before, "{json}");
+    }
     assert!(
         engine
             .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
@@ -180,8 +166,7 @@ fn a_rejected_event_names_the_field_and_changes_nothing() {
 
 #[test]
 fn reload_swaps_policies_while_threads_decide() {
-    let engine = Arc::new(Engine::new().unwrap());
-    small_world(&engine);
+    let engine = Arc::new(common::world());
     let deny_all = Policies::from_sources(
         SCHEMA,
         [(
@@ -254,7 +239,7 @@ fn the_memo_tells_apart_entities_that_policies_name() {
         Policies::from_sources(SCHEMA, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .unwrap();
     let engine = Engine::with_policies(policies);
-    small_world(&engine);
+    load_world(&engine);
     engine
         .register_organisation(Organisation::new(OrganisationId::new("o-blocked").unwrap()))
         .unwrap();
@@ -286,8 +271,7 @@ fn the_memo_tells_apart_entities_that_policies_name() {
 
 #[test]
 fn reload_starts_a_new_memo() {
-    let engine = Engine::new().unwrap();
-    small_world(&engine);
+    let engine = common::world();
     assert!(
         engine
             .decide(&view("kraambed", "2026-02-01T00:00:00Z"))

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use zorg_pdp::audit::{
     AuditAction, AuditError, AuditRecord, AuditSink, Break, Durability, FileSink, GENESIS_HASH,
@@ -13,113 +13,15 @@ use zorg_pdp::audit::{
     verify_records,
 };
 use zorg_pdp::{
-    Action, ActionKind, Category, DashboardQuery, Decision, Engine, OrganisationId, PatientId,
+    Action, ActionKind, Category, DashboardQuery, Decision, OrganisationId, PatientId,
     PractitionerId, Principal, Purpose, Reason, Request, Scenario, Timestamp,
 };
 
+use crate::common::{TempDir, at, view, world};
+
 // ---------------------------------------------------------------------------------------
-// helpers
+// helpers (the shared ones are in `common.rs`)
 
-/// A scratch folder, removed when dropped
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "zorg-pdp-audit-{}-{name}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-const WORLD: &str = r#"
-[[organisations]]
-id = "vp-noord"
-[[organisations]]
-id = "kz-oost"
-
-[[practitioners]]
-id = "vera"
-organisation = "vp-noord"
-role = "verloskundige"
-tasks = ["log_review"]
-
-[[practitioners]]
-id = "anna"
-organisation = "kz-oost"
-role = "kraamverzorgende"
-
-[[patients]]
-id = "client-1"
-[[patients]]
-id = "client-2"
-
-[[events]]
-at = "2026-01-05T09:00:00Z"
-type = "treatment_started"
-patient = "client-1"
-organisation = "vp-noord"
-
-[[events]]
-at = "2026-01-10T09:00:00Z"
-type = "treatment_started"
-patient = "client-1"
-organisation = "kz-oost"
-
-[[events]]
-at = "2026-01-10T09:00:00Z"
-type = "dossier_consent_given"
-patient = "client-1"
-holder = "vp-noord"
-
-[[events]]
-at = "2026-01-11T08:00:00Z"
-type = "access_requested"
-practitioner = "anna"
-patient = "client-1"
-
-[[events]]
-at = "2026-01-05T09:00:00Z"
-type = "treatment_started"
-patient = "client-2"
-organisation = "vp-noord"
-
-[[events]]
-at = "2026-01-20T10:00:00Z"
-type = "record_added"
-record = "rec-echo-1"
-patient = "client-1"
-category = "echo"
-source = "dossier"
-holder = "vp-noord"
-"#;
-
-fn engine() -> Engine {
-    let engine = Engine::new().unwrap();
-    let scenario = Scenario::parse(WORLD, Path::new("world.toml")).unwrap();
-    scenario
-        .load_into(&engine, Path::new("world.toml"), Some(WORLD))
-        .unwrap();
-    engine
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
 fn org(s: &str) -> OrganisationId {
     OrganisationId::new(s).unwrap()
 }
@@ -128,17 +30,6 @@ fn patient(s: &str) -> PatientId {
 }
 fn practitioner(s: &str) -> Principal {
     Principal::Practitioner(PractitionerId::new(s).unwrap())
-}
-
-fn view(who: &str, x: &str, holder: &str, category: &str, when: &str) -> Request {
-    Request::view(
-        PractitionerId::new(who).unwrap(),
-        patient(x),
-        org(holder),
-        Category::new(category).unwrap(),
-        at(when),
-        true,
-    )
 }
 
 fn request(principal: Principal, x: &str, when: &str, action: Action) -> Request {
@@ -153,7 +44,7 @@ fn request(principal: Principal, x: &str, when: &str, action: Action) -> Request
 
 /// A log of `n` decisions (views of client-1 by vera and anna), written with `durability`
 fn write_log(path: &Path, n: usize, durability: Durability) -> FileSink {
-    let engine = engine();
+    let engine = world();
     let (sink, _) = FileSink::open(path, durability).unwrap();
     let sink = Arc::new(sink);
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
@@ -211,7 +102,7 @@ fn first_break(path: &Path) -> (u64, Break) {
 /// route; another holder's data needs the consent its route asks for.
 #[test]
 fn checks_name_what_the_deciding_policies_checked() {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let with_purpose = |who: &str, holder: &str, purpose: Purpose| Request {
@@ -253,7 +144,7 @@ fn checks_name_what_the_deciding_policies_checked() {
 
 #[test]
 fn every_audited_decision_yields_exactly_one_record_with_its_fields() {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let audited = [
@@ -403,7 +294,7 @@ fn every_audited_decision_yields_exactly_one_record_with_its_fields() {
 
 #[test]
 fn a_record_asked_for_by_id_is_logged_with_what_it_was_found_to_be() {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let by_id = |who: &str, record: &str| {
@@ -466,7 +357,7 @@ fn a_record_asked_for_by_id_is_logged_with_what_it_was_found_to_be() {
 fn every_kind_of_principal_and_subject_is_logged_with_the_requests_ids() {
     // The engine hands a sink tags into the registry's table of ids; the
     // record built from them names exactly what the request named.
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let when = "2026-02-01T10:00:00Z";
@@ -582,7 +473,7 @@ fn every_kind_of_principal_and_subject_is_logged_with_the_requests_ids() {
 
 #[test]
 fn a_dashboard_yields_one_record_per_holder() {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let query = DashboardQuery {
@@ -624,7 +515,7 @@ fn a_dashboard_yields_one_record_per_holder() {
 fn many_threads_deciding_into_one_file_sink_write_one_gap_free_chain() {
     let dir = TempDir::new("threads");
     let path = dir.file("log.jsonl");
-    let engine = Arc::new(engine());
+    let engine = Arc::new(world());
     let (sink, report) = FileSink::open(&path, Durability::EveryN(64)).unwrap();
     assert!(report.created);
     let sink = Arc::new(sink);
@@ -659,7 +550,7 @@ fn many_threads_deciding_into_one_file_sink_write_one_gap_free_chain() {
 
 #[test]
 fn draining_a_memory_sink_while_threads_decide_gives_one_gap_free_chain() {
-    let engine = Arc::new(engine());
+    let engine = Arc::new(world());
     let sink = Arc::new(MemorySink::with_capacity(16));
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     const THREADS: usize = 4;
@@ -737,7 +628,7 @@ fn a_memory_sink_keeps_every_record_in_order_across_its_batches() {
     // The sink gathers records a batch at a time before moving them on; every
     // read must still see every record taken, in the order taken, whatever
     // the count.
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let when = |i: usize| {
@@ -789,7 +680,7 @@ fn a_file_sink_writes_what_seal_gives() {
     // the sealed record, so that `record_hash` over the parsed line agrees.
     let dir = TempDir::new("bytes");
     let path = dir.file("log.jsonl");
-    let engine = engine();
+    let engine = world();
     let memory = Arc::new(MemorySink::new());
     let (file, _) = FileSink::open(&path, Durability::OnFlush).unwrap();
     let file = Arc::new(file);
@@ -873,7 +764,7 @@ fn durability_decides_when_records_reach_the_file() {
 
 /// One record from a real decision
 fn read_records_of_one() -> AuditRecord {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     engine.decide(&view(
@@ -1262,7 +1153,7 @@ fn killing_a_writer_mid_stream_loses_no_acknowledged_record() {
 
 #[test]
 fn the_overview_lists_only_allowed_accesses_to_that_patient_newest_first() {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let allowed_views = [
@@ -1466,7 +1357,7 @@ fn scenario_runs_log_every_decision_into_one_chain() {
 
 #[test]
 fn a_drained_memory_sink_goes_on_with_the_chain() {
-    let engine = engine();
+    let engine = world();
     let sink = Arc::new(MemorySink::new());
     engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
     let q = view(

@@ -10,22 +10,22 @@
     clippy::too_many_lines,
     reason = "a test tells one story, and the oracle lists every rule in one place"
 )]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "helpers outside #[test] fns (setup, the oracle, the fuzz bodies) unwrap and index \
+              too: in a test binary a failed setup is a failed test (clippy.toml's allow-*-in-tests \
+              covers only #[test] fns and #[cfg(test)] modules)"
+)]
 
-#[cfg(test)]
 mod api;
-#[cfg(test)]
 mod architecture;
-#[cfg(test)]
 mod audit;
-#[cfg(test)]
+mod common;
 mod fuzz_regressions;
-#[cfg(test)]
 mod oracle;
-#[cfg(test)]
 mod privacy;
-#[cfg(test)]
 mod proptests;
-#[cfg(test)]
 mod scenarios;
-#[cfg(test)]
 mod schemas;

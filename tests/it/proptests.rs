@@ -4,16 +4,15 @@
 //! of the documented rules must hold.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use zorg_pdp::{
     Action, CareModule, Category, Change, DashboardQuery, Decision, DocumentRef, Engine, Event,
-    EventKind, Organisation, OrganisationId, Patient, PatientId, Policies, Practitioner,
-    PractitionerId, Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task,
-    Timestamp,
+    EventKind, Organisation, OrganisationId, Patient, PatientId, Practitioner, PractitionerId,
+    Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task, Timestamp,
 };
 
+use crate::common::policies;
 use crate::oracle::{Oracle, OraclePractitioner};
 
 const ORGS: [&str; 4] = ["o0", "o1", "o2", "ghost-org"];
@@ -54,11 +53,6 @@ const CATEGORIES: [&str; 15] = [
     "wondzorg",
 ];
 const MODULES: [&str; 4] = ["CVRM", "DM", "COPD", "GGZ"];
-
-pub(crate) fn policies() -> &'static Policies {
-    static P: OnceLock<Policies> = OnceLock::new();
-    P.get_or_init(|| Policies::shipped().unwrap())
-}
 
 fn time(hour: u8) -> Timestamp {
     Timestamp::from_unix_nanos(1_767_225_600_000_000_000 + i64::from(hour) * 3_600_000_000_000)
