@@ -38,3 +38,8 @@ pub use policy::{
     SCHEMA_FILE,
 };
 pub use scenario::{RunReport, Scenario, ScenarioError};
+
+// The Rust examples of docs/ run as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/audit.md")]
+struct AuditDocs;

@@ -132,6 +132,24 @@ impl FileSink {
     /// [`AuditError::Locked`] when another sink has it open;
     /// [`AuditError::Corrupt`] when the line before a torn one is not a record
     /// either, or the last record's `hash` is not a SHA-256.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use zorg_pdp::audit::{AuditSink, Durability, FileSink, verify};
+    /// # let path = std::env::temp_dir().join(format!("zorg-pdp-doc-{}.jsonl", std::process::id()));
+    /// let engine = zorg_pdp::Engine::new()?;
+    /// let (sink, opened) = FileSink::open(&path, Durability::EveryN(1000))?;
+    /// if let Some(torn) = &opened.torn {
+    ///     eprintln!("audit log: {torn}"); // a crash cut the last record short
+    /// }
+    /// let sink = Arc::new(sink);
+    /// engine.set_audit_sink(sink.clone());
+    /// // ... decide ...
+    /// sink.flush()?;
+    /// assert!(verify(&path)?.is_intact());
+    /// # drop(sink); engine.clear_audit_sink(); std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(
         path: impl AsRef<Path>,
         durability: Durability,

@@ -18,7 +18,7 @@ use crate::policy::version_of;
 /// One decision's audit record, not yet written out
 ///
 /// The engine builds it on the deciding thread: a shared reference to the
-/// remembered answer's [`Summary`], which also holds every field the answer's
+/// remembered answer's summary, which also holds every field the answer's
 /// memo key determines (role, category, module, purpose, the check flags, the
 /// policy-set digest), and where the registry's table of ids (which only
 /// grows) has the principal, organisation, patient, holder and record. No id

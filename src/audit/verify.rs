@@ -158,6 +158,18 @@ pub fn verify_records(records: &[AuditRecord]) -> VerifyReport {
 /// # Errors
 ///
 /// [`AuditError::Io`] when the file cannot be read.
+///
+/// ```
+/// use zorg_pdp::audit::verify;
+/// # let dir = std::env::temp_dir().join(format!("zorg-pdp-verify-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("audit.jsonl");
+/// std::fs::write(&path, "not a record\n")?;
+/// let report = verify(&path)?;
+/// assert!(!report.is_intact());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
     let path = path.as_ref();
     let io = |source: std::io::Error| AuditError::Io {

@@ -151,6 +151,20 @@ impl Policies {
     /// annotation; [`PolicyLoadError::Contract`] with every way the schema
     /// does not accept what the engine sends; [`PolicyLoadError::Validation`]
     /// with every strict-validation error.
+    ///
+    /// ```
+    /// use zorg_pdp::{Policies, PolicyLoadError};
+    /// let schema = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/zorg.cedarschema"));
+    /// let mfa = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/mfa.cedar"));
+    /// let policies = Policies::from_sources(schema, [("mfa.cedar", mfa)])?;
+    /// assert!(policies.content_hash().starts_with("sha256:"));
+    /// // A policy that reads what the schema does not declare is refused, with its file and id
+    /// let typo = "@id(\"p\") permit (principal, action, resource) when { context.mfaa };";
+    /// let error = Policies::from_sources(schema, [("typo.cedar", typo)]).unwrap_err();
+    /// assert!(matches!(error, PolicyLoadError::Validation(_)), "{error}");
+    /// assert!(error.to_string().contains("typo.cedar"), "{error}");
+    /// # Ok::<(), PolicyLoadError>(())
+    /// ```
     pub fn from_sources<'a>(
         schema_text: &str,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,

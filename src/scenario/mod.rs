@@ -17,9 +17,7 @@ use crate::{
     RecordId, Request, RequestRecord, StudyId, Timestamp,
 };
 
-pub use run::{
-    Coverage, Failure, RunReport, run_paths, run_paths_with, run_paths_with_sink, run_scenario,
-};
+pub use run::{Coverage, Failure, RunReport, run_paths, run_paths_with_sink, run_scenario};
 
 /// The largest scenario file accepted, in bytes
 pub const MAX_SCENARIO_LEN: usize = 4 * 1024 * 1024;

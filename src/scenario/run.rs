@@ -94,6 +94,7 @@ impl Coverage {
 
 /// The outcome of running scenario files
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RunReport {
     /// Expectations that held
     pub passed: usize,
@@ -141,17 +142,18 @@ fn show(decision: Decision, reasons: &[Reason]) -> String {
 ///
 /// Files that cannot be read or parsed are reported in [`RunReport::errors`];
 /// the others still run.
+///
+/// ```
+/// use std::path::PathBuf;
+/// let policies = zorg_pdp::Policies::shipped()?;
+/// let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/tests"));
+/// let report = zorg_pdp::scenario::run_paths(&policies, &[dir]);
+/// assert!(report.errors.is_empty() && report.failures.is_empty());
+/// assert!(report.passed > 200);
+/// # Ok::<(), zorg_pdp::PolicyLoadError>(())
+/// ```
 pub fn run_paths(policies: &Policies, paths: &[PathBuf]) -> RunReport {
-    run_paths_with(policies, paths, &mut |_| {})
-}
-
-/// As [`run_paths`], handing every engine to `observe` after its scenario ran
-pub fn run_paths_with(
-    policies: &Policies,
-    paths: &[PathBuf],
-    observe: &mut dyn FnMut(&Engine),
-) -> RunReport {
-    run_all(policies, paths, None, observe)
+    run_all(policies, paths, None, &mut |_| {})
 }
 
 /// As [`run_paths`], with `sink` set on every scenario's engine before its
