@@ -17,24 +17,9 @@ use zorg_pdp::{
     Request, Response, Role, Task, Timestamp,
 };
 
-/// `println!` for a reader that may go away: when stdout is a closed pipe
-/// (`cargo run --example geboortezorg | head`), the story ends quietly with exit 0
-/// instead of panicking; another write error ends it with exit 1
-macro_rules! say {
-    () => { say(format_args!("")) };
-    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
-}
-
-fn say(line: std::fmt::Arguments<'_>) {
-    use std::io::Write as _;
-    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: writing to stdout: {e}");
-        std::process::exit(1);
-    }
-}
+#[path = "support/say.rs"]
+mod say;
+use say::say;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

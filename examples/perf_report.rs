@@ -28,24 +28,9 @@ use std::time::{Duration, Instant};
 use world::{Rng, Size};
 use zorg_pdp::{DashboardQuery, Decision, Engine, Policies, Principal, Purpose, Request};
 
-/// `println!` for a reader that may go away: when stdout is a closed pipe
-/// (`cargo run --example perf_report | head`), the report ends quietly with exit 0
-/// instead of panicking; another write error ends it with exit 1
-macro_rules! say {
-    () => { say(format_args!("")) };
-    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
-}
-
-fn say(line: std::fmt::Arguments<'_>) {
-    use std::io::Write as _;
-    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: writing to stdout: {e}");
-        std::process::exit(1);
-    }
-}
+#[path = "support/say.rs"]
+mod say;
+use say::say;
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {

@@ -163,59 +163,48 @@ impl VocabularyError {
     }
 }
 
-/// A policy file does not parse
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{file}`: {message}")]
-pub struct PolicySyntaxError {
-    file: String,
-    message: String,
-}
-
-impl PolicySyntaxError {
-    pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            message: message.into(),
+/// An error about one policy file: the file, and a message on one line
+macro_rules! file_error {
+    ($(#[$doc:meta])* $name:ident, $message_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("`{file}`: {message}")]
+        pub struct $name {
+            file: String,
+            message: String,
         }
-    }
 
-    /// The file
-    pub fn file(&self) -> &str {
-        &self.file
-    }
+        impl $name {
+            pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+                Self {
+                    file: file.into(),
+                    message: message.into(),
+                }
+            }
 
-    /// Cedar's message, on one line
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
+            /// The file
+            pub fn file(&self) -> &str {
+                &self.file
+            }
 
-/// A policy lacks a valid `@id`, or a policy file holds a template
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{file}`: {message}")]
-pub struct AnnotationError {
-    file: String,
-    message: String,
-}
-
-impl AnnotationError {
-    pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            message: message.into(),
+            #[doc = $message_doc]
+            pub fn message(&self) -> &str {
+                &self.message
+            }
         }
-    }
-
-    /// The file
-    pub fn file(&self) -> &str {
-        &self.file
-    }
-
-    /// What is wrong
-    pub fn message(&self) -> &str {
-        &self.message
-    }
+    };
 }
+
+file_error!(
+    /// A policy file does not parse
+    PolicySyntaxError,
+    "Cedar's message, on one line"
+);
+file_error!(
+    /// A policy lacks a valid `@id`, or a policy file holds a template
+    AnnotationError,
+    "What is wrong"
+);
 
 /// Two policies share an `@id`
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
