@@ -801,6 +801,12 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_32_bytes() {
+        // The time is split so that years 0001-9999 cost no memory per fact
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+    }
+
+    #[test]
     fn debug_shows_counts_not_ids() {
         let (r, _) = world();
         let shown = format!("{r:?}");
