@@ -15,7 +15,7 @@ pub mod scenario;
 pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
-pub use engine::{DashboardError, Engine};
+pub use engine::{DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 pub use model::MAX_JSON_LEN;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 pub use model::error::{EntityError, ParseError};

@@ -3,6 +3,7 @@
 //! pipe are in `docs/cli.md`.
 
 mod audit_log;
+mod explain;
 mod output;
 
 use std::io::Write as _;
@@ -56,6 +57,22 @@ enum Command {
         /// Load the schema and policies from this folder instead of the shipped ones
         #[arg(long)]
         policies: Option<PathBuf>,
+    },
+    /// Decide one request and say why: every policy that fired or could have, and the facts
+    /// the policies saw, in words
+    Explain {
+        /// The world: entities and events, as a scenario file
+        #[arg(long)]
+        world: PathBuf,
+        /// The request as JSON (SPEC.md §4), or @FILE to read it from a file
+        #[arg(long)]
+        request: String,
+        /// Load the schema and policies from this folder instead of the shipped ones
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// text (for a person) or json
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain::Format,
     },
     /// Show a practitioner's dashboard of a patient against a world file
     Dashboard {
@@ -192,6 +209,12 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
             writeln!(console.out, "{}", serde_json::to_string_pretty(&out)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain {
+            world,
+            request,
+            policies,
+            format,
+        } => explain::run(&world, &request, policies.as_deref(), format, console),
         Command::Dashboard {
             world: path,
             query,

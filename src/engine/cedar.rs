@@ -145,3 +145,70 @@ pub(crate) fn evaluate(policies: &Policies, set: &PolicySet, input: &Input<'_>) 
         policies: policy_ids,
     }
 }
+
+/// What one policy made of an input
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Its scope and conditions held: a permit granted, a forbid denied
+    Fired,
+    /// Its scope matched, a condition did not hold
+    NotSatisfied,
+    /// Its principal or resource scope does not cover the request
+    OutOfScope,
+    /// Evaluating it failed (the decision is then a deny, R3)
+    Error,
+}
+
+/// Every policy of `set` evaluated on its own against an input, in the set's
+/// id order; `None` when the input does not fit the schema
+pub(crate) fn verdicts(
+    policies: &Policies,
+    set: &PolicySet,
+    input: &Input<'_>,
+) -> Option<Vec<(String, Verdict)>> {
+    let (request, entities) = to_cedar(policies, input).ok()?;
+    let authorizer = Authorizer::new();
+    let mut out = Vec::new();
+    for policy in set.policies() {
+        let id = policy.id().to_string();
+        let verdict = if in_scope(policy, &request) {
+            let mut one = PolicySet::new();
+            one.add(policy.clone()).ok()?;
+            let answer = authorizer.is_authorized(&request, &one, &entities);
+            if answer.diagnostics().errors().next().is_some() {
+                Verdict::Error
+            } else if answer.diagnostics().reason().next().is_some() {
+                Verdict::Fired
+            } else {
+                Verdict::NotSatisfied
+            }
+        } else {
+            Verdict::OutOfScope
+        };
+        out.push((id, verdict));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(out)
+}
+
+/// Whether a policy's principal and resource scope match the request. Our
+/// entities have no parents, so `in` is equality (as the memo argues).
+fn in_scope(policy: &cedar_policy::Policy, request: &cedar_policy::Request) -> bool {
+    use cedar_policy::{PrincipalConstraint as P, ResourceConstraint as R};
+    let (Some(principal), Some(resource)) = (request.principal(), request.resource()) else {
+        return false;
+    };
+    let principal_ok = match policy.principal_constraint() {
+        P::Any => true,
+        P::Is(ty) => principal.type_name() == &ty,
+        P::Eq(uid) | P::In(uid) => principal == &uid,
+        P::IsIn(ty, uid) => principal.type_name() == &ty && principal == &uid,
+    };
+    let resource_ok = match policy.resource_constraint() {
+        R::Any => true,
+        R::Is(ty) => resource.type_name() == &ty,
+        R::Eq(uid) | R::In(uid) => resource == &uid,
+        R::IsIn(ty, uid) => resource.type_name() == &ty && resource == &uid,
+    };
+    principal_ok && resource_ok
+}

@@ -8,6 +8,7 @@
 
 mod audit;
 mod cedar;
+mod explain;
 mod input;
 mod memo;
 
@@ -32,6 +33,7 @@ use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
+pub use explain::{Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 use memo::Memo;
 
 /// A dashboard query that names an unknown principal or patient
@@ -245,13 +247,18 @@ impl Engine {
     pub fn decide(&self, request: &Request) -> Response {
         let loaded = self.loaded.load();
         let registry = self.read();
+        self.decide_in(&loaded, &registry, request)
+    }
+
+    /// [`Engine::decide`] against one loaded policy set and registry
+    fn decide_in(&self, loaded: &Loaded, registry: &Registry, request: &Request) -> Response {
         let seq = registry.seq();
         let sink = loaded
             .sink
             .as_ref()
             .filter(|_| audit::audited(request.action.kind()));
         let policies = &*loaded.policies;
-        let Ok(built) = input::build(&registry, policies.vocabulary(), request) else {
+        let Ok(built) = input::build(registry, policies.vocabulary(), request) else {
             let outcome = Outcome::deny(Reason::UnknownEntity);
             if let Some(sink) = sink {
                 let record = audit::unknown_record(request, &outcome, policies.digest());
@@ -263,7 +270,7 @@ impl Engine {
         // count is touched, so deciding threads share no written cache line.
         // With one, the record takes the one new reference (each
         // reference-count change is an atomic write).
-        decide_input(&loaded, &registry, &built.input, |summary| {
+        decide_input(loaded, registry, &built.input, |summary| {
             let response = summary.outcome.to_response(seq);
             if let Some(sink) = sink {
                 let record = audit::decision_record(policies, request, &built, Arc::clone(summary));
@@ -319,6 +326,39 @@ impl Engine {
             Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
         };
         outcome.into_response(registry.seq())
+    }
+
+    /// [`Engine::decide`], and why: every policy whose action scope covers the
+    /// request, each evaluated on its own (fired, not satisfied, out of
+    /// scope, error), and the facts the policies saw. For policy authors and
+    /// support desks; the decision is `decide`'s own, audited like it when a
+    /// sink is set.
+    ///
+    /// ```
+    /// use zorg_pdp::{Engine, PolicyVerdict, Request};
+    /// let engine = Engine::new()?;
+    /// let request = Request::from_json(r#"{"principal":{"practitioner":"nobody"},
+    ///     "action":"view","patient":"client-1","holder":"vp-noord","category":"basis",
+    ///     "at":"2026-02-01T00:00:00Z","mfa":true}"#)?;
+    /// let why = engine.explain(&request);
+    /// assert!(!why.response.is_allowed());
+    /// assert!(why.policies.is_empty(), "an unknown principal reaches no policy (R2)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn explain(&self, request: &Request) -> Explanation {
+        let loaded = self.loaded.load();
+        let registry = self.read();
+        let response = self.decide_in(&loaded, &registry, request);
+        let policies = &*loaded.policies;
+        let (facts, policies) = match input::build(&registry, policies.vocabulary(), request) {
+            Ok(built) => explain::trace(policies, &built.input),
+            Err(input::Unknown) => (Vec::new(), Vec::new()),
+        };
+        Explanation {
+            response,
+            facts,
+            policies,
+        }
     }
 
     /// What the policies would see for this request: the principal's role,

@@ -111,6 +111,8 @@ pub struct Policies {
     buckets: HashMap<ActionKind, PolicySet>,
     vocabulary: Vocabulary,
     ids: Vec<String>,
+    /// Where each policy was written: its file and first line
+    origins: HashMap<String, load::Origin>,
     digest: [u8; 32],
     content_hash: String,
 }
@@ -188,6 +190,7 @@ impl Policies {
             buckets,
             vocabulary,
             ids,
+            origins: loaded.origins,
             digest,
             content_hash: version_of(&digest),
         })
@@ -234,6 +237,11 @@ impl Policies {
     /// The reason code a forbid policy reports, `None` for permits and unknown ids
     pub fn reason_of(&self, id: &str) -> Option<Reason> {
         self.info.get(id).and_then(|i| i.reason)
+    }
+
+    /// The file a policy was read from and the 1-based line it starts on
+    pub fn origin(&self, id: &str) -> Option<(&str, usize)> {
+        self.origins.get(id).map(|o| (o.file.as_str(), o.line))
     }
 
     /// Whether the policy is a `permit`

@@ -806,3 +806,47 @@ fn generators_reach_every_action_outcome_and_reason() {
         .collect();
     assert!(missing.is_empty(), "reasons never produced: {missing:?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(500), ..ProptestConfig::default() })]
+
+    /// `explain` gives `decide`'s response, and its per-policy verdicts add up
+    /// to it by Cedar's rule: allow iff a permit fired and no forbid fired or
+    /// failed; a deny's reasons are the fired forbids' `@reason`s (or
+    /// `not_permitted` when none fired); the determining policies are listed
+    #[test]
+    fn explain_verdicts_add_up_to_the_decision((staff, events, requests) in world()) {
+        use zorg_pdp::{PolicyVerdict as V, Reason};
+        let (engine, mut oracle) = setup(&staff);
+        let events: Vec<Event> = events.iter().map(build_event).collect();
+        apply_all(&engine, &mut oracle, &events)?;
+        for seed in &requests {
+            let q = build_request(seed);
+            let why = engine.explain(&q);
+            prop_assert_eq!(&why.response, &engine.decide_plain(&q), "explain differs from decide for {:?}", q);
+            if why.response.reasons == [Reason::UnknownEntity] {
+                prop_assert!(why.policies.is_empty() && why.facts.is_empty());
+                continue;
+            }
+            let fired = |effect: &str| -> Vec<String> {
+                why.policies.iter().filter(|p| p.effect == effect && p.verdict == V::Fired).map(|p| p.id.clone()).collect()
+            };
+            let errors = why.policies.iter().any(|p| p.verdict == V::Error);
+            let (permits, forbids) = (fired("permit"), fired("forbid"));
+            let allow = !permits.is_empty() && forbids.is_empty() && !errors;
+            prop_assert_eq!(why.response.is_allowed(), allow, "verdicts {:?} for {:?}", why.policies, q);
+            if allow {
+                prop_assert_eq!(&why.response.policies, &permits);
+            } else if !errors {
+                let mut reasons: Vec<Reason> = why.policies.iter()
+                    .filter(|p| p.verdict == V::Fired).filter_map(|p| p.reason).collect();
+                if reasons.is_empty() { reasons.push(Reason::NotPermitted); }
+                reasons.sort_unstable();
+                reasons.dedup();
+                prop_assert_eq!(&why.response.reasons, &reasons);
+                prop_assert_eq!(&why.response.policies, &forbids);
+            }
+            prop_assert!(why.policies.iter().all(|p| !p.file.is_empty() && p.line > 0));
+        }
+    }
+}

@@ -8,6 +8,8 @@ mod audit;
 #[cfg(test)]
 mod coverage;
 #[cfg(test)]
+mod explain;
+#[cfg(test)]
 mod helpers;
 #[cfg(test)]
 mod limits;
