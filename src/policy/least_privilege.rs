@@ -397,6 +397,8 @@ pub(super) fn check(
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::policy::{Policies, PolicyLoadError, SHIPPED_POLICIES, SHIPPED_SCHEMA};
 
@@ -700,10 +702,12 @@ mod tests {
         // Forbids on the group cover both members
         let mut covered = String::from(text);
         for l in listed(ActionKind::ViewRecord) {
-            covered.push_str(&format!(
-                "\n@id(\"f-{}\") @reason(\"{}\") forbid(principal, action in [Action::\"read\"], resource);",
-                l.reason, l.reason
-            ));
+            let r = l.reason;
+            write!(
+                covered,
+                "\n@id(\"f-{r}\") @reason(\"{r}\") forbid(principal, action in [Action::\"read\"], resource);"
+            )
+            .unwrap();
         }
         assert!(Policies::from_sources(&schema, [("a.cedar", covered.as_str())]).is_ok());
     }

@@ -5,6 +5,7 @@
 //! set or grants nothing more, over the whole scenario suite.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use zorg_pdp::policy_load_errors::LeastPrivilegeError;
@@ -67,12 +68,10 @@ fn spec_matrix() -> BTreeSet<(String, String)> {
         let row = cells(line);
         assert_eq!(row.len(), roles.len() + 1, "{line}");
         for (role, cell) in roles.iter().zip(&row[1..]) {
-            match cell.as_str() {
-                "x" => {
-                    granted.insert((role.clone(), row[0].clone()));
-                }
-                "" => {}
-                other => panic!("cell `{other}` in {line}"),
+            if cell == "x" {
+                granted.insert((role.clone(), row[0].clone()));
+            } else {
+                assert_eq!(cell, "", "{line}");
             }
         }
     }
@@ -117,13 +116,15 @@ fn schema_with(last: &str, value: &str) -> String {
 fn open_world(roles: &[&str], categories: &[&str]) -> String {
     let mut w = String::from("[[organisations]]\nid = \"h\"\n[[patients]]\nid = \"x\"\n");
     let event = |w: &mut String, at: &str, body: &str| {
-        w.push_str(&format!("[[events]]\nat = \"{at}\"\n{body}\n"));
+        writeln!(w, "[[events]]\nat = \"{at}\"\n{body}").unwrap();
     };
     for r in roles {
-        w.push_str(&format!(
+        writeln!(
+            w,
             "[[organisations]]\nid = \"o-{r}\"\n[[practitioners]]\nid = \"p-{r}\"\n\
-             organisation = \"o-{r}\"\nrole = \"{r}\"\n"
-        ));
+             organisation = \"o-{r}\"\nrole = \"{r}\""
+        )
+        .unwrap();
     }
     let t = "2026-01-10T09:00:00Z";
     event(
@@ -250,8 +251,16 @@ fn names<T: AsRef<str>>(list: &[T]) -> Vec<&str> {
 fn the_explicit_matrix_is_the_spec_matrix_and_decides_as_the_old_one() {
     let spec = spec_matrix();
     let vocabulary = common::policies().vocabulary();
-    let roles: Vec<&str> = vocabulary.roles().iter().map(|r| r.as_str()).collect();
-    let categories: Vec<&str> = vocabulary.categories().iter().map(|c| c.as_str()).collect();
+    let roles: Vec<&str> = vocabulary
+        .roles()
+        .iter()
+        .map(zorg_pdp::Role::as_str)
+        .collect();
+    let categories: Vec<&str> = vocabulary
+        .categories()
+        .iter()
+        .map(zorg_pdp::Category::as_str)
+        .collect();
     let pairs: BTreeSet<(String, String)> = roles
         .iter()
         .flat_map(|r| {
@@ -646,7 +655,8 @@ fn a_schema_missing_a_fact_is_refused_naming_it() {
         Err(PolicyLoadError::Contract(errors)) => errors,
         other => panic!("{other:?}"),
     };
-    let found: Vec<(Option<ActionKind>, Option<&str>, &str, Option<usize>)> = errors
+    type Found<'e> = (Option<ActionKind>, Option<&'e str>, &'e str, Option<usize>);
+    let found: Vec<Found<'_>> = errors
         .iter()
         .map(|e| (e.action(), e.attribute(), e.file(), e.line()))
         .collect();

@@ -10,6 +10,8 @@ mod coverage;
 #[cfg(test)]
 mod helpers;
 #[cfg(test)]
+mod least_privilege;
+#[cfg(test)]
 mod limits;
 #[cfg(test)]
 mod pipe;
