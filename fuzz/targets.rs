@@ -75,13 +75,16 @@ pub(crate) fn request_json(data: &[u8]) {
     }
 }
 
-/// Policy text: loading never panics; a set that loads decides without panicking
+/// Policy text: loading never panics, alone or beside the shipped files; a
+/// set that loads decides without panicking (beside the shipped forbids, a
+/// fuzzed permit can pass the least-privilege check and reach a decision)
 pub(crate) fn policy_text(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let schema = include_str!("../policies/zorg.cedarschema");
-    if let Ok(p) = Policies::from_sources(schema, [("fuzz.cedar", text)]) {
+    let alone = Policies::from_sources(common::SCHEMA, [("fuzz.cedar", text)]);
+    let beside = common::shipped_with(&[("fuzz.cedar", text)]);
+    for p in [alone, beside].into_iter().flatten() {
         let engine = common::world();
         engine.reload(p);
         let q = Request::from_json(

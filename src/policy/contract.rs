@@ -22,6 +22,7 @@ use serde_json::Value as Json;
 
 use super::flatten;
 use super::policy_load_errors::{ContractError, ContractErrors};
+use super::schema_lines::{self, Decl};
 use crate::model::fact::Fact;
 use crate::model::ids::Task;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
@@ -133,7 +134,46 @@ pub(super) fn check(
             errors.extend(found);
         }
     }
+    let errors = errors
+        .into_iter()
+        .map(|e| {
+            let line = locate(types(), schema_text, &e);
+            e.on_line(line)
+        })
+        .collect();
     ContractErrors::new(errors).map_or(Ok(()), Err)
+}
+
+/// The line of the schema an error is about: the attribute's declaration in
+/// the action's context type (or the entity type), else the declaration of
+/// the context type, the action or the entity type
+fn locate(types: Option<&Json>, text: &str, e: &ContractError) -> Option<usize> {
+    if let Some(action) = e.action() {
+        let context = types.and_then(|t| context_type(t, action));
+        if let (Some(name), Some(_)) = (context, e.attribute())
+            && let Some(line) = schema_lines::line(text, Decl::Type, name, e.attribute())
+        {
+            return Some(line);
+        }
+        return schema_lines::line(text, Decl::Action, action.as_str(), e.attribute());
+    }
+    schema_lines::line(text, Decl::Entity, e.entity_type()?, e.attribute())
+}
+
+/// The name of the common type an action's context is declared with, when
+/// it is one (not an inline record)
+fn context_type(types: &Json, action: ActionKind) -> Option<&str> {
+    let context = types
+        .get("actions")?
+        .get(action.as_str())?
+        .get("appliesTo")?
+        .get("context")?;
+    let name = match context.get("type").and_then(Json::as_str)? {
+        "CommonType" | "EntityOrCommon" => context.get("name").and_then(Json::as_str)?,
+        k if BUILTIN_TYPES.contains(&k) => return None,
+        k => k,
+    };
+    Some(unqualified(name))
 }
 
 /// The principal the engine sends for `action` in the ordinary case
@@ -541,10 +581,12 @@ mod tests {
         let e = &errors[0];
         assert_eq!(e.action(), Some(ActionKind::RequestAccess));
         assert_eq!(e.attribute(), Some("consent_other_holder"));
+        // Not declared: the line of the context type that lacks it
+        assert_eq!((e.file(), e.line()), ("zorg.cedarschema", Some(62)));
         assert_eq!(
             e.to_string(),
-            "action `request_access`, attribute `consent_other_holder`: not declared; \
-             the engine sends a `Bool`"
+            "`zorg.cedarschema` line 62, action `request_access`, attribute \
+             `consent_other_holder`: not declared; the engine sends a `Bool`"
         );
         let errors = match crate::policy::Policies::from_sources(&schema, []) {
             Err(PolicyLoadError::Contract(errors)) => errors,
@@ -578,6 +620,9 @@ mod tests {
             errors[1].message(),
             "required, but the engine never sends it"
         );
+        // The missing name on its context type's line, the unknown one on its own
+        let lines: Vec<Option<usize>> = errors.iter().map(ContractError::line).collect();
+        assert_eq!(lines, [Some(73), Some(77), Some(73), Some(77)]);
     }
 
     #[test]
@@ -593,6 +638,7 @@ mod tests {
             errors[0].message(),
             "declared as `Long`; the engine sends a `Bool`"
         );
+        assert_eq!(errors[0].line(), Some(70), "the attribute's own line");
 
         // `holder` absent for PGO records: the engine leaves it out of some
         // `view_record` requests (and `view` always sends it).
@@ -622,6 +668,8 @@ mod tests {
         );
         assert!(errors.iter().all(|e| e.attribute().is_none()));
         assert!(errors[0].message().contains("Practitioner"), "{errors:?}");
+        // No attribute: the line of the action's declaration
+        assert!(errors.iter().all(|e| e.line() == Some(137)), "{errors:?}");
 
         let schema = edit(
             "\"nza_registration\",\n  \"research\"",
@@ -648,5 +696,7 @@ mod tests {
             ],
             "{errors:?}"
         );
+        let lines: Vec<Option<usize>> = errors.iter().map(ContractError::line).collect();
+        assert_eq!(lines, [Some(35), Some(37)], "{errors:?}");
     }
 }

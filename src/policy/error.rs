@@ -2,8 +2,8 @@
 
 use super::policy_load_errors::{
     AnnotationError, ComplexityError, ContractErrors, DuplicateIdError, FileTooLargeError, IoError,
-    NestingError, NoSchemaError, PolicySyntaxError, ReasonError, SchemaError, ValidationErrors,
-    VocabularyError,
+    LeastPrivilegeErrors, NestingError, NoSchemaError, PolicySyntaxError, ReasonError, SchemaError,
+    ValidationErrors, VocabularyError,
 };
 
 /// Why a policy set did not load
@@ -59,4 +59,9 @@ pub enum PolicyLoadError {
     /// a fixed order
     #[error(transparent)]
     Validation(#[from] ValidationErrors),
+    /// Least privilege (RULES.md R52): a permit can grant an action for
+    /// which no forbid carries a reason code the rules list; every gap, in a
+    /// fixed order, each naming the permit's file, line and `@id`
+    #[error(transparent)]
+    LeastPrivilege(#[from] LeastPrivilegeErrors),
 }

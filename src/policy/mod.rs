@@ -3,9 +3,11 @@
 
 mod contract;
 mod error;
+mod least_privilege;
 mod load;
 pub mod policy_load_errors;
 mod read;
+mod schema_lines;
 mod validate;
 mod vocabulary;
 
@@ -152,7 +154,9 @@ impl Policies {
     /// file that is too large, too deep, does not parse or lacks an
     /// annotation; [`PolicyLoadError::Contract`] with every way the schema
     /// does not accept what the engine sends; [`PolicyLoadError::Validation`]
-    /// with every strict-validation error.
+    /// with every strict-validation error; [`PolicyLoadError::LeastPrivilege`]
+    /// with every permit that can grant an action lacking a forbid for a
+    /// reason code RULES.md lists for it (R52, `docs/least-privilege.md`).
     ///
     /// ```
     /// use zorg_pdp::{Policies, PolicyLoadError};
@@ -165,6 +169,12 @@ impl Policies {
     /// let error = Policies::from_sources(schema, [("typo.cedar", typo)]).unwrap_err();
     /// assert!(matches!(error, PolicyLoadError::Validation(_)), "{error}");
     /// assert!(error.to_string().contains("typo.cedar"), "{error}");
+    /// // A permit without the forbids its action needs is refused (least privilege)
+    /// let open = "@id(\"share\") permit (principal, action == Action::\"share\", resource);";
+    /// let error = Policies::from_sources(schema, [("mfa.cedar", mfa), ("open.cedar", open)]).unwrap_err();
+    /// assert!(matches!(error, PolicyLoadError::LeastPrivilege(_)), "{error}");
+    /// assert!(error.to_string().contains("`open.cedar` line 1, policy `share`"), "{error}");
+    /// assert!(error.to_string().contains("no_dossier_consent"), "{error}");
     /// # Ok::<(), PolicyLoadError>(())
     /// ```
     pub fn from_sources<'a>(
@@ -179,7 +189,9 @@ impl Policies {
             loaded.add_file(name, text)?;
         }
         validate::strictly(&schema, &loaded)?;
-        let buckets = bucket_by_action(&schema, &loaded.set)?;
+        let actions = ActionScope::all(&schema)?;
+        least_privilege::check(&schema, &loaded, &actions)?;
+        let buckets = bucket_by_action(&actions, &loaded.set)?;
         let digest = content_digest(schema_text, &files);
         let mut ids = loaded.ids;
         ids.sort();
@@ -284,41 +296,67 @@ fn content_digest(schema_text: &str, files: &BTreeMap<&str, &str>) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// An action the engine sends, with the action groups it belongs to
+#[derive(Debug, Clone)]
+pub(super) struct ActionScope {
+    pub(super) kind: ActionKind,
+    pub(super) uid: EntityUid,
+    /// The action and every group it belongs to (by the schema's action hierarchy)
+    scope: Vec<EntityUid>,
+}
+
+impl ActionScope {
+    /// Every action of [`ActionKind::ALL`], in that order
+    fn all(schema: &Schema) -> Result<Vec<Self>, PolicyLoadError> {
+        let actions = schema
+            .action_entities()
+            .map_err(|e| SchemaError::new(flatten(&e)))?;
+        ActionKind::ALL
+            .iter()
+            .map(|&kind| {
+                let uid = EntityUid::from_str(&format!("Action::\"{}\"", kind.as_str()))
+                    .map_err(|e| SchemaError::new(flatten(&e)))?;
+                let mut scope: Vec<EntityUid> = vec![uid.clone()];
+                if let Some(ancestors) = actions.ancestors(&uid) {
+                    scope.extend(ancestors.cloned());
+                }
+                Ok(Self { kind, uid, scope })
+            })
+            .collect()
+    }
+
+    /// Whether a policy with this action scope can match a request for the
+    /// action: it is unconstrained, or names the action or a group the
+    /// action belongs to
+    pub(super) fn matches(&self, constraint: &ActionConstraint) -> bool {
+        match constraint {
+            ActionConstraint::Any => true,
+            ActionConstraint::Eq(a) => *a == self.uid,
+            ActionConstraint::In(list) => list.iter().any(|a| self.scope.contains(a)),
+        }
+    }
+}
+
 /// Sorts policies into one bucket per action: a policy belongs to the bucket
-/// of action `a` when its action scope is unconstrained, or names `a` or an
-/// action group `a` belongs to (by the schema's action hierarchy). A policy
-/// outside the bucket cannot match a request for `a`, so evaluating the
-/// bucket gives exactly Cedar's answer for the whole set.
+/// of action `a` when its action scope can match `a` ([`ActionScope::matches`]).
+/// A policy outside the bucket cannot match a request for `a`, so evaluating
+/// the bucket gives exactly Cedar's answer for the whole set.
 fn bucket_by_action(
-    schema: &Schema,
+    actions: &[ActionScope],
     set: &PolicySet,
 ) -> Result<HashMap<ActionKind, PolicySet>, PolicyLoadError> {
-    let actions = schema
-        .action_entities()
-        .map_err(|e| SchemaError::new(flatten(&e)))?;
     let mut buckets = HashMap::new();
-    for &action in ActionKind::ALL {
-        let uid = EntityUid::from_str(&format!("Action::\"{}\"", action.as_str()))
-            .map_err(|e| SchemaError::new(flatten(&e)))?;
-        let mut scope: Vec<EntityUid> = vec![uid.clone()];
-        if let Some(ancestors) = actions.ancestors(&uid) {
-            scope.extend(ancestors.cloned());
-        }
+    for action in actions {
         let mut bucket = PolicySet::new();
         for policy in set.policies() {
-            let applies = match policy.action_constraint() {
-                ActionConstraint::Any => true,
-                ActionConstraint::Eq(a) => a == uid,
-                ActionConstraint::In(list) => list.iter().any(|a| scope.contains(a)),
-            };
-            if applies {
+            if action.matches(&policy.action_constraint()) {
                 // Only a repeated id can fail here, and `set` has none.
                 bucket
                     .add(policy.clone())
                     .map_err(|_| DuplicateIdError::new(policy.id().to_string()))?;
             }
         }
-        buckets.insert(action, bucket);
+        buckets.insert(action.kind, bucket);
     }
     Ok(buckets)
 }
@@ -382,7 +420,8 @@ mod tests {
 
     #[test]
     fn rejects_forbid_without_reason_missing_id_unknown_reason_and_invalid_policy() {
-        let ok = "@id(\"p\") permit(principal, action, resource);";
+        // A forbid, so that least privilege asks for nothing more
+        let ok = "@id(\"p\") @reason(\"not_permitted\") forbid(principal, action, resource);";
         assert!(Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", ok)]).is_ok());
         let e = Policies::from_sources(
             SHIPPED_SCHEMA,
@@ -432,7 +471,7 @@ mod tests {
         let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", deep.as_str())]);
         assert!(matches!(e, Err(PolicyLoadError::TooDeep { .. })), "{e:?}");
         let fine = format!(
-            "@id(\"d\") permit(principal, action, resource) when {{ {}true{} }};",
+            "@id(\"d\") @reason(\"not_permitted\") forbid(principal, action, resource) when {{ {}true{} }};",
             "(".repeat(60),
             ")".repeat(60)
         );

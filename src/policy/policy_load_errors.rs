@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, SCHEMA_FILE};
-use crate::model::vocab::ActionKind;
+use crate::model::vocab::{ActionKind, Reason};
 
 /// A file or directory could not be read
 ///
@@ -370,6 +370,7 @@ enum Subject {
 pub struct ContractError {
     subject: Subject,
     attribute: Option<String>,
+    line: Option<usize>,
     message: String,
 }
 
@@ -382,6 +383,7 @@ impl ContractError {
         Self {
             subject: Subject::Action(action),
             attribute: attribute.map(str::to_owned),
+            line: None,
             message: message.into(),
         }
     }
@@ -394,8 +396,26 @@ impl ContractError {
         Self {
             subject: Subject::Entity(entity_type),
             attribute: attribute.map(str::to_owned),
+            line: None,
             message: message.into(),
         }
+    }
+
+    /// The same error, placed on a line of the schema
+    pub(crate) fn on_line(self, line: Option<usize>) -> Self {
+        Self { line, ..self }
+    }
+
+    /// The schema file, [`SCHEMA_FILE`]
+    pub fn file(&self) -> &str {
+        SCHEMA_FILE
+    }
+
+    /// The 1-based line of the schema where the attribute is declared or,
+    /// when it is not, where the context type, entity type or action is
+    /// declared; `None` when the schema text does not show it
+    pub fn line(&self) -> Option<usize> {
+        self.line
     }
 
     /// The action whose requests the schema refuses; `None` when the error is
@@ -430,6 +450,11 @@ impl ContractError {
 
 impl fmt::Display for ContractError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{SCHEMA_FILE}`")?;
+        if let Some(line) = self.line {
+            write!(f, " line {line}")?;
+        }
+        f.write_str(", ")?;
         match self.subject {
             Subject::Action(a) => write!(f, "action `{a}`")?,
             Subject::Entity(t) => write!(f, "entity type `{t}`")?,
@@ -506,3 +531,164 @@ impl fmt::Display for ContractErrors {
 }
 
 impl std::error::Error for ContractErrors {}
+
+/// One gap that least privilege (RULES.md R52) refuses: a permit can grant
+/// an action, but no `forbid` whose scope covers that action (for the named
+/// principal types) carries a reason code RULES.md lists for it
+///
+/// The permit is named by its file, the line it starts on and its `@id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeastPrivilegeError {
+    file: String,
+    line: usize,
+    policy_id: String,
+    action: ActionKind,
+    reason: Reason,
+    rules: &'static str,
+    principals: Vec<String>,
+}
+
+impl fmt::Display for LeastPrivilegeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.principals.iter().map(|n| format!("`{n}`")).collect();
+        write!(
+            f,
+            "`{}` line {}, policy `{}`: grants `{}` to {}, but no forbid covering that carries \
+             `@reason(\"{}\")` ({})",
+            self.file,
+            self.line,
+            self.policy_id,
+            self.action,
+            names.join(", "),
+            self.reason,
+            self.rules
+        )
+    }
+}
+
+impl std::error::Error for LeastPrivilegeError {}
+
+impl LeastPrivilegeError {
+    pub(crate) fn new(
+        (file, line, policy_id): (String, usize, String),
+        action: ActionKind,
+        (reason, rules): (Reason, &'static str),
+        principals: Vec<String>,
+    ) -> Self {
+        Self {
+            file,
+            line,
+            policy_id,
+            action,
+            reason,
+            rules,
+            principals,
+        }
+    }
+
+    /// The permit's file
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The 1-based line where the permit starts in its file
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The permit's `@id`
+    pub fn policy_id(&self) -> &str {
+        &self.policy_id
+    }
+
+    /// The action the permit can grant
+    pub fn action(&self) -> ActionKind {
+        self.action
+    }
+
+    /// The reason code no covering forbid carries
+    pub fn reason(&self) -> Reason {
+        self.reason
+    }
+
+    /// The rules of RULES.md that list the code for the action (`R19`, `R5, R6`)
+    pub fn rules(&self) -> &'static str {
+        self.rules
+    }
+
+    /// The principal types (`Practitioner`, …) the permit grants the action
+    /// to and no covering forbid restricts, sorted
+    pub fn principals(&self) -> &[String] {
+        &self.principals
+    }
+
+    fn key(&self) -> (&str, usize, &str, ActionKind, Reason) {
+        (
+            &self.file,
+            self.line,
+            &self.policy_id,
+            self.action,
+            self.reason,
+        )
+    }
+}
+
+/// Every least-privilege gap of a policy set (RULES.md R52), sorted by the
+/// permit's file, line and id, then by action and reason code in the order
+/// of [`ActionKind::ALL`] and [`Reason::ALL`]
+///
+/// Never empty. [`Display`](fmt::Display) prints a heading and then one gap
+/// per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeastPrivilegeErrors {
+    errors: Vec<LeastPrivilegeError>,
+}
+
+impl LeastPrivilegeErrors {
+    /// Sorts `errors` and drops repeats; `None` when there are none
+    pub(crate) fn new(mut errors: Vec<LeastPrivilegeError>) -> Option<Self> {
+        errors.sort_by(|a, b| a.key().cmp(&b.key()));
+        errors.dedup();
+        (!errors.is_empty()).then_some(Self { errors })
+    }
+
+    /// The gaps, in order
+    pub fn iter(&self) -> std::slice::Iter<'_, LeastPrivilegeError> {
+        self.errors.iter()
+    }
+
+    /// How many gaps there are (at least one)
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`: a load fails with at least one gap
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a LeastPrivilegeErrors {
+    type Item = &'a LeastPrivilegeError;
+    type IntoIter = std::slice::Iter<'a, LeastPrivilegeError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Display for LeastPrivilegeErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "least privilege (RULES.md R52): a permit grants an action that lacks a forbid \
+             for a reason code the rules list; the set is refused, so a deleted or misplaced \
+             forbid never widens access:",
+        )?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LeastPrivilegeErrors {}

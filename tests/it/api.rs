@@ -25,20 +25,21 @@ fn engine_is_send_and_sync() {
 #[test]
 fn an_erroring_forbid_fails_closed() {
     // Strict validation accepts this forbid, but its arithmetic overflows at
-    // run time. Cedar would skip it and let the permit win; the engine denies.
-    let policies = Policies::from_sources(
-        SCHEMA,
-        [(
-            "p.cedar",
-            r#"@id("permit-all") permit(principal, action, resource);
-               @id("forbid-overflow") @reason("not_permitted")
-               forbid(principal, action, resource) when { 9223372036854775807 + 1 > 0 };"#,
-        )],
-    )
+    // run time. Cedar would skip it and let the shipped permit win; the engine denies.
+    let policies = common::shipped_with(&[(
+        "p.cedar",
+        r#"@id("forbid-overflow") @reason("not_permitted")
+           forbid(principal, action, resource) when { 9223372036854775807 + 1 > 0 };"#,
+    )])
     .unwrap();
     let engine = Engine::with_policies(policies);
     load_world(&engine);
-    let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
+    assert!(
+        common::world()
+            .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
+            .is_allowed()
+    );
+    let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::EvaluationError]);
     assert!(
@@ -47,44 +48,47 @@ fn an_erroring_forbid_fails_closed() {
         r.policies
     );
     assert_eq!(
-        engine.decide_plain(&view("basis", "2026-02-01T00:00:00Z")),
+        engine.decide_plain(&view("kraambed", "2026-02-01T00:00:00Z")),
         r
     );
 }
 
+/// A host's permit beside the shipped ones: `view` for practitioners, which
+/// the shipped forbids cover (least privilege), with `condition`
+fn with_permit(id: &str, condition: &str) -> Policies {
+    let text = format!(
+        "@id(\"{id}\") permit(principal is Practitioner, action == Action::\"view\", resource) \
+         when {{ {condition} }};"
+    );
+    common::shipped_with(&[("p.cedar", &text)]).unwrap()
+}
+
 #[test]
 fn an_erroring_permit_fails_closed_too() {
-    let policies = Policies::from_sources(
-        SCHEMA,
-        [(
-            "p.cedar",
-            r#"@id("permit-all") permit(principal, action, resource);
-               @id("permit-overflow") permit(principal, action, resource) when { 9223372036854775807 + 1 > 0 };"#,
-        )],
-    )
-    .unwrap();
-    let engine = Engine::with_policies(policies);
+    let engine = Engine::with_policies(with_permit(
+        "permit-overflow",
+        "9223372036854775807 + 1 > 0",
+    ));
     load_world(&engine);
-    let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
+    let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(r.reasons, vec![Reason::EvaluationError]);
 }
 
 #[test]
 fn without_errors_the_same_policies_allow() {
-    let policies = Policies::from_sources(
-        SCHEMA,
-        [(
-            "p.cedar",
-            r#"@id("permit-all") permit(principal, action, resource);"#,
-        )],
-    )
-    .unwrap();
-    let engine = Engine::with_policies(policies);
+    let engine = Engine::with_policies(with_permit(
+        "permit-no-overflow",
+        "9223372036854775806 + 1 > 0",
+    ));
     load_world(&engine);
-    let r = engine.decide(&view("basis", "2026-02-01T00:00:00Z"));
+    let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
     assert_eq!(r.decision, Decision::Allow);
-    assert_eq!(r.policies, vec!["permit-all".to_owned()]);
+    assert!(
+        r.policies.contains(&"permit-no-overflow".to_owned()),
+        "{:?}",
+        r.policies
+    );
 }
 
 #[test]
@@ -167,14 +171,8 @@ fn a_rejected_event_names_the_field_and_changes_nothing() {
 #[test]
 fn reload_swaps_policies_while_threads_decide() {
     let engine = Arc::new(common::world());
-    let deny_all = Policies::from_sources(
-        SCHEMA,
-        [(
-            "p.cedar",
-            r#"@id("nothing") permit(principal, action, resource) when { false };"#,
-        )],
-    )
-    .unwrap();
+    // No permit: nothing is permitted
+    let deny_all = Policies::from_sources(SCHEMA, [("p.cedar", "// nothing")]).unwrap();
     let shipped = Policies::shipped().unwrap();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let workers: Vec<_> = (0..2)
@@ -278,16 +276,7 @@ fn reload_starts_a_new_memo() {
             .is_allowed()
     );
     assert_eq!(engine.memo_len(), 1);
-    engine.reload(
-        Policies::from_sources(
-            SCHEMA,
-            [(
-                "p.cedar",
-                r#"@id("nothing") permit(principal, action, resource) when { false };"#,
-            )],
-        )
-        .unwrap(),
-    );
+    engine.reload(Policies::from_sources(SCHEMA, [("p.cedar", "// nothing")]).unwrap());
     assert_eq!(engine.memo_len(), 0);
     assert_eq!(
         engine

@@ -11,13 +11,76 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use zorg_pdp::{
     Category, DashboardAnswer, DashboardQuery, Engine, OrganisationId, PatientId, Policies,
-    PractitionerId, Request, Response, Scenario, Timestamp,
+    PolicyLoadError, PractitionerId, Request, Response, Scenario, Timestamp,
 };
 
 /// The shipped policies, loaded once per process
 pub(crate) fn policies() -> &'static Policies {
     static P: OnceLock<Policies> = OnceLock::new();
     P.get_or_init(|| Policies::shipped().unwrap())
+}
+
+/// The shipped schema's text
+pub(crate) const SCHEMA: &str = include_str!("../../policies/zorg.cedarschema");
+
+/// The shipped policy files, `(file name, text)`, in name order (a test in
+/// `least_privilege.rs` checks that they are the files of `policies/`)
+pub(crate) const SHIPPED: [(&str, &str); 13] = [
+    (
+        "access-and-sharing.cedar",
+        include_str!("../../policies/access-and-sharing.cedar"),
+    ),
+    (
+        "administration.cedar",
+        include_str!("../../policies/administration.cedar"),
+    ),
+    (
+        "care-modules.cedar",
+        include_str!("../../policies/care-modules.cedar"),
+    ),
+    (
+        "external-parties.cedar",
+        include_str!("../../policies/external-parties.cedar"),
+    ),
+    ("mfa.cedar", include_str!("../../policies/mfa.cedar")),
+    (
+        "patient.cedar",
+        include_str!("../../policies/patient.cedar"),
+    ),
+    (
+        "records.cedar",
+        include_str!("../../policies/records.cedar"),
+    ),
+    (
+        "role-matrix.cedar",
+        include_str!("../../policies/role-matrix.cedar"),
+    ),
+    (
+        "view-own-dossier.cedar",
+        include_str!("../../policies/view-own-dossier.cedar"),
+    ),
+    (
+        "view-planned-care.cedar",
+        include_str!("../../policies/view-planned-care.cedar"),
+    ),
+    (
+        "view-relationship.cedar",
+        include_str!("../../policies/view-relationship.cedar"),
+    ),
+    (
+        "view-shared-dossier.cedar",
+        include_str!("../../policies/view-shared-dossier.cedar"),
+    ),
+    (
+        "view-unplanned-care.cedar",
+        include_str!("../../policies/view-unplanned-care.cedar"),
+    ),
+];
+
+/// The shipped policies with more files beside them: a host's own policies
+/// (least privilege accepts a permit only beside the forbids its action needs)
+pub(crate) fn shipped_with(extra: &[(&str, &str)]) -> Result<Policies, PolicyLoadError> {
+    Policies::from_sources(SCHEMA, SHIPPED.iter().chain(extra).copied())
 }
 
 /// An RFC 3339 time

@@ -24,6 +24,7 @@ mod architecture;
 mod audit;
 mod common;
 mod fuzz_regressions;
+mod least_privilege;
 mod oracle;
 mod privacy;
 mod proptests;

@@ -12,6 +12,8 @@ mod explain;
 #[cfg(test)]
 mod helpers;
 #[cfg(test)]
+mod least_privilege;
+#[cfg(test)]
 mod limits;
 #[cfg(test)]
 mod pipe;
