@@ -4,6 +4,7 @@
 
 mod audit_log;
 mod output;
+mod prove;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,9 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Prove the policies' properties for every request and entity store the schema admits
+    /// (Cedar's symbolic compiler and the cvc5 solver); a failing one shows a counterexample
+    Prove(prove::ProveArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +227,7 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Overview(args),
         } => audit_log::overview(&args, console),
+        Command::Prove(args) => prove::run(&args, console),
     }
 }
 
