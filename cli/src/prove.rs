@@ -106,8 +106,13 @@ struct Finding {
 
 /// What proving a property found
 enum Outcome {
-    Proved { environments: usize },
-    Failed { environments: usize, findings: Vec<Finding> },
+    Proved {
+        environments: usize,
+    },
+    Failed {
+        environments: usize,
+        findings: Vec<Finding>,
+    },
 }
 
 /// `zorg-pdp prove`
@@ -129,9 +134,10 @@ pub(crate) fn run(args: &ProveArgs, console: &mut Console) -> Result<ExitCode> {
     writeln!(
         console.out,
         "policies: {} ({})",
-        args.policies
-            .as_deref()
-            .map_or_else(|| "the shipped set".to_owned(), |d| format!("`{}`", d.display())),
+        args.policies.as_deref().map_or_else(
+            || "the shipped set".to_owned(),
+            |d| format!("`{}`", d.display())
+        ),
         policies.content_hash()
     )?;
     writeln!(
@@ -156,62 +162,23 @@ pub(crate) fn run(args: &ProveArgs, console: &mut Console) -> Result<ExitCode> {
         schema: policies.cedar_schema(),
         policies: policies.cedar_policies(),
         environments: &environments,
-        compiled: std::iter::repeat_with(|| None).take(environments.len()).collect(),
+        compiled: std::iter::repeat_with(|| None)
+            .take(environments.len())
+            .collect(),
     };
-    let (mut proved, mut failed) = (0, 0);
+    let (mut held, mut failed) = (0, 0);
     for property in &properties.properties {
         let outcome = runtime.block_on(prover.prove(property))?;
-        let rules = if property.rules.is_empty() {
-            String::new()
+        if report(property, &outcome, console)? {
+            held += 1;
         } else {
-            format!(" [{}]", property.rules.join(" "))
-        };
-        match outcome {
-            Outcome::Proved { environments } => {
-                proved += 1;
-                writeln!(
-                    console.out,
-                    "proved  {}{rules}: {environments} request environments",
-                    property.name
-                )?;
-            }
-            Outcome::Failed {
-                environments,
-                findings,
-            } => {
-                failed += 1;
-                let cases: BTreeSet<&str> = findings.iter().map(|f| f.headline.as_str()).collect();
-                writeln!(
-                    console.out,
-                    "FAILED  {}{rules}: {} failing case{} in {environments} request environments",
-                    property.name,
-                    cases.len(),
-                    if cases.len() == 1 { "" } else { "s" }
-                )?;
-                if !property.description.is_empty() {
-                    writeln!(console.out, "  the property: {}", property.description)?;
-                }
-                for (n, finding) in findings.iter().enumerate() {
-                    if n < SHOWN {
-                        writeln!(
-                            console.out,
-                            "  counterexample {} of {}, {}:",
-                            n + 1,
-                            findings.len(),
-                            finding.headline
-                        )?;
-                        write!(console.out, "{}", finding.detail)?;
-                    } else {
-                        writeln!(console.out, "  also fails: {}", finding.headline)?;
-                    }
-                }
-            }
+            failed += 1;
         }
     }
     writeln!(
         console.out,
-        "{} properties: {proved} proved, {failed} failed ({:.1} s)",
-        proved + failed,
+        "{} properties: {held} proved, {failed} failed ({:.1} s)",
+        held + failed,
         started.elapsed().as_secs_f64()
     )?;
     Ok(if failed > 0 {
@@ -219,6 +186,56 @@ pub(crate) fn run(args: &ProveArgs, console: &mut Console) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints what proving `property` found; whether it holds
+fn report(property: &Property, outcome: &Outcome, console: &mut Console) -> Result<bool> {
+    let rules = if property.rules.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", property.rules.join(" "))
+    };
+    let out = &mut console.out;
+    let (environments, findings) = match outcome {
+        Outcome::Proved { environments } => {
+            writeln!(
+                out,
+                "proved  {}{rules}: {environments} request environments",
+                property.name
+            )?;
+            return Ok(true);
+        }
+        Outcome::Failed {
+            environments,
+            findings,
+        } => (environments, findings),
+    };
+    let cases: BTreeSet<&str> = findings.iter().map(|f| f.headline.as_str()).collect();
+    writeln!(
+        out,
+        "FAILED  {}{rules}: {} failing case{} in {environments} request environments",
+        property.name,
+        cases.len(),
+        if cases.len() == 1 { "" } else { "s" }
+    )?;
+    if !property.description.is_empty() {
+        writeln!(out, "  the property: {}", property.description)?;
+    }
+    for (n, finding) in findings.iter().enumerate() {
+        if n < SHOWN {
+            writeln!(
+                out,
+                "  counterexample {} of {}, {}:",
+                n + 1,
+                findings.len(),
+                finding.headline
+            )?;
+            write!(out, "{}", finding.detail)?;
+        } else {
+            writeln!(out, "  also fails: {}", finding.headline)?;
+        }
+    }
+    Ok(false)
 }
 
 /// The properties file the arguments name, parsed against the schema
@@ -276,7 +293,10 @@ impl Prover<'_> {
         let selected: Vec<usize> = (0..self.environments.len())
             .filter(|&i| {
                 self.environments.get(i).is_some_and(|e| {
-                    property.actions.as_ref().is_none_or(|a| a.contains(&e.action))
+                    property
+                        .actions
+                        .as_ref()
+                        .is_none_or(|a| a.contains(&e.action))
                         && property
                             .principals
                             .as_ref()
@@ -307,14 +327,20 @@ impl Prover<'_> {
 
     fn environment(&self, i: usize) -> &Environment {
         // `i` comes from `0..self.environments.len()`
-        #[expect(clippy::indexing_slicing, reason = "the index is in range by construction")]
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "the index is in range by construction"
+        )]
         &self.environments[i]
     }
 
     /// Every request the policies allow in environment `i`, the bound allows
     async fn implies(&mut self, property: &Property, i: usize) -> Result<Vec<Finding>, ProveError> {
         let environments = self.environments;
-        #[expect(clippy::indexing_slicing, reason = "the index is in range by construction")]
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "the index is in range by construction"
+        )]
         let e = &environments[i];
         let compile_error = |what: &str, err: &dyn std::fmt::Display| ProveError::Compile {
             property: property.name.clone(),
@@ -402,7 +428,9 @@ impl Prover<'_> {
                 .compiler
                 .check_never_errors_with_counterexample_opt(&compiled)
                 .await
-                .map_err(|err| solver_error(property, self.environment(i), &for_policy(policy), &err))?;
+                .map_err(|err| {
+                    solver_error(property, self.environment(i), &for_policy(policy), &err)
+                })?;
             let Some(cx) = answer else { continue };
             let alone = single(policy);
             let verdict = words::authorize(&cx, &alone);
@@ -454,7 +482,10 @@ impl Prover<'_> {
             let (names, rewritten) = match reads {
                 Reads::OnlySupplied => continue,
                 Reads::WholeContext => {
-                    if self.matches_somewhere(property, policy, &label, &env).await? {
+                    if self
+                        .matches_somewhere(property, policy, &label, &env)
+                        .await?
+                    {
                         findings.push(Finding {
                             headline: format!("{label}, policy `{}`", policy.id()),
                             detail: format!(
@@ -473,7 +504,9 @@ impl Prover<'_> {
                 .compiler
                 .check_matches_equivalent_with_counterexample_opt(&original, &absent)
                 .await
-                .map_err(|err| solver_error(property, self.environment(i), &for_policy(policy), &err))?;
+                .map_err(|err| {
+                    solver_error(property, self.environment(i), &for_policy(policy), &err)
+                })?;
             let Some(cx) = answer else { continue };
             let as_given = words::matched(&words::authorize(&cx, &single(policy)), policy.id());
             let as_sent = words::matched(&words::authorize(&cx, &single(&rewritten)), policy.id());
@@ -548,7 +581,7 @@ impl Prover<'_> {
     }
 }
 
-/// ` for policy `id``
+/// ``  for policy `id` ``: to follow what the solver was asked
 fn for_policy(policy: &Policy) -> String {
     format!(" for policy `{}`", policy.id())
 }

@@ -552,7 +552,10 @@ mod tests {
         );
         assert!(supplied_context(ActionKind::ViewRecord).contains(&"module"));
         assert!(!supplied_context(ActionKind::View).contains(&"module"));
-        assert_eq!(supplied_context(ActionKind::Share), ["mfa", "dossier_consent"]);
+        assert_eq!(
+            supplied_context(ActionKind::Share),
+            ["mfa", "dossier_consent"]
+        );
         assert_eq!(
             supplied_attributes("Practitioner"),
             ["role", "tasks", "organisation"]

@@ -173,7 +173,11 @@ pub(crate) fn read(path: &Path) -> Result<String, PropertiesError> {
 
 /// Parses and checks a properties file against the schema of the policies
 /// it is about; `file` is how messages name it
-pub(crate) fn parse(text: &str, file: &str, schema: &Schema) -> Result<Properties, PropertiesError> {
+pub(crate) fn parse(
+    text: &str,
+    file: &str,
+    schema: &Schema,
+) -> Result<Properties, PropertiesError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| PropertiesError::Toml {
         file: file.to_owned(),
         line: e.span().map_or(1, |s| line_at(text, s.start)),
@@ -188,7 +192,10 @@ pub(crate) fn parse(text: &str, file: &str, schema: &Schema) -> Result<Propertie
     let mut shared = BTreeMap::new();
     for (name, cedar) in &raw.shared {
         let place = format!("[shared] entry `{name}`");
-        shared.insert(name.as_str(), ctx.cedar(cedar, &place, &format!("shared:{name}"))?);
+        shared.insert(
+            name.as_str(),
+            ctx.cedar(cedar, &place, &format!("shared:{name}"))?,
+        );
     }
     let mut seen = HashSet::new();
     let mut properties = Vec::new();
@@ -273,9 +280,38 @@ impl Ctx<'_> {
             )
         })?;
         let actions = self.names(p.actions.as_deref(), name, "actions", &self.action_names())?;
-        let principals =
-            self.names(p.principals.as_deref(), name, "principals", &self.principal_names())?;
-        let (bound, origins) = match (check, &p.bound) {
+        let principals = self.names(
+            p.principals.as_deref(),
+            name,
+            "principals",
+            &self.principal_names(),
+        )?;
+        let (bound, origins) = self.bound(p, name, check, shared)?;
+        Ok(Property {
+            name: name.to_owned(),
+            description: p
+                .description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            rules: p.rules.clone(),
+            check,
+            bound,
+            origins,
+            actions,
+            principals,
+        })
+    }
+
+    /// The bound of a property (with its `uses`), checked against its `check`
+    fn bound(
+        &self,
+        p: &RawProperty,
+        name: &str,
+        check: Check,
+        shared: &BTreeMap<&str, Parsed>,
+    ) -> Result<Parsed, PropertiesError> {
+        Ok(match (check, &p.bound) {
             (Check::Implies, Some(bound)) => {
                 let place = format!("property `{name}`, field `bound`");
                 let (mut set, mut origins) = self.cedar(bound, &place, &format!("bound:{name}"))?;
@@ -321,7 +357,10 @@ impl Ctx<'_> {
                     name,
                     "bound",
                     "…",
-                    format!("only `check = \"implies\"` takes a bound, not `{}`", p.check.get_ref()),
+                    format!(
+                        "only `check = \"implies\"` takes a bound, not `{}`",
+                        p.check.get_ref()
+                    ),
                 ));
             }
             (_, None) => {
@@ -336,16 +375,6 @@ impl Ctx<'_> {
                 }
                 (PolicySet::new(), BTreeMap::new())
             }
-        };
-        Ok(Property {
-            name: name.to_owned(),
-            description: p.description.split_whitespace().collect::<Vec<_>>().join(" "),
-            rules: p.rules.clone(),
-            check,
-            bound,
-            origins,
-            actions,
-            principals,
         })
     }
 
@@ -391,7 +420,10 @@ impl Ctx<'_> {
                     property,
                     field,
                     item.get_ref(),
-                    format!("the schema declares no such name; known: {}", known.join(", ")),
+                    format!(
+                        "the schema declares no such name; known: {}",
+                        known.join(", ")
+                    ),
                 ));
             }
             out.push(item.get_ref().clone());
@@ -404,8 +436,9 @@ impl Ctx<'_> {
                 property: property.to_owned(),
                 field,
                 value: "[]".to_owned(),
-                message: "an empty list selects no request environment; leave the field out for all"
-                    .to_owned(),
+                message:
+                    "an empty list selects no request environment; leave the field out for all"
+                        .to_owned(),
             });
         }
         Ok(Some(out))
@@ -427,12 +460,16 @@ impl Ctx<'_> {
         let first_line = self.line(span.clone())
             + usize::from(
                 (raw.starts_with("'''") || raw.starts_with("\"\"\""))
-                    && raw.get(3..).is_some_and(|r| r.starts_with('\n') || r.starts_with("\r\n")),
+                    && raw
+                        .get(3..)
+                        .is_some_and(|r| r.starts_with('\n') || r.starts_with("\r\n")),
             );
         let line_in = |offset: Option<usize>| {
             first_line
                 + offset.map_or(0, |o| {
-                    source.get(..o).map_or(0, |before| before.matches('\n').count())
+                    source
+                        .get(..o)
+                        .map_or(0, |before| before.matches('\n').count())
                 })
         };
         let error = |offset: Option<usize>, message: String| PropertiesError::Cedar {
@@ -444,10 +481,16 @@ impl Ctx<'_> {
         let parsed = PolicySet::from_str(source).map_err(|e| {
             let first = e.iter().next();
             let offset = first.and_then(|f| first_offset(f));
-            error(offset, one_line(&e.to_string(), first.map(|f| f as &dyn Diagnostic)))
+            error(
+                offset,
+                one_line(&e.to_string(), first.map(|f| f as &dyn Diagnostic)),
+            )
         })?;
         if parsed.templates().next().is_some() {
-            return Err(error(None, "templates are not supported in a bound".to_owned()));
+            return Err(error(
+                None,
+                "templates are not supported in a bound".to_owned(),
+            ));
         }
         // In source order (Cedar names them `policy0`, `policy1`, …), renamed
         // apart from the policies and each other
@@ -467,7 +510,10 @@ impl Ctx<'_> {
             let id = format!("{prefix}:{}", n + 1);
             // A parsed policy displays as written: find it after the previous one
             let written = policy.to_string();
-            let offset = source.get(from..).and_then(|rest| rest.find(&written)).map(|i| from + i);
+            let offset = source
+                .get(from..)
+                .and_then(|rest| rest.find(&written))
+                .map(|i| from + i);
             if let Some(at) = offset {
                 from = at + written.len();
             }
@@ -515,7 +561,8 @@ fn one_line(message: &str, d: Option<&dyn Diagnostic>) -> String {
 
 /// The 1-based line of byte `offset` in `text`
 fn line_at(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |t| t.matches('\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |t| t.matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -524,8 +571,9 @@ mod tests {
 
     fn schema() -> Schema {
         zorg_pdp::Policies::shipped()
-            .map(|p| p.cedar_schema().clone())
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
+            .cedar_schema()
+            .clone()
     }
 
     fn error(text: &str) -> String {
@@ -537,7 +585,7 @@ mod tests {
 
     #[test]
     fn the_shipped_properties_parse_with_their_bounds() {
-        let p = parse(SHIPPED, "properties.toml", &schema()).unwrap_or_else(|e| panic!("{e}"));
+        let p = parse(SHIPPED, "properties.toml", &schema()).unwrap();
         let names: Vec<&str> = p.properties.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
@@ -549,24 +597,44 @@ mod tests {
                 "policies-never-error",
             ]
         );
-        let first = p.properties.first().unwrap_or_else(|| panic!("none"));
+        let first = p.properties.first().unwrap();
         // The bound's two policies and the shared matrix
         assert_eq!(first.bound.policies().count(), 3);
-        assert!(first.origins.values().any(|o| o.place.contains("spec-matrix")));
-        assert_eq!(first.actions.as_deref(), Some(&["view".to_owned(), "view_record".to_owned()][..]));
+        assert!(
+            first
+                .origins
+                .values()
+                .any(|o| o.place.contains("spec-matrix"))
+        );
+        assert_eq!(
+            first.actions.as_deref(),
+            Some(&["view".to_owned(), "view_record".to_owned()][..])
+        );
     }
 
     #[test]
     fn each_mistake_names_the_line_the_field_and_the_value() {
         let e = error("[[property]]\nname = \"a\"\ncheck = \"imply\"\n");
-        assert!(e.starts_with("p.toml:3: property `a`, field `check` = `imply`: not a check"), "{e}");
+        assert!(
+            e.starts_with("p.toml:3: property `a`, field `check` = `imply`: not a check"),
+            "{e}"
+        );
         let e = error("[[property]]\nname = \"a\"\ncheck = \"implies\"\n");
-        assert!(e.starts_with("p.toml:3:") && e.contains("needs a `bound`"), "{e}");
-        let e = error("[[property]]\nname = \"a\"\ncheck = \"never_errors\"\nactions = [\"vieuw\"]\n");
-        assert!(e.starts_with("p.toml:4: property `a`, field `actions` = `vieuw`"), "{e}");
+        assert!(
+            e.starts_with("p.toml:3:") && e.contains("needs a `bound`"),
+            "{e}"
+        );
+        let e =
+            error("[[property]]\nname = \"a\"\ncheck = \"never_errors\"\nactions = [\"vieuw\"]\n");
+        assert!(
+            e.starts_with("p.toml:4: property `a`, field `actions` = `vieuw`"),
+            "{e}"
+        );
         let e = error("[[property]]\nname = \"a\"\ncheck = \"never_errors\"\ncolour = 1\n");
         assert!(e.starts_with("p.toml:4: ") && e.contains("colour"), "{e}");
-        let e = error("[[property]]\nname = \"a\"\ncheck = \"never_errors\"\n[[property]]\nname = \"a\"\ncheck = \"never_errors\"\n");
+        let e = error(
+            "[[property]]\nname = \"a\"\ncheck = \"never_errors\"\n[[property]]\nname = \"a\"\ncheck = \"never_errors\"\n",
+        );
         assert!(e.starts_with("p.toml:5: property `a`, field `name`"), "{e}");
         let e = error("");
         assert_eq!(e, "p.toml: no `[[property]]` in the properties file");
@@ -576,10 +644,16 @@ mod tests {
     fn a_cedar_error_is_placed_on_its_line_of_the_file() {
         let text = "[[property]]\nname = \"a\"\ncheck = \"implies\"\nbound = '''\npermit (principal, action, resource);\nforbid (principal, action, resource)\nwhen { context.mfaa };\n'''\n";
         let e = error(text);
-        assert!(e.starts_with("p.toml:7: property `a`, field `bound`: "), "{e}");
+        assert!(
+            e.starts_with("p.toml:7: property `a`, field `bound`: "),
+            "{e}"
+        );
         assert!(e.contains("mfaa"), "{e}");
         let text = "[[property]]\nname = \"a\"\ncheck = \"implies\"\nbound = '''\npermit (principal, action, resource)\nwhen { context.mfa &&& true };\n'''\n";
         let e = error(text);
-        assert!(e.starts_with("p.toml:6: property `a`, field `bound`: "), "{e}");
+        assert!(
+            e.starts_with("p.toml:6: property `a`, field `bound`: "),
+            "{e}"
+        );
     }
 }

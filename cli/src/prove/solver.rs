@@ -43,9 +43,11 @@ pub(crate) struct Cvc5 {
 impl Cvc5 {
     /// The solver named by `--solver`, else by `CVC5`, else `cvc5` on the PATH
     pub(crate) fn find(flag: Option<&Path>) -> Result<Self, SolverError> {
-        let named = flag
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("CVC5").filter(|v| !v.is_empty()).map(PathBuf::from));
+        let named = flag.map(Path::to_path_buf).or_else(|| {
+            std::env::var_os("CVC5")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
         let path = match named {
             Some(path) if path.is_file() => path,
             Some(path) => {
@@ -78,7 +80,9 @@ impl Cvc5 {
                 path: shown,
                 why: format!(
                     "`--version` did not say \"This is cvc5 version …\" (exit code {}, said: {})",
-                    out.status.code().map_or_else(|| "none".to_owned(), |c| c.to_string()),
+                    out.status
+                        .code()
+                        .map_or_else(|| "none".to_owned(), |c| c.to_string()),
                     text.lines().next().unwrap_or("nothing")
                 ),
             }),
@@ -130,9 +134,15 @@ mod tests {
     fn a_missing_solver_says_how_to_install_and_point_at_it() {
         let e = Cvc5::find(Some(Path::new("/nonexistent/cvc5"))).unwrap_err();
         let said = e.to_string();
-        assert!(said.contains("`/nonexistent/cvc5` does not exist"), "{said}");
+        assert!(
+            said.contains("`/nonexistent/cvc5` does not exist"),
+            "{said}"
+        );
         assert!(said.contains("apt-get install cvc5"), "{said}");
-        assert!(said.contains("--solver PATH") && said.contains("`CVC5`"), "{said}");
+        assert!(
+            said.contains("--solver PATH") && said.contains("`CVC5`"),
+            "{said}"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! record whole (`context == {…}`) is refused outright: it reads every
 //! attribute, supplied or not.
 
-use cedar_policy::{Policy, PolicyId};
+use cedar_policy::Policy;
 use serde_json::Value as Json;
 
 /// What the rewrite found in one policy for one action
@@ -39,11 +39,7 @@ pub(crate) enum Reads {
 
 /// The rewrite of `policy` for an action whose requests carry the context
 /// attributes `context` and entities with the attributes `entity`
-pub(crate) fn rewrite(
-    policy: &Policy,
-    context: &[&str],
-    entity: &[&str],
-) -> Result<Reads, String> {
+pub(crate) fn rewrite(policy: &Policy, context: &[&str], entity: &[&str]) -> Result<Reads, String> {
     let mut json = policy.to_json().map_err(|e| e.to_string())?;
     let mut walk = Walk {
         context,
@@ -64,8 +60,8 @@ pub(crate) fn rewrite(
     if walk.names.is_empty() {
         return Ok(Reads::OnlySupplied);
     }
-    let rewritten = Policy::from_json(Some(PolicyId::new(policy.id().to_string())), json)
-        .map_err(|e| e.to_string())?;
+    let rewritten =
+        Policy::from_json(Some(policy.id().clone()), json).map_err(|e| e.to_string())?;
     walk.names.sort();
     walk.names.dedup();
     Ok(Reads::Unsupplied {
@@ -193,16 +189,25 @@ mod tests {
         };
         assert_eq!(names, ["context.module", "entity attribute `licence`"]);
         let text = rewritten.to_string();
-        assert!(!text.contains("has module") && !text.contains("licence"), "{text}");
+        assert!(
+            !text.contains("has module") && !text.contains("licence"),
+            "{text}"
+        );
         assert!(text.contains("false"), "{text}");
     }
 
     #[test]
     fn a_path_has_and_a_tag_count_too() {
         let r = reads("permit (principal, action, resource) when { context has module.x };");
-        assert!(matches!(&r, Reads::Unsupplied { names, .. } if names == &["context.module"]), "{r:?}");
+        assert!(
+            matches!(&r, Reads::Unsupplied { names, .. } if names == &["context.module"]),
+            "{r:?}"
+        );
         let r = reads("permit (principal, action, resource) when { principal.hasTag(\"vip\") };");
-        assert!(matches!(&r, Reads::Unsupplied { names, .. } if names == &["tag `vip`"]), "{r:?}");
+        assert!(
+            matches!(&r, Reads::Unsupplied { names, .. } if names == &["tag `vip`"]),
+            "{r:?}"
+        );
     }
 
     #[test]

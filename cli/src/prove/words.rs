@@ -11,7 +11,14 @@ use zorg_pdp::{ActionKind, Policies};
 
 /// The engine's vocabulary types, whose values read best bare
 /// (`role kraamverzorgende`, `category echo`)
-const VOCABULARY: [&str; 6] = ["Role", "Task", "Category", "CareModule", "Purpose", "Source"];
+const VOCABULARY: [&str; 6] = [
+    "Role",
+    "Task",
+    "Category",
+    "CareModule",
+    "Purpose",
+    "Source",
+];
 
 /// What Cedar's authorizer says of one request
 #[derive(Debug)]
@@ -32,7 +39,12 @@ pub(crate) fn authorize(env: &Env, set: &PolicySet) -> Verdict {
         errors: response
             .diagnostics()
             .errors()
-            .map(|e| e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|e| {
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect(),
     }
 }
@@ -177,7 +189,11 @@ fn value_words(v: &Json) -> String {
     match v {
         Json::Bool(b) => b.to_string(),
         Json::Array(items) if items.is_empty() => "none".to_owned(),
-        Json::Array(items) => items.iter().map(value_words).collect::<Vec<_>>().join(" and "),
+        Json::Array(items) => items
+            .iter()
+            .map(value_words)
+            .collect::<Vec<_>>()
+            .join(" and "),
         other => other.to_string(),
     }
 }
@@ -199,8 +215,14 @@ mod tests {
         let practitioner = Entity::new(
             uid("Practitioner::\"p\""),
             [
-                ("role".to_owned(), RestrictedExpression::new_entity_uid(uid("Role::\"kraamverzorgende\""))),
-                ("organisation".to_owned(), RestrictedExpression::new_entity_uid(uid("Organisation::\"o\""))),
+                (
+                    "role".to_owned(),
+                    RestrictedExpression::new_entity_uid(uid("Role::\"kraamverzorgende\"")),
+                ),
+                (
+                    "organisation".to_owned(),
+                    RestrictedExpression::new_entity_uid(uid("Organisation::\"o\"")),
+                ),
                 ("tasks".to_owned(), RestrictedExpression::new_set([])),
             ]
             .into_iter()
@@ -210,10 +232,22 @@ mod tests {
         .unwrap();
         let context = Context::from_pairs([
             ("mfa".to_owned(), RestrictedExpression::new_bool(true)),
-            ("relationship".to_owned(), RestrictedExpression::new_bool(false)),
-            ("category".to_owned(), RestrictedExpression::new_entity_uid(uid("Category::\"echo\""))),
-            ("holder".to_owned(), RestrictedExpression::new_entity_uid(uid("Organisation::\"o\""))),
-            ("module".to_owned(), RestrictedExpression::new_entity_uid(uid("CareModule::\"DM\""))),
+            (
+                "relationship".to_owned(),
+                RestrictedExpression::new_bool(false),
+            ),
+            (
+                "category".to_owned(),
+                RestrictedExpression::new_entity_uid(uid("Category::\"echo\"")),
+            ),
+            (
+                "holder".to_owned(),
+                RestrictedExpression::new_entity_uid(uid("Organisation::\"o\"")),
+            ),
+            (
+                "module".to_owned(),
+                RestrictedExpression::new_entity_uid(uid("CareModule::\"DM\"")),
+            ),
         ])
         .unwrap();
         let env = Env {
@@ -236,9 +270,15 @@ mod tests {
             "{words}"
         );
         assert!(words.contains("action:    view\n"), "{words}");
-        assert!(words.contains("resource:  Patient \"x\" (not in the entity store)"), "{words}");
+        assert!(
+            words.contains("resource:  Patient \"x\" (not in the entity store)"),
+            "{words}"
+        );
         assert!(words.contains("category echo"), "{words}");
-        assert!(words.contains("holder Organisation \"o\" (the principal's organisation)"), "{words}");
+        assert!(
+            words.contains("holder Organisation \"o\" (the principal's organisation)"),
+            "{words}"
+        );
         assert!(words.contains("module DM [never supplied"), "{words}");
         assert!(words.contains("true:      mfa\n"), "{words}");
         assert!(words.contains("false:     relationship\n"), "{words}");
