@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
-use cedar_policy::{Policy, PolicyId, PolicySet, RequestEnv, Schema};
+use cedar_policy::{EntityUid, Policy, PolicyId, PolicySet, RequestEnv, Schema};
 use cedar_policy_symcc::solver::LocalSolver;
 use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicy, CompiledPolicySet};
 use zorg_pdp::{ActionKind, Policies};
@@ -92,6 +92,8 @@ struct Environment {
     env: RequestEnv,
     principal: String,
     action: String,
+    /// The action and the action groups it is in
+    scope: Vec<EntityUid>,
     /// `Practitioner × view_record × Patient`
     label: String,
 }
@@ -165,6 +167,7 @@ pub(crate) fn run(args: &ProveArgs, console: &mut Console) -> Result<ExitCode> {
         compiled: std::iter::repeat_with(|| None)
             .take(environments.len())
             .collect(),
+        queries: 0,
     };
     let (mut held, mut failed) = (0, 0);
     for property in &properties.properties {
@@ -177,8 +180,9 @@ pub(crate) fn run(args: &ProveArgs, console: &mut Console) -> Result<ExitCode> {
     }
     writeln!(
         console.out,
-        "{} properties: {held} proved, {failed} failed ({:.1} s)",
+        "{} properties: {held} proved, {failed} failed ({} solver queries, {:.1} s)",
         held + failed,
+        prover.queries,
         started.elapsed().as_secs_f64()
     )?;
     Ok(if failed > 0 {
@@ -261,22 +265,53 @@ fn load_properties(args: &ProveArgs, schema: &Schema) -> Result<Properties> {
 
 /// Every request environment the schema declares, in a fixed order
 fn environments(schema: &Schema) -> Vec<Environment> {
+    let groups = schema.action_entities().ok();
     let mut out: Vec<Environment> = schema
         .request_envs()
         .map(|env| {
             let principal = env.principal().to_string();
             let action = env.action().id().unescaped().to_owned();
             let label = format!("{principal} × {action} × {}", env.resource());
+            let mut scope = vec![env.action().clone()];
+            if let Some(ancestors) = groups.as_ref().and_then(|g| g.ancestors(env.action())) {
+                scope.extend(ancestors.cloned());
+            }
             Environment {
                 env,
                 principal,
                 action,
+                scope,
                 label,
             }
         })
         .collect();
     out.sort_by(|a, b| a.label.cmp(&b.label));
     out
+}
+
+/// Whether `policy`'s scope can match a request of environment `e`: when
+/// it cannot, the policy matches nothing there, so it neither errs nor reads
+/// anything (and symcc need not be asked)
+fn in_scope(policy: &Policy, e: &Environment) -> bool {
+    use cedar_policy::{ActionConstraint as A, PrincipalConstraint as P, ResourceConstraint as R};
+    let principal = e.env.principal();
+    let resource = e.env.resource();
+    let principal_ok = match policy.principal_constraint() {
+        P::Is(ty) | P::IsIn(ty, _) => &ty == principal,
+        P::Eq(uid) => uid.type_name() == principal,
+        P::Any | P::In(_) => true,
+    };
+    let resource_ok = match policy.resource_constraint() {
+        R::Is(ty) | R::IsIn(ty, _) => &ty == resource,
+        R::Eq(uid) => uid.type_name() == resource,
+        R::Any | R::In(_) => true,
+    };
+    let action_ok = match policy.action_constraint() {
+        A::Any => true,
+        A::Eq(uid) => &uid == e.env.action(),
+        A::In(list) => list.iter().any(|a| e.scope.contains(a)),
+    };
+    principal_ok && resource_ok && action_ok
 }
 
 struct Prover<'a> {
@@ -286,9 +321,11 @@ struct Prover<'a> {
     environments: &'a [Environment],
     /// The policy set compiled for each environment, once
     compiled: Vec<Option<CompiledPolicySet>>,
+    /// Questions put to the solver so far
+    queries: usize,
 }
 
-impl Prover<'_> {
+impl<'a> Prover<'a> {
     async fn prove(&mut self, property: &Property) -> Result<Outcome, ProveError> {
         let selected: Vec<usize> = (0..self.environments.len())
             .filter(|&i| {
@@ -325,7 +362,7 @@ impl Prover<'_> {
         })
     }
 
-    fn environment(&self, i: usize) -> &Environment {
+    fn environment(&self, i: usize) -> &'a Environment {
         // `i` comes from `0..self.environments.len()`
         #[expect(
             clippy::indexing_slicing,
@@ -360,6 +397,7 @@ impl Prover<'_> {
         let Some(Some(set)) = self.compiled.get(i) else {
             return Ok(Vec::new());
         };
+        self.queries += 1;
         let answer = self
             .compiler
             .check_implies_with_counterexample_opt(set, &bound)
@@ -422,8 +460,9 @@ impl Prover<'_> {
         let e = self.environment(i);
         let (label, env) = (e.label.clone(), e.env.clone());
         let mut findings = Vec::new();
-        for policy in self.policies.policies() {
+        for policy in self.policies.policies().filter(|p| in_scope(p, e)) {
             let compiled = self.compile_policy(property, policy, &label, &env)?;
+            self.queries += 1;
             let answer = self
                 .compiler
                 .check_never_errors_with_counterexample_opt(&compiled)
@@ -470,7 +509,7 @@ impl Prover<'_> {
             .flat_map(Policies::supplied_attributes)
             .collect();
         let mut findings = Vec::new();
-        for policy in self.policies.policies() {
+        for policy in self.policies.policies().filter(|p| in_scope(p, e)) {
             let reads = supplied::rewrite(policy, &context, &entity).map_err(|message| {
                 ProveError::Compile {
                     property: property.name.clone(),
@@ -500,6 +539,7 @@ impl Prover<'_> {
             };
             let original = self.compile_policy(property, policy, &label, &env)?;
             let absent = self.compile_policy(property, &rewritten, &label, &env)?;
+            self.queries += 1;
             let answer = self
                 .compiler
                 .check_matches_equivalent_with_counterexample_opt(&original, &absent)
@@ -552,6 +592,7 @@ impl Prover<'_> {
         env: &RequestEnv,
     ) -> Result<bool, ProveError> {
         let compiled = self.compile_policy(property, policy, label, env)?;
+        self.queries += 1;
         let never = self
             .compiler
             .check_never_matches_opt(&compiled)
@@ -629,6 +670,45 @@ mod tests {
         assert_eq!(labels.len(), 36);
         assert!(labels.contains("Practitioner × view_record × Patient"));
         assert!(labels.contains("Organisation × use_for_research × Patient"));
+    }
+
+    #[test]
+    fn a_policy_is_asked_about_only_where_its_scope_can_match() {
+        let policies = Policies::shipped().unwrap();
+        let envs = environments(policies.cedar_schema());
+        let policy = |id: &str| {
+            policies
+                .cedar_policies()
+                .policy(&PolicyId::new(id))
+                .unwrap()
+                .clone()
+        };
+        let scoped = |id: &str| -> Vec<&str> {
+            let p = policy(id);
+            envs.iter()
+                .filter(|e| in_scope(&p, e))
+                .map(|e| e.label.as_str())
+                .collect()
+        };
+        assert_eq!(scoped("forbid-without-mfa").len(), 36);
+        assert_eq!(
+            scoped("permit-view-own-dossier"),
+            [
+                "Practitioner × view × Patient",
+                "Practitioner × view_record × Patient"
+            ]
+        );
+        assert_eq!(
+            scoped("forbid-flagged-record"),
+            [
+                "Organisation × view_own × Patient",
+                "Organisation × view_record × Patient",
+                "Patient × view_own × Patient",
+                "Patient × view_record × Patient",
+                "Practitioner × view_own × Patient",
+                "Practitioner × view_record × Patient"
+            ]
+        );
     }
 
     #[test]
