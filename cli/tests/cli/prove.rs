@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::helpers::{TempDir, path, stderr, stdout, zorg};
+use super::helpers::{TempDir, line_of, path, stderr, stdout, zorg};
 
 /// Whether cvc5 is there to prove with; fails the test when it is not,
 /// unless skipping was asked for explicitly
@@ -142,34 +142,36 @@ fn the_shipped_policies_prove_every_shipped_property() {
     }
 }
 
+/// The role matrix of the shipped properties (`spec-matrix`, SPEC.md §2) as
+/// a policy file, with `echo` added to the kraamverzorgende row: the edit a
+/// policy author might make by mistake, whatever form `role-matrix.cedar` has
+fn matrix_showing_echo_to_kraamverzorgende() -> String {
+    let properties: toml::Value =
+        toml::from_str(&fs::read_to_string(shipped().join("properties.toml")).unwrap()).unwrap();
+    let matrix = properties["shared"]["spec-matrix"].as_str().unwrap();
+    let row = "(principal.role == Role::\"kraamverzorgende\" &&\n   [";
+    assert!(matrix.contains(row), "{matrix}");
+    let edited = matrix.replacen(row, &format!("{row}Category::\"echo\", "), 1);
+    format!(
+        "@id(\"forbid-category-not-in-role-matrix\")\n@reason(\"role_not_permitted\")\n{edited}"
+    )
+}
+
 #[test]
-fn a_permit_showing_echo_to_kraamverzorgende_fails_with_a_real_counterexample() {
+fn a_matrix_showing_echo_to_kraamverzorgende_fails_with_a_real_counterexample() {
     if !have_cvc5() {
         return;
     }
     let dir = copy_of_policies("prove-echo");
     fs::write(
-        dir.0.join("kraamzorg-echo.cedar"),
-        r#"@id("permit-kraamzorg-echo")
-permit (
-  principal is Practitioner,
-  action in [Action::"view", Action::"view_record"],
-  resource
-)
-when { principal.role == Role::"kraamverzorgende" && context.category == Category::"echo" };
-"#,
+        dir.0.join("role-matrix.cedar"),
+        matrix_showing_echo_to_kraamverzorgende(),
     )
     .unwrap();
     let out = zorg(&["prove", "--policies", path(&dir.0)]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
     let block = failure_of(&text, "kraamverzorgende-birth-care-only");
-    assert!(
-        block
-            .iter()
-            .any(|l| l.contains("the policies allow it (by `permit-kraamzorg-echo`)")),
-        "{block:#?}"
-    );
     let cx = first_counterexample(&block);
     let principal = field(&cx, "principal");
     assert!(principal.starts_with("Practitioner "), "{principal}");
@@ -180,11 +182,37 @@ when { principal.role == Role::"kraamverzorgende" && context.category == Categor
         ["view", "view_record"].contains(&field(&cx, "action")),
         "{cx:?}"
     );
-    // mfa is needed for any allow: a counterexample without it would be none
-    assert!(field(&cx, "true").split(", ").any(|f| f == "mfa"), "{cx:?}");
-    assert!(text.contains(" proved, 1 failed"), "{text}");
-    // The unmutated properties still hold
+    // Any allow needs mfa and the treatment relationship: a counterexample
+    // without them would be none
+    let facts: Vec<&str> = field(&cx, "true").split(", ").collect();
+    assert!(
+        facts.contains(&"mfa") && facts.contains(&"relationship"),
+        "{cx:?}"
+    );
+    // Allowed by one of the view permits, refused by the property's forbid,
+    // named by its line in the properties file
+    let properties = fs::read_to_string(dir.0.join("properties.toml")).unwrap();
+    let forbid = line_of(
+        &properties,
+        "forbid (principal is Practitioner, action, resource)",
+    );
+    let refused = format!(
+        "properties.toml:{forbid} (property `kraamverzorgende-birth-care-only`, field `bound`) denies it"
+    );
+    assert!(
+        block
+            .iter()
+            .any(|l| l.contains("the policies allow it (by `permit-view-") && l.contains(&refused)),
+        "{refused}: {block:#?}"
+    );
+    // The matrix bound of the first property catches it too; mfa still holds
+    let grounds = failure_of(&text, "another-holders-data-needs-grounds");
+    assert!(
+        grounds.iter().any(|l| l.contains("spec-matrix")),
+        "{grounds:#?}"
+    );
     assert!(text.contains("proved  two-factors-for-people "), "{text}");
+    assert!(text.contains("3 proved, 2 failed"), "{text}");
 }
 
 #[test]
