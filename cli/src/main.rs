@@ -80,8 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Prove the policies' properties for every request and entity store the schema admits
-    /// (Cedar's symbolic compiler and the cvc5 solver); a failing one shows a counterexample
+    /// Prove the policies' properties for every input the schema admits (symcc and cvc5)
+    ///
+    /// Every request and entity store the schema admits, with Cedar's symbolic compiler and the
+    /// cvc5 SMT solver; a property that fails is shown with a counterexample. Exit 0: all
+    /// proved; 1: a property fails; 2: unusable input, no solver, or no answer. See docs/prove.md.
     Prove(prove::ProveArgs),
 }
 

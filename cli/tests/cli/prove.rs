@@ -482,3 +482,32 @@ fn broken_policies_are_refused_before_anything_is_proved() {
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(said.contains("typo.cedar"), "{said}");
 }
+
+/// A "solver" that answers `unknown` to every query (as cvc5 does at its time limit)
+#[cfg(unix)]
+#[test]
+fn a_query_without_an_answer_is_an_error_never_proved() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = TempDir::new("prove-unknown");
+    let fake = dir.0.join("cvc5");
+    fs::write(
+        &fake,
+        "#!/bin/sh\n\
+         if [ \"$1\" = \"--version\" ]; then echo 'This is cvc5 version 1.0.3'; exit 0; fi\n\
+         while IFS= read -r line; do\n\
+           case \"$line\" in *'(check-sat)'*) echo unknown;; esac\n\
+         done\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = without_cvc5(&["prove", "--solver", path(&fake)]);
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}\n{}", stdout(&out));
+    assert!(
+        said.contains("property `another-holders-data-needs-grounds`"),
+        "{said}"
+    );
+    assert!(said.contains("the solver gave no answer"), "{said}");
+    assert!(said.contains("unknown"), "{said}");
+    assert!(!stdout(&out).contains("proved  "), "{}", stdout(&out));
+}
