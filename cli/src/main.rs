@@ -5,6 +5,7 @@
 mod audit_log;
 mod explain;
 mod output;
+mod prove;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -96,6 +97,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Prove the policies' properties for every input the schema admits (symcc and cvc5)
+    ///
+    /// Every request and entity store the schema admits, with Cedar's symbolic compiler and the
+    /// cvc5 SMT solver; a property that fails is shown with a counterexample. Exit 0: all
+    /// proved; 1: a property fails; 2: unusable input, no solver, or no answer. See docs/prove.md.
+    Prove(prove::ProveArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +253,7 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Overview(args),
         } => audit_log::overview(&args, console),
+        Command::Prove(args) => prove::run(&args, console),
     }
 }
 

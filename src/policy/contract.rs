@@ -515,6 +515,42 @@ fn mismatch(types: &Json, declared: &Json, sent: Value<'_>) -> Option<String> {
     })
 }
 
+/// The context attributes the engine puts in at least one request it sends
+/// for `action`, each once, in the order they first appear
+pub(super) fn supplied_context(action: ActionKind) -> Vec<&'static str> {
+    let none = Sample {
+        role: "",
+        task: None,
+        category: "",
+        module: "",
+    };
+    let mut names: Vec<&'static str> = Vec::new();
+    for shape in requests(action, none) {
+        for (name, _) in shape.context {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The attributes the engine gives every entity of `entity_type` it builds
+/// (none for a type it does not build)
+pub(super) fn supplied_attributes(entity_type: &str) -> Vec<&'static str> {
+    let none = Sample {
+        role: "",
+        task: None,
+        category: "",
+        module: "",
+    };
+    entities(none)
+        .into_iter()
+        .filter(|(ty, _)| *ty == entity_type)
+        .flat_map(|(_, attributes)| attributes.into_iter().map(|(name, _)| name))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,6 +567,41 @@ mod tests {
     fn edit(from: &str, to: &str) -> String {
         assert!(SHIPPED_SCHEMA.contains(from), "{from}");
         SHIPPED_SCHEMA.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn supplied_context_and_attributes_are_what_the_requests_carry() {
+        assert_eq!(
+            supplied_context(ActionKind::View),
+            [
+                "mfa",
+                "purpose",
+                "source",
+                "category",
+                "holder",
+                "relationship",
+                "dossier_consent",
+                "access_requested",
+                "referral",
+                "referral_objection",
+                "unplanned_care_consent",
+                "ownership_accepted",
+                "record_flagged",
+                "record_deleted",
+            ]
+        );
+        assert!(supplied_context(ActionKind::ViewRecord).contains(&"module"));
+        assert!(!supplied_context(ActionKind::View).contains(&"module"));
+        assert_eq!(
+            supplied_context(ActionKind::Share),
+            ["mfa", "dossier_consent"]
+        );
+        assert_eq!(
+            supplied_attributes("Practitioner"),
+            ["role", "tasks", "organisation"]
+        );
+        assert!(supplied_attributes("Patient").is_empty());
+        assert!(supplied_attributes("Role").is_empty());
     }
 
     #[test]

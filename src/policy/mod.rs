@@ -268,6 +268,32 @@ impl Policies {
         &self.content_hash
     }
 
+    /// The Cedar schema the policies were strictly validated against, for
+    /// tools that analyse the set (`zorg-pdp prove`)
+    pub fn cedar_schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The Cedar policy set the engine evaluates, each policy under its `@id`
+    pub fn cedar_policies(&self) -> &PolicySet {
+        &self.set
+    }
+
+    /// The context attributes the engine puts in at least one request it
+    /// sends for `action`: `mfa`, `purpose`, `source`, `category`, `holder`,
+    /// `module` where the action has them, and the action's facts. A
+    /// schema may declare more (optional) attributes; the engine never sets them.
+    pub fn supplied_context(action: ActionKind) -> Vec<&'static str> {
+        contract::supplied_context(action)
+    }
+
+    /// The attributes the engine gives every entity of `entity_type` it
+    /// builds (`Practitioner`: `role`, `tasks`, `organisation`); none for
+    /// `Patient`, `Organisation` and the types it does not build
+    pub fn supplied_attributes(entity_type: &str) -> Vec<&'static str> {
+        contract::supplied_attributes(entity_type)
+    }
+
     /// The SHA-256 behind [`Policies::content_hash`]
     pub(crate) fn digest(&self) -> [u8; 32] {
         self.digest

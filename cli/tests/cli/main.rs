@@ -1,6 +1,6 @@
 //! The command line end to end: `test` (walking folders, vocabulary typos),
 //! `test --audit-log`, `audit verify` and `audit overview` (also on a
-//! tampered log), and output cut by a closed pipe, run as a user would run
+//! tampered log), `prove`, and output cut by a closed pipe, run as a user would run
 //! them, checked by exit code, output and what they leave behind.
 
 #[cfg(test)]
@@ -17,6 +17,8 @@ mod least_privilege;
 mod limits;
 #[cfg(test)]
 mod pipe;
+#[cfg(test)]
+mod prove;
 #[cfg(test)]
 mod readme;
 #[cfg(test)]
