@@ -4,8 +4,10 @@
 // Every module is private but three namespaces (`audit`, `scenario`,
 // `schema`); the rest of the public API is this one list, so each item has one
 // path. Data flows one way, and the modules depend only downstream-ward:
-// model ← registry ← policy ← engine → audit (tests/it/architecture.rs checks it).
+// diagnostic ← model ← registry ← policy ← engine → audit (tests/it/architecture.rs
+// checks it); `diagnostic` (where an error is in its file) comes first of all.
 pub mod audit;
+mod diagnostic;
 mod engine;
 mod model;
 mod policy;
@@ -15,6 +17,7 @@ pub mod scenario;
 pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
+pub use diagnostic::Location;
 pub use engine::{DashboardError, Engine};
 pub use model::MAX_JSON_LEN;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 pub use error::PolicyLoadError;
 
+use crate::diagnostic;
 use crate::model::hex::hex;
 use crate::model::vocab::{ActionKind, Reason, Vocabulary};
 use policy_load_errors::{DuplicateIdError, SchemaError};
@@ -134,9 +135,16 @@ impl Policies {
     /// source) when the directory or a file cannot be read,
     /// [`PolicyLoadError::NoSchema`] when the directory has no schema, and
     /// otherwise as [`Policies::from_sources`].
+    ///
+    /// Errors name each file by its path (`dir` joined with the file's name).
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, PolicyLoadError> {
-        let (schema, files) = read::read_dir(dir.as_ref())?;
-        Self::from_sources(&schema, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        let dir = dir.as_ref();
+        let (schema, files) = read::read_dir(dir)?;
+        Self::load(
+            Some(dir),
+            &schema,
+            files.iter().map(|(n, t)| (n.as_str(), t.as_str())),
+        )
     }
 
     /// Builds a policy set from a schema text and named policy texts
@@ -146,11 +154,14 @@ impl Policies {
     ///
     /// # Errors
     ///
-    /// [`PolicyLoadError`] naming the file or policy at fault: the first
-    /// file that is too large, too deep, does not parse or lacks an
+    /// [`PolicyLoadError`] naming the file, line and policy at fault, with
+    /// the place in the file (`location()`: line, column, span) where it is
+    /// known: a file that is too large, too deep, does not parse or lacks an
     /// annotation; [`PolicyLoadError::Contract`] with every way the schema
     /// does not accept what the engine sends; [`PolicyLoadError::Validation`]
-    /// with every strict-validation error.
+    /// with every strict-validation error. Every stage that can run does:
+    /// a load that fails in more than one way fails with
+    /// [`PolicyLoadError::Several`], holding every error in a fixed order.
     ///
     /// ```
     /// use zorg_pdp::{Policies, PolicyLoadError};
@@ -169,14 +180,46 @@ impl Policies {
         schema_text: &str,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, PolicyLoadError> {
-        let (schema, vocabulary) = vocabulary::parse_schema(schema_text)?;
-        contract::check(&schema, schema_text, &vocabulary)?;
+        Self::load(None, schema_text, files)
+    }
+
+    /// As [`Policies::from_sources`], errors naming each file as `dir` joined
+    /// with its name when a `dir` is given
+    fn load<'a>(
+        dir: Option<&Path>,
+        schema_text: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, PolicyLoadError> {
+        let shown = |name: &str| dir.map_or_else(|| name.to_owned(), |d| d.join(name).display().to_string());
+        let mut errors = Vec::new();
+        let schema_source = diagnostic::source(&shown(SCHEMA_FILE), schema_text);
+        let schema = match vocabulary::parse_schema(&schema_source) {
+            Ok((schema, vocabulary)) => {
+                if let Err(e) = contract::check(&schema, &schema_source, &vocabulary) {
+                    errors.push(e.into());
+                }
+                Some((schema, vocabulary))
+            }
+            Err(found) => {
+                errors.extend(found);
+                None
+            }
+        };
         let files: BTreeMap<&str, &str> = files.into_iter().collect();
         let mut loaded = load::Loaded::default();
         for (&name, &text) in &files {
-            loaded.add_file(name, text)?;
+            loaded.add_file(&shown(name), text, &mut errors);
         }
-        validate::strictly(&schema, &loaded)?;
+        if let Some((schema, _)) = &schema
+            && let Err(e) = validate::strictly(schema, &loaded)
+        {
+            errors.push(e.into());
+        }
+        if let Some(e) = PolicyLoadError::from_all(errors) {
+            return Err(e);
+        }
+        // No error: the schema parsed
+        let (schema, vocabulary) = schema.ok_or_else(|| SchemaError::new("no schema"))?;
         let buckets = bucket_by_action(&schema, &loaded.set)?;
         let digest = content_digest(schema_text, &files);
         let mut ids = loaded.ids;
@@ -307,7 +350,7 @@ fn bucket_by_action(
                 // Only a repeated id can fail here, and `set` has none.
                 bucket
                     .add(policy.clone())
-                    .map_err(|_| DuplicateIdError::new(policy.id().to_string()))?;
+                    .map_err(|_| DuplicateIdError::new(policy.id().to_string(), None))?;
             }
         }
         buckets.insert(action, bucket);
