@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn a_location_knows_its_line_column_and_source_line() {
         let s = source("x.cedar", "first\nsecönd line\n\nlast");
-        let at = Location::new(&s, 10..14).with_label("here");
+        let at = Location::new(&s, 9..13).with_label("here");
         assert_eq!((at.line(), at.column()), (2, 4));
         assert_eq!(at.source_line(), "secönd line");
         assert_eq!(at.to_string(), "x.cedar:2:4");
@@ -263,9 +263,7 @@ mod tests {
         let end = Location::new(&s, 100..200);
         assert_eq!((end.line(), end.column(), end.span()), (4, 5, 24..24));
         let inside = Location::new(&s, 10..11);
-        assert_eq!(inside.span(), 10..11);
-        let mid = Location::new(&s, 11..12);
-        assert_eq!(mid.span().start, 10, "the middle of `ö` moves to its start");
+        assert_eq!(inside.span(), 9..11, "the middle of `ö` moves to its start");
         assert_eq!(
             Location::at_line_column(&s, 2, 4, 2).span(),
             at.span().start..at.span().start + 2
