@@ -142,7 +142,7 @@ impl Loaded {
 
 /// Every parse error Cedar found in a file, each at its place, in the
 /// order of the text
-fn syntax_errors(errors: &ParseErrors, shown: &str, source: &Source) -> Vec<PolicyLoadError> {
+pub(super) fn syntax_errors(errors: &ParseErrors, shown: &str, source: &Source) -> Vec<PolicyLoadError> {
     let mut found: Vec<PolicySyntaxError> = errors
         .iter()
         .map(|e| {

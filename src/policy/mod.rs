@@ -3,6 +3,7 @@
 
 mod contract;
 mod error;
+mod format;
 mod load;
 pub mod policy_load_errors;
 mod read;
@@ -19,6 +20,7 @@ use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
 pub use error::PolicyLoadError;
+pub use format::{FORMAT_INDENT, FORMAT_LINE_WIDTH, format_policies};
 
 use crate::diagnostic;
 use crate::model::hex::hex;

@@ -274,8 +274,8 @@ impl<'a> Runner<'a> {
 
     /// Runs only the expectations `pattern` is part of the name of: all of a
     /// file whose path or scenario `name` contains it, else each expectation
-    /// whose label (`expect #3`), `name`, `note` or one of whose `rules`
-    /// contains it (case-sensitive); the rest are counted in
+    /// whose label (`expect #3`), `name` or `note` contains it, or one of
+    /// whose `rules` is it (case-sensitive); the rest are counted in
     /// [`RunReport::filtered`]. A file none of whose expectations match is
     /// parsed but not run.
     #[must_use]
@@ -404,7 +404,7 @@ impl<'p> Select<'p> {
         label.contains(p)
             || name.is_some_and(|n| n.contains(p))
             || note.is_some_and(|n| n.contains(p))
-            || rules.iter().any(|r| r.contains(p))
+            || rules.iter().any(|r| r == p)
     }
 }
 
