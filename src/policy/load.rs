@@ -109,10 +109,13 @@ impl Loaded {
             annotation_span(policy_text, name)
                 .map(|r| Location::new(source, p.span.start + r.start..p.span.start + r.end))
         };
-        let head = Location::new(
-            source,
-            p.span.start..p.span.start + head_len(text, p.span.start),
-        );
+        // The policy's head: its effect keyword, to the end of that line
+        let keyword = match p.policy.effect() {
+            Effect::Permit => "permit",
+            Effect::Forbid => "forbid",
+        };
+        let start = p.span.start + keyword_at(policy_text, keyword).unwrap_or(0);
+        let head = Location::new(source, start..start + head_len(text, start));
         let id = id_of(p.policy, &p.origin.file, annotation("id"), &head)?;
         let id_at = annotation("id").unwrap_or_else(|| head.clone());
         if let Some(first) = self.id_places.get(id) {
@@ -182,6 +185,41 @@ fn annotation_span(policy_text: &str, name: &str) -> Option<std::ops::Range<usiz
         from = at + 1;
     }
     None
+}
+
+/// Where the effect keyword is in a policy's text: after its annotations
+/// (`@name("…")`), spaces and comments
+fn keyword_at(policy_text: &str, keyword: &str) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let rest = policy_text.get(at..)?;
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with("//") {
+            at += trimmed.find('\n').map_or(trimmed.len(), |i| i + 1);
+        } else if trimmed.starts_with('@') {
+            // To the `)` that closes the annotation, outside its string
+            let mut in_string = false;
+            let mut escaped = false;
+            let close = trimmed.char_indices().find(|&(_, c)| {
+                if in_string {
+                    match (escaped, c) {
+                        (true, _) => escaped = false,
+                        (false, '\\') => escaped = true,
+                        (false, '"') => in_string = false,
+                        _ => {}
+                    }
+                    false
+                } else {
+                    in_string = c == '"';
+                    c == ')'
+                }
+            })?;
+            at += close.0 + 1;
+        } else {
+            return trimmed.starts_with(keyword).then_some(at);
+        }
+    }
 }
 
 /// The length of the line from byte `at`: how much of a policy's first
@@ -370,5 +408,13 @@ mod tests {
             (2, p.len() + 1, 2 * p.len() + 1)
         );
         assert_eq!(locate("nothing here", p, 3), (1, 3, 3));
+    }
+
+    #[test]
+    fn the_effect_keyword_is_found_after_annotations_and_comments() {
+        assert_eq!(keyword_at("@id(\"a\") permit (principal, action, resource);", "permit"), Some(9));
+        let text = "@id(\"a)\\\"b\")\n// permit? not here\n@reason(\"x\")\nforbid (principal, action, resource);";
+        assert_eq!(text.get(keyword_at(text, "forbid").unwrap()..).map(|t| &t[..6]), Some("forbid"));
+        assert_eq!(keyword_at("@id(\"a\") forbid (principal, action, resource);", "permit"), None);
     }
 }

@@ -542,6 +542,120 @@ mod tests {
     }
 
     #[test]
+    fn every_error_of_every_file_comes_at_once_in_a_fixed_order_with_its_place() {
+        use miette::Diagnostic as _;
+        let broken = "// a syntax error on line 3\n@id(\"b-1\")\npermit (principal, action, resource) when { 1 + };\n";
+        let no_reason = "@id(\"c-1\")\nforbid (principal, action, resource);\n";
+        let typo = "@id(\"a-1\")\npermit (principal is Practitioner, action == Action::\"view\", resource)\nwhen { principal.rol == Role::\"huisarts\" };\n";
+        let load = || {
+            Policies::from_sources(
+                SHIPPED_SCHEMA,
+                [("c.cedar", no_reason), ("b.cedar", broken), ("a.cedar", typo)],
+            )
+            .unwrap_err()
+        };
+        let e = load();
+        let PolicyLoadError::Several(all) = &e else {
+            panic!("{e:?}");
+        };
+        // Each file's errors in name order, then strict validation's
+        let kinds: Vec<&str> = all
+            .iter()
+            .map(|e| match e {
+                PolicyLoadError::Parse(_) => "parse",
+                PolicyLoadError::Reason(_) => "reason",
+                PolicyLoadError::Validation(_) => "validation",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["parse", "reason", "validation"], "{e}");
+        let places: Vec<String> = all
+            .iter()
+            .flat_map(|e| {
+                let mut leaves: Vec<&dyn miette::Diagnostic> = Vec::new();
+                match e.related() {
+                    Some(r) => leaves.extend(r),
+                    None => leaves.push(e),
+                }
+                leaves
+                    .into_iter()
+                    .map(|d| {
+                        let label = d.labels().and_then(|mut l| l.next()).unwrap();
+                        format!("{}+{}", label.offset(), label.len())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(places.len(), 3, "{places:?}");
+        let PolicyLoadError::Parse(parse) = all.iter().next().unwrap() else {
+            unreachable!()
+        };
+        let at = parse.location().unwrap();
+        assert_eq!((at.file(), at.line(), at.column()), ("b.cedar", 3, 49), "{parse}");
+        let PolicyLoadError::Reason(reason) = all.iter().nth(1).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(reason.location().map(|a| (a.line(), a.column())), Some((2, 1)));
+        let PolicyLoadError::Validation(v) = all.iter().nth(2).unwrap() else {
+            unreachable!()
+        };
+        let v = v.iter().next().unwrap();
+        let at = v.location().unwrap();
+        assert_eq!((at.file(), at.line(), at.column()), ("a.cedar", 3, 8), "{v}");
+        assert_eq!(at.source_line(), "when { principal.rol == Role::\"huisarts\" };");
+        assert_eq!(&at.source_line()[7..20], "principal.rol");
+        assert_eq!(v.line(), 1, "the policy's own line stays the policy's start");
+        assert!(v.help().unwrap().to_string().contains("role"), "{v}");
+        // Display lists each error; the same on every load
+        let text = e.to_string();
+        assert!(text.starts_with("the policies fail to load in 3 ways:"), "{text}");
+        assert!(text.contains("`b.cedar`: unexpected token"), "{text}");
+        for _ in 0..10 {
+            assert_eq!(load().to_string(), text);
+        }
+        // One error alone is that error, not `Several`
+        let one = Policies::from_sources(SHIPPED_SCHEMA, [("c.cedar", no_reason)]).unwrap_err();
+        assert!(matches!(one, PolicyLoadError::Reason(_)), "{one:?}");
+    }
+
+    #[test]
+    fn schema_errors_are_located_in_the_schema() {
+        let broken = SHIPPED_SCHEMA.replacen("entity Patient;", "entity Patient", 1);
+        let e = Policies::from_sources(&broken, [("a.cedar", "@id(\"p\") permit (principal, action, resource);")])
+            .unwrap_err();
+        let PolicyLoadError::Schema(s) = &e else {
+            panic!("{e:?}");
+        };
+        let at = s.location().unwrap();
+        assert_eq!(at.file(), SCHEMA_FILE);
+        let line = SHIPPED_SCHEMA.lines().position(|l| l == "entity Patient;").unwrap() + 1;
+        assert!(at.line() >= line, "{s}: {at}");
+        // A dropped context attribute: the contract error points at the context type
+        let dropped = SHIPPED_SCHEMA.replacen("  relationship: Bool,             // relationship(o, x)\n  dossier_consent", "  dossier_consent", 1);
+        let e = Policies::from_sources(&dropped, [("a.cedar", "@id(\"p\") permit (principal, action, resource);")])
+            .unwrap_err();
+        let PolicyLoadError::Contract(c) = &e else {
+            panic!("{e:?}");
+        };
+        let first = c.iter().next().unwrap();
+        let at = first.location().unwrap();
+        assert_eq!(at.source_line(), "type DataContext = {", "{first}");
+    }
+
+    #[test]
+    fn duplicate_ids_point_at_both_policies() {
+        let a = "@id(\"same\")\npermit (principal, action, resource);\n";
+        let b = "// b\n@id(\"same\")\npermit (principal, action, resource);\n";
+        let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", a), ("b.cedar", b)]).unwrap_err();
+        let PolicyLoadError::DuplicateId(d) = &e else {
+            panic!("{e:?}");
+        };
+        let at = d.location().unwrap();
+        assert_eq!((at.file(), at.line(), at.column()), ("b.cedar", 2, 1));
+        assert_eq!(at.label(), Some("also the `@id` of the policy at a.cedar:1:1"));
+    }
+
+    #[test]
     fn a_missing_directory_keeps_the_operating_systems_error() {
         use std::error::Error as _;
         let dir = std::env::temp_dir().join(format!("zorg-pdp-no-policies-{}", std::process::id()));

@@ -1032,3 +1032,159 @@ fn codes(reasons: &[Reason]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORLD: &str = r#"name = "a small world"
+
+[[organisations]]
+id = "vp-noord"
+[[organisations]]
+id = "kz-oost"
+
+[[practitioners]]
+id = "anna"
+organisation = "kz-oost"
+role = "kraamverzorgende"
+
+[[patients]]
+id = "client-1"
+
+[[events]]
+at = "2026-01-10T09:00:00Z"
+type = "treatment_started"
+patient = "client-1"
+organisation = "kz-oost"
+"#;
+
+    fn policies() -> Policies {
+        Policies::shipped().unwrap()
+    }
+
+    /// Writes `text` to a scratch file and runs (or checks) it
+    fn with_file<T>(name: &str, text: &str, f: impl FnOnce(&Path) -> T) -> T {
+        let dir = std::env::temp_dir().join(format!("zorg-pdp-run-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = f(&file);
+        std::fs::remove_dir_all(&dir).unwrap();
+        out
+    }
+
+    #[test]
+    fn rules_are_listed_in_numeric_order() {
+        let mut rules = vec!["R10", "R2", "R1", "R51", "X", "R9b", "R9"];
+        rules.sort_by(|a, b| numeric_key(a).cmp(&numeric_key(b)));
+        assert_eq!(rules, ["R1", "R2", "R9", "R9b", "R10", "R51", "X"]);
+    }
+
+    #[test]
+    fn every_toml_syntax_error_is_reported_at_its_place() {
+        let text = format!("{WORLD}\n[[expect]]\nat = 2026-02-01T00:00:00\nprincipal = {{ practitioner = \"anna\" \naction = \"view\"\n");
+        let errors = Scenario::parse_all(&text, Path::new("s.toml")).unwrap_err();
+        assert!(!errors.is_empty());
+        for e in &errors {
+            let at = e.location().unwrap();
+            assert_eq!(e.line(), Some(at.line()));
+            assert!(at.line() > WORLD.lines().count(), "{e}");
+        }
+        let lines: Vec<usize> = errors.iter().filter_map(ScenarioError::line).collect();
+        let mut sorted_lines = lines.clone();
+        sorted_lines.sort_unstable();
+        assert_eq!(lines, sorted_lines, "in the order of the text");
+        // JSON: at serde_json's line and column
+        let e = Scenario::parse("{\n  \"name\": 3\n}", Path::new("s.json")).unwrap_err();
+        let at = e.location().unwrap();
+        assert_eq!((at.line(), e.line()), (2, Some(2)), "{e}");
+        assert!(e.message().contains("field `name`"), "{e}");
+    }
+
+    #[test]
+    fn every_unknown_holder_category_and_module_of_a_file_is_an_error_at_its_field() {
+        let text = format!(
+            "{WORLD}\n[[expect_dashboard]]\nat = \"2026-02-01T00:00:00Z\"\nprincipal = {{ practitioner = \"anna\" }}\npatient = \"client-1\"\n[expect_dashboard.visible]\nvp-noord = [\"basis\", \"kraambedd\"]\nvp-nergens = []\n[expect_dashboard.modules]\nDN = false\n"
+        );
+        let report = with_file("holders.toml", &text, |f| check_paths(&policies(), &[f.to_path_buf()]));
+        let said: Vec<String> = report.errors.iter().map(ScenarioError::to_string).collect();
+        assert_eq!(report.errors.len(), 3, "{said:#?}");
+        let line = |start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+        let places: Vec<(usize, usize)> = report
+            .errors
+            .iter()
+            .map(|e| {
+                let at = e.location().unwrap();
+                (at.line(), at.column())
+            })
+            .collect();
+        assert_eq!(
+            places,
+            [(line("vp-noord"), 22), (line("vp-nergens"), 1), (line("DN"), 1)],
+            "{said:#?}"
+        );
+        assert!(said[0].contains("unknown category `kraambedd`"), "{}", said[0]);
+        assert!(said[1].contains("field `visible`: unknown holder `vp-nergens`"), "{}", said[1]);
+        assert!(said[2].contains("unknown module `DN`"), "{}", said[2]);
+        // Debug shows the place, not what the message names
+        let debug = format!("{:?}", report.errors[1]);
+        assert!(!debug.contains("vp-nergens") && debug.contains("line"), "{debug}");
+    }
+
+    #[test]
+    fn expect_error_checks_the_field_and_message_it_names() {
+        let entry = |extra: &str| {
+            format!("\n[[expect_error]]\n{extra}at = \"2026-02-01T10:00:00Z\"\ntype = \"treatment_started\"\npatient = \"client-1\"\norganisation = \"vp-nergens\"\n")
+        };
+        let text = format!(
+            "{WORLD}{}{}{}{}{}",
+            entry("name = \"unknown organisation\"\nfield = \"organisation\"\nmessage = \"vp-nergens\"\n"),
+            entry("field = \"patient\"\n"),
+            entry("message = \"no such words\"\n"),
+            entry(""),
+            "\n[[expect_error]]\nfield = \"practitioner\"\nat = \"2026-02-01T10:00:00Z\"\ntype = \"access_requested\"\npractitioner = \"a b\"\npatient = \"client-1\"\n",
+        );
+        let report = with_file("errors.toml", &text, |f| run_paths(&policies(), &[f.to_path_buf()]));
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let outcomes: Vec<bool> = report.cases.iter().map(Case::passed).collect();
+        assert_eq!(outcomes, [true, false, false, true, true], "{:#?}", report.failures);
+        assert_eq!(report.cases[0].name.as_deref(), Some("unknown organisation"));
+        let wrong_field = &report.failures[0];
+        assert_eq!(wrong_field.expected, "a rejection naming field `patient`");
+        assert!(
+            wrong_field.actual.starts_with("a rejection naming field `organisation`: "),
+            "{wrong_field}"
+        );
+        assert_eq!(report.failures[1].expected, "a rejection containing `no such words`");
+        // A non-string `field` is an error of the file
+        let bad = format!("{WORLD}{}", entry("field = 3\n"));
+        let report = with_file("bad.toml", &bad, |f| run_paths(&policies(), &[f.to_path_buf()]));
+        assert_eq!(report.errors.len(), 1);
+        assert!(report.errors[0].to_string().contains("expect_error #1: field `field`: must be a string"));
+    }
+
+    #[test]
+    fn a_filter_runs_the_matching_expectations_and_counts_the_rest() {
+        let expect = |name: &str, rules: &str| {
+            format!("\n[[expect]]\nname = \"{name}\"\nrules = [{rules}]\nat = \"2026-02-01T00:00:00Z\"\nprincipal = {{ practitioner = \"anna\" }}\naction = \"view\"\npatient = \"client-1\"\nholder = \"kz-oost\"\ncategory = \"basis\"\ndecision = \"allow\"\n")
+        };
+        let text = format!("{WORLD}{}{}{}", expect("first", "\"R5\""), expect("second", "\"R50\""), expect("third", ""));
+        with_file("filter.toml", &text, |f| {
+            let p = policies();
+            let paths = [f.to_path_buf()];
+            let run = |pattern: &str| Runner::new(&p).filter(pattern).run(&paths);
+            let r = run("second");
+            assert_eq!((r.passed, r.filtered), (1, 2), "{:?}", r.failures);
+            assert_eq!(r.cases[0].name.as_deref(), Some("second"));
+            let r = run("R5");
+            assert_eq!((r.passed, r.filtered), (1, 2), "a rule matches whole, not R50");
+            let r = run("expect #3");
+            assert_eq!(r.cases[0].label, "expect #3");
+            let r = run("small world");
+            assert_eq!((r.passed, r.filtered), (3, 0), "the scenario's name selects the file");
+            let r = run("nothing");
+            assert_eq!((r.passed + r.failed, r.filtered), (0, 3));
+        });
+    }
+}
