@@ -276,7 +276,10 @@ mod tests {
         let s = source("w.toml", "patient = \"client-secret\"\n");
         let at = Location::new(&s, 11..24);
         let debug = format!("{at:?}");
-        assert!(debug.contains("w.toml") && debug.contains("line: 1"), "{debug}");
+        assert!(
+            debug.contains("w.toml") && debug.contains("line: 1"),
+            "{debug}"
+        );
         assert!(!debug.contains("client-secret"), "{debug}");
     }
 }

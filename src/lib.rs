@@ -37,8 +37,8 @@ pub use model::time::{TimeError, Timestamp};
 pub use model::vocab::{ActionKind, Purpose, Reason, Source, Vocabulary};
 pub use policy::policy_load_errors;
 pub use policy::{
-    FORMAT_INDENT, FORMAT_LINE_WIDTH, MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, Policies, PolicyLoadError,
-    SCHEMA_FILE, format_policies,
+    FORMAT_INDENT, FORMAT_LINE_WIDTH, MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING,
+    MAX_POLICY_OPERATORS, Policies, PolicyLoadError, SCHEMA_FILE, format_policies,
 };
 pub use scenario::{RunReport, Scenario, ScenarioError};
 

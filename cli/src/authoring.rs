@@ -115,7 +115,10 @@ pub(crate) fn validate(args: &ValidateArgs, console: &mut Console) -> Result<Exi
         }
         let n = report.errors.len();
         let errors = if n == 1 { "error" } else { "errors" };
-        writeln!(console.err, "error: the scenario files do not check: {n} {errors}")?;
+        writeln!(
+            console.err,
+            "error: the scenario files do not check: {n} {errors}"
+        )?;
         return Ok(ExitCode::from(2));
     }
     writeln!(
@@ -143,9 +146,7 @@ fn cedar_files(named: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let default = [PathBuf::from(POLICIES_DIR)];
     let named = if named.is_empty() {
         if !default[0].is_dir() {
-            bail!(
-                "no `{POLICIES_DIR}` folder in the current directory; name the files to format"
-            );
+            bail!("no `{POLICIES_DIR}` folder in the current directory; name the files to format");
         }
         &default[..]
     } else {

@@ -54,10 +54,18 @@ fn case_name(case: &Case) -> String {
 pub(crate) fn report(report: &RunReport, set: &str, hash: &str) -> String {
     let mut suites: BTreeMap<&str, Suite<'_>> = BTreeMap::new();
     for case in &report.cases {
-        suites.entry(case.file.as_str()).or_default().cases.push(case);
+        suites
+            .entry(case.file.as_str())
+            .or_default()
+            .cases
+            .push(case);
     }
     for e in &report.errors {
-        suites.entry(e.file()).or_default().errors.push(e.to_string());
+        suites
+            .entry(e.file())
+            .or_default()
+            .errors
+            .push(e.to_string());
     }
     let failures: usize = report.cases.iter().filter(|c| !c.passed()).count();
     let tests = report.cases.len() + report.errors.len();
@@ -93,10 +101,7 @@ pub(crate) fn report(report: &RunReport, set: &str, hash: &str) -> String {
             let name = escape(&case_name(case));
             match &case.failure {
                 None => {
-                    let _ = writeln!(
-                        x,
-                        "    <testcase classname=\"{file_x}\" name=\"{name}\"/>"
-                    );
+                    let _ = writeln!(x, "    <testcase classname=\"{file_x}\" name=\"{name}\"/>");
                 }
                 Some(f) => {
                     let message = format!("expected {}, got {}", f.expected, f.actual);

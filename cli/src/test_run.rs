@@ -183,7 +183,11 @@ fn print_cases(report: &RunReport, verbose: bool, console: &mut Console) -> Resu
             .unwrap_or_default();
         writeln!(console.out, "{outcome}  {place}: {}{name}", case.label)?;
         if let Some(f) = &case.failure {
-            writeln!(console.out, "      expected {}, got {}", f.expected, f.actual)?;
+            writeln!(
+                console.out,
+                "      expected {}, got {}",
+                f.expected, f.actual
+            )?;
         }
     }
     Ok(())
@@ -209,7 +213,10 @@ fn print_coverage(report: &RunReport, console: &mut Console) -> Result<()> {
         )?;
         for (rule, (allow, deny)) in rules {
             let dashboards = coverage.dashboards_by_rule.get(rule).copied().unwrap_or(0);
-            writeln!(out, "  {rule:<5} {allow:>4} / {deny:<4} {dashboards:>3} dashboards")?;
+            writeln!(
+                out,
+                "  {rule:<5} {allow:>4} / {deny:<4} {dashboards:>3} dashboards"
+            )?;
         }
     }
     let unreached = coverage.unreached();

@@ -185,7 +185,11 @@ fn block_at(text: &str, from: usize) -> Option<std::ops::Range<usize>> {
 }
 
 /// The attribute `name` declared in the record block `block`
-fn attribute_in(text: &str, block: std::ops::Range<usize>, name: &str) -> Option<std::ops::Range<usize>> {
+fn attribute_in(
+    text: &str,
+    block: std::ops::Range<usize>,
+    name: &str,
+) -> Option<std::ops::Range<usize>> {
     let mut from = block.start;
     while let Some(span) = word_at(text, name, from) {
         if span.end > block.end {
@@ -206,7 +210,11 @@ fn attribute_in(text: &str, block: std::ops::Range<usize>, name: &str) -> Option
 /// Where the schema declares what a [`ContractError`] about `action` is
 /// about: the attribute in the action's context type, else the context
 /// type, else the action's name in its declaration
-fn action_place(text: &str, action: &str, attribute: Option<&str>) -> Option<std::ops::Range<usize>> {
+fn action_place(
+    text: &str,
+    action: &str,
+    attribute: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
     // `action a, b appliesTo {`, with names bare or quoted
     let mut from = 0;
     let (name, declaration) = loop {
@@ -241,7 +249,9 @@ fn action_place(text: &str, action: &str, attribute: Option<&str>) -> Option<std
     let mut from = 0;
     while let Some(keyword) = word_at(text, "type", from) {
         if let Some(span) = word_at(text, &type_name, keyword.end)
-            && text.get(keyword.end..span.start).is_some_and(|g| g.trim().is_empty())
+            && text
+                .get(keyword.end..span.start)
+                .is_some_and(|g| g.trim().is_empty())
         {
             let Some(block) = block_at(text, span.end) else {
                 return Some(span);
@@ -254,17 +264,26 @@ fn action_place(text: &str, action: &str, attribute: Option<&str>) -> Option<std
 }
 
 /// Where the schema declares `entity_type` (and its `attribute`)
-fn entity_place(text: &str, entity_type: &str, attribute: Option<&str>) -> Option<std::ops::Range<usize>> {
+fn entity_place(
+    text: &str,
+    entity_type: &str,
+    attribute: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
     let mut from = 0;
     while let Some(keyword) = word_at(text, "entity", from) {
         if let Some(span) = word_at(text, entity_type, keyword.end)
-            && text.get(keyword.end..span.start).is_some_and(|g| g.trim().is_empty())
+            && text
+                .get(keyword.end..span.start)
+                .is_some_and(|g| g.trim().is_empty())
         {
             let declaration = keyword.start..span.end;
             let Some(attribute) = attribute else {
                 return Some(declaration);
             };
-            let end = text.get(span.end..).and_then(|r| r.find(';')).map_or(text.len(), |i| span.end + i);
+            let end = text
+                .get(span.end..)
+                .and_then(|r| r.find(';'))
+                .map_or(text.len(), |i| span.end + i);
             let found = block_at(text, span.end)
                 .filter(|b| b.start < end)
                 .and_then(|block| attribute_in(text, block, attribute));

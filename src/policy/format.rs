@@ -73,7 +73,11 @@ mod tests {
                 unformatted.push(*name);
             }
             // Formatting is stable
-            assert_eq!(format_policies(name, &formatted).unwrap(), formatted, "{name}");
+            assert_eq!(
+                format_policies(name, &formatted).unwrap(),
+                formatted,
+                "{name}"
+            );
         }
         assert!(
             unformatted.is_empty(),
@@ -92,8 +96,8 @@ mod tests {
                 }
             }
             let before = super::super::Policies::from_sources(schema, [(*name, *text)]).unwrap();
-            let after =
-                super::super::Policies::from_sources(schema, [(*name, formatted.as_str())]).unwrap();
+            let after = super::super::Policies::from_sources(schema, [(*name, formatted.as_str())])
+                .unwrap();
             assert_eq!(before.ids(), after.ids(), "{name}");
             for id in before.ids() {
                 assert_eq!(before.reason_of(id), after.reason_of(id), "{name}: {id}");
@@ -111,7 +115,10 @@ mod tests {
         };
         let at = e.location().unwrap();
         assert_eq!((at.file(), at.line()), ("bad.cedar", 2), "{e}");
-        assert_eq!(at.source_line(), "permit (principal, action, resource) when { 1 + };");
+        assert_eq!(
+            at.source_line(),
+            "permit (principal, action, resource) when { 1 + };"
+        );
         assert!(e.to_string().starts_with("`bad.cedar`: "), "{e}");
     }
 }

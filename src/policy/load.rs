@@ -11,11 +11,11 @@ use super::policy_load_errors::{
     AnnotationError, ComplexityError, DuplicateIdError, FileTooLargeError, NestingError,
     PolicySyntaxError, ReasonError,
 };
-use crate::diagnostic::{self, Location, Source};
 use super::{
     MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, PolicyInfo, PolicyLoadError,
     flatten,
 };
+use crate::diagnostic::{self, Location, Source};
 use crate::model::vocab::Reason;
 
 /// Where a policy comes from: its file (as errors name it) and the 1-based
@@ -51,12 +51,7 @@ impl Loaded {
     /// Checks, parses and adds every policy of one file; `shown` is the
     /// name errors give the file. Every error found is added to `errors`,
     /// in the order of the text; a policy with an error is left out.
-    pub(super) fn add_file(
-        &mut self,
-        shown: &str,
-        text: &str,
-        errors: &mut Vec<PolicyLoadError>,
-    ) {
+    pub(super) fn add_file(&mut self, shown: &str, text: &str, errors: &mut Vec<PolicyLoadError>) {
         if let Err(e) = check_len(shown, text.len()) {
             errors.push(e.into());
             return;
@@ -145,7 +140,11 @@ impl Loaded {
 
 /// Every parse error Cedar found in a file, each at its place, in the
 /// order of the text
-pub(super) fn syntax_errors(errors: &ParseErrors, shown: &str, source: &Source) -> Vec<PolicyLoadError> {
+pub(super) fn syntax_errors(
+    errors: &ParseErrors,
+    shown: &str,
+    source: &Source,
+) -> Vec<PolicyLoadError> {
     let mut found: Vec<PolicySyntaxError> = errors
         .iter()
         .map(|e| {
@@ -161,7 +160,9 @@ pub(super) fn syntax_errors(errors: &ParseErrors, shown: &str, source: &Source) 
         .collect();
     found.sort_by(|a, b| {
         let key = |e: &PolicySyntaxError| e.location().map(|at| at.span().start);
-        key(a).cmp(&key(b)).then_with(|| a.message().cmp(b.message()))
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.message().cmp(b.message()))
     });
     found.dedup();
     found.into_iter().map(PolicyLoadError::from).collect()
@@ -412,9 +413,19 @@ mod tests {
 
     #[test]
     fn the_effect_keyword_is_found_after_annotations_and_comments() {
-        assert_eq!(keyword_at("@id(\"a\") permit (principal, action, resource);", "permit"), Some(9));
+        assert_eq!(
+            keyword_at("@id(\"a\") permit (principal, action, resource);", "permit"),
+            Some(9)
+        );
         let text = "@id(\"a)\\\"b\")\n// permit? not here\n@reason(\"x\")\nforbid (principal, action, resource);";
-        assert_eq!(text.get(keyword_at(text, "forbid").unwrap()..).map(|t| &t[..6]), Some("forbid"));
-        assert_eq!(keyword_at("@id(\"a\") forbid (principal, action, resource);", "permit"), None);
+        assert_eq!(
+            text.get(keyword_at(text, "forbid").unwrap()..)
+                .map(|t| &t[..6]),
+            Some("forbid")
+        );
+        assert_eq!(
+            keyword_at("@id(\"a\") forbid (principal, action, resource);", "permit"),
+            None
+        );
     }
 }

@@ -192,7 +192,9 @@ impl Policies {
         schema_text: &str,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, PolicyLoadError> {
-        let shown = |name: &str| dir.map_or_else(|| name.to_owned(), |d| d.join(name).display().to_string());
+        let shown = |name: &str| {
+            dir.map_or_else(|| name.to_owned(), |d| d.join(name).display().to_string())
+        };
         let mut errors = Vec::new();
         let schema_source = diagnostic::source(&shown(SCHEMA_FILE), schema_text);
         let schema = match vocabulary::parse_schema(&schema_source) {
@@ -550,7 +552,11 @@ mod tests {
         let load = || {
             Policies::from_sources(
                 SHIPPED_SCHEMA,
-                [("c.cedar", no_reason), ("b.cedar", broken), ("a.cedar", typo)],
+                [
+                    ("c.cedar", no_reason),
+                    ("b.cedar", broken),
+                    ("a.cedar", typo),
+                ],
             )
             .unwrap_err()
         };
@@ -591,24 +597,45 @@ mod tests {
             unreachable!()
         };
         let at = parse.location().unwrap();
-        assert_eq!((at.file(), at.line(), at.column()), ("b.cedar", 3, 49), "{parse}");
+        assert_eq!(
+            (at.file(), at.line(), at.column()),
+            ("b.cedar", 3, 49),
+            "{parse}"
+        );
         let PolicyLoadError::Reason(reason) = all.iter().nth(1).unwrap() else {
             unreachable!()
         };
-        assert_eq!(reason.location().map(|a| (a.line(), a.column())), Some((2, 1)));
+        assert_eq!(
+            reason.location().map(|a| (a.line(), a.column())),
+            Some((2, 1))
+        );
         let PolicyLoadError::Validation(v) = all.iter().nth(2).unwrap() else {
             unreachable!()
         };
         let v = v.iter().next().unwrap();
         let at = v.location().unwrap();
-        assert_eq!((at.file(), at.line(), at.column()), ("a.cedar", 3, 8), "{v}");
-        assert_eq!(at.source_line(), "when { principal.rol == Role::\"huisarts\" };");
+        assert_eq!(
+            (at.file(), at.line(), at.column()),
+            ("a.cedar", 3, 8),
+            "{v}"
+        );
+        assert_eq!(
+            at.source_line(),
+            "when { principal.rol == Role::\"huisarts\" };"
+        );
         assert_eq!(&at.source_line()[7..20], "principal.rol");
-        assert_eq!(v.line(), 1, "the policy's own line stays the policy's start");
+        assert_eq!(
+            v.line(),
+            1,
+            "the policy's own line stays the policy's start"
+        );
         assert!(v.help().unwrap().to_string().contains("role"), "{v}");
         // Display lists each error; the same on every load
         let text = e.to_string();
-        assert!(text.starts_with("the policies fail to load in 3 ways:"), "{text}");
+        assert!(
+            text.starts_with("the policies fail to load in 3 ways:"),
+            "{text}"
+        );
         assert!(text.contains("`b.cedar`: unexpected token"), "{text}");
         for _ in 0..10 {
             assert_eq!(load().to_string(), text);
@@ -621,19 +648,39 @@ mod tests {
     #[test]
     fn schema_errors_are_located_in_the_schema() {
         let broken = SHIPPED_SCHEMA.replacen("entity Patient;", "entity Patient", 1);
-        let e = Policies::from_sources(&broken, [("a.cedar", "@id(\"p\") permit (principal, action, resource);")])
-            .unwrap_err();
+        let e = Policies::from_sources(
+            &broken,
+            [(
+                "a.cedar",
+                "@id(\"p\") permit (principal, action, resource);",
+            )],
+        )
+        .unwrap_err();
         let PolicyLoadError::Schema(s) = &e else {
             panic!("{e:?}");
         };
         let at = s.location().unwrap();
         assert_eq!(at.file(), SCHEMA_FILE);
-        let line = SHIPPED_SCHEMA.lines().position(|l| l == "entity Patient;").unwrap() + 1;
+        let line = SHIPPED_SCHEMA
+            .lines()
+            .position(|l| l == "entity Patient;")
+            .unwrap()
+            + 1;
         assert!(at.line() >= line, "{s}: {at}");
         // A dropped context attribute: the contract error points at the context type
-        let dropped = SHIPPED_SCHEMA.replacen("  relationship: Bool,             // relationship(o, x)\n  dossier_consent", "  dossier_consent", 1);
-        let e = Policies::from_sources(&dropped, [("a.cedar", "@id(\"p\") permit (principal, action, resource);")])
-            .unwrap_err();
+        let dropped = SHIPPED_SCHEMA.replacen(
+            "  relationship: Bool,             // relationship(o, x)\n  dossier_consent",
+            "  dossier_consent",
+            1,
+        );
+        let e = Policies::from_sources(
+            &dropped,
+            [(
+                "a.cedar",
+                "@id(\"p\") permit (principal, action, resource);",
+            )],
+        )
+        .unwrap_err();
         let PolicyLoadError::Contract(c) = &e else {
             panic!("{e:?}");
         };
@@ -646,13 +693,17 @@ mod tests {
     fn duplicate_ids_point_at_both_policies() {
         let a = "@id(\"same\")\npermit (principal, action, resource);\n";
         let b = "// b\n@id(\"same\")\npermit (principal, action, resource);\n";
-        let e = Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", a), ("b.cedar", b)]).unwrap_err();
+        let e =
+            Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", a), ("b.cedar", b)]).unwrap_err();
         let PolicyLoadError::DuplicateId(d) = &e else {
             panic!("{e:?}");
         };
         let at = d.location().unwrap();
         assert_eq!((at.file(), at.line(), at.column()), ("b.cedar", 2, 1));
-        assert_eq!(at.label(), Some("also the `@id` of the policy at a.cedar:1:1"));
+        assert_eq!(
+            at.label(),
+            Some("also the `@id` of the policy at a.cedar:1:1")
+        );
     }
 
     #[test]

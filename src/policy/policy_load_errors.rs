@@ -387,7 +387,13 @@ impl ValidationError {
 
     fn key(&self) -> (&str, usize, &str, usize, &str) {
         let offset = self.at.as_ref().map_or(0, |at| at.span().start);
-        (&self.file, self.line, &self.policy_id, offset, &self.message)
+        (
+            &self.file,
+            self.line,
+            &self.policy_id,
+            offset,
+            &self.message,
+        )
     }
 }
 
@@ -676,7 +682,11 @@ impl<'a> IntoIterator for &'a PolicyLoadErrors {
 
 impl fmt::Display for PolicyLoadErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the policies fail to load in {} ways:", self.errors.len())?;
+        write!(
+            f,
+            "the policies fail to load in {} ways:",
+            self.errors.len()
+        )?;
         for e in &self.errors {
             for line in e.to_string().lines() {
                 write!(f, "\n  {line}")?;

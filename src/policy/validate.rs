@@ -4,8 +4,8 @@ use cedar_policy::{Schema, ValidationMode, Validator};
 
 use super::flatten;
 use super::load::Loaded;
-use crate::diagnostic::{self, Location};
 use super::policy_load_errors::{ValidationError, ValidationErrors};
+use crate::diagnostic::{self, Location};
 
 /// Validates every loaded policy strictly against `schema`
 ///

@@ -47,7 +47,9 @@ fn schema_errors(e: &dyn miette::Diagnostic, source: &Source) -> Vec<PolicyLoadE
         .collect();
     found.sort_by(|a, b| {
         let key = |e: &SchemaError| e.location().map(|at| at.span().start);
-        key(a).cmp(&key(b)).then_with(|| a.message().cmp(b.message()))
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.message().cmp(b.message()))
     });
     found.dedup();
     found.into_iter().map(PolicyLoadError::from).collect()

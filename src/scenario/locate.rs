@@ -30,14 +30,23 @@ pub(crate) struct Spans<'t> {
 impl<'t> Spans<'t> {
     /// The spans of `text` (none for JSON: serde_json gives no spans after parsing)
     pub(crate) fn new(source: Source, text: &'t str, toml: bool) -> Self {
-        let root = if toml { DeTable::parse(text).ok() } else { None };
+        let root = if toml {
+            DeTable::parse(text).ok()
+        } else {
+            None
+        };
         Self { root, source }
     }
 
     /// The span of the `index`-th entry of the array of tables `table`
     /// (`[[events]]`), then down `path`: the deepest step found, so a path
     /// that goes too far still points at its last known part
-    pub(crate) fn find(&self, table: &str, index: usize, path: &[Step<'_>]) -> Option<Range<usize>> {
+    pub(crate) fn find(
+        &self,
+        table: &str,
+        index: usize,
+        path: &[Step<'_>],
+    ) -> Option<Range<usize>> {
         let root = self.root.as_ref()?.get_ref();
         let entry = root.get(table)?.get_ref().get(index)?;
         let mut found = entry.span();
@@ -106,12 +115,19 @@ mod tests {
     #[test]
     fn fields_and_elements_are_found_by_path() {
         let s = spans();
-        assert_eq!(text_of(s.find("events", 0, &[Step::Key("type")])), "\"treatment_started\"");
+        assert_eq!(
+            text_of(s.find("events", 0, &[Step::Key("type")])),
+            "\"treatment_started\""
+        );
         assert_eq!(
             text_of(s.find(
                 "expect_dashboard",
                 0,
-                &[Step::Key("visible"), Step::Key("vp-noord"), Step::Element("kraambedd")]
+                &[
+                    Step::Key("visible"),
+                    Step::Key("vp-noord"),
+                    Step::Element("kraambedd")
+                ]
             )),
             "\"kraambedd\""
         );
@@ -123,8 +139,10 @@ mod tests {
         let entry = s.find("events", 0, &[]);
         assert_eq!(s.find("events", 0, &[Step::Key("holder")]), entry);
         assert!(s.find("events", 1, &[]).is_none());
-        assert!(Spans::new(crate::diagnostic::source("t.json", "{}"), "{}", false)
-            .find("events", 0, &[])
-            .is_none());
+        assert!(
+            Spans::new(crate::diagnostic::source("t.json", "{}"), "{}", false)
+                .find("events", 0, &[])
+                .is_none()
+        );
     }
 }

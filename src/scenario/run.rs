@@ -231,7 +231,9 @@ pub fn run_paths_with_sink(
     paths: &[PathBuf],
     sink: &Arc<dyn AuditSink>,
 ) -> RunReport {
-    Runner::new(policies).audit_sink(Arc::clone(sink)).run(paths)
+    Runner::new(policies)
+        .audit_sink(Arc::clone(sink))
+        .run(paths)
 }
 
 /// Runs scenario files with options: which expectations, and where their
@@ -450,7 +452,8 @@ fn run_scenario_on(
             ..RunReport::default()
         },
     };
-    let total = scenario.expect.len() + scenario.expect_dashboard.len() + scenario.expect_error.len();
+    let total =
+        scenario.expect.len() + scenario.expect_dashboard.len() + scenario.expect_error.len();
     let chosen = Chosen::of(scenario, select);
     if mode == Mode::Run && chosen.count() == 0 {
         run.report.filtered = total;
@@ -506,16 +509,25 @@ impl Chosen {
     fn of(scenario: &Scenario, select: &Select<'_>) -> Self {
         let label = |table: &str, i: usize| format!("{table} #{}", i + 1);
         let expect = scenario.expect.iter().enumerate().filter(|(i, e)| {
-            select.runs(&label("expect", *i), e.name.as_deref(), e.note.as_deref(), &e.rules)
-        });
-        let dashboard = scenario.expect_dashboard.iter().enumerate().filter(|(i, e)| {
             select.runs(
-                &label("expect_dashboard", *i),
+                &label("expect", *i),
                 e.name.as_deref(),
                 e.note.as_deref(),
                 &e.rules,
             )
         });
+        let dashboard = scenario
+            .expect_dashboard
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| {
+                select.runs(
+                    &label("expect_dashboard", *i),
+                    e.name.as_deref(),
+                    e.note.as_deref(),
+                    &e.rules,
+                )
+            });
         let error = scenario.expect_error.iter().enumerate().filter(|(i, raw)| {
             let text = |key: &str| raw.get(key).and_then(serde_json::Value::as_str);
             select.runs(&label("expect_error", *i), text("name"), text("note"), &[])
@@ -692,7 +704,11 @@ impl<'a> Run<'a> {
                 }
                 for c in categories.iter().filter(|c| !vocabulary.has_category(c)) {
                     let message = format!("field `visible.{holder}`: unknown category `{c}`");
-                    let path = [Step::Key("visible"), Step::Key(key), Step::Element(c.as_str())];
+                    let path = [
+                        Step::Key("visible"),
+                        Step::Key(key),
+                        Step::Element(c.as_str()),
+                    ];
                     errors.push(self.error(at, &path, key, &message));
                 }
             }
@@ -956,7 +972,9 @@ struct Rejection {
 fn field_named(message: &str) -> Option<String> {
     let start = message.find("field `")? + "field `".len();
     let rest = message.get(start..)?;
-    rest.find('`').and_then(|end| rest.get(..end)).map(str::to_owned)
+    rest.find('`')
+        .and_then(|end| rest.get(..end))
+        .map(str::to_owned)
 }
 
 /// Where a dashboard's holders differ from `visible` and `reasons`
@@ -1083,7 +1101,9 @@ organisation = "kz-oost"
 
     #[test]
     fn every_toml_syntax_error_is_reported_at_its_place() {
-        let text = format!("{WORLD}\n[[expect]]\nat = 2026-02-01T00:00:00\nprincipal = {{ practitioner = \"anna\" \naction = \"view\"\n");
+        let text = format!(
+            "{WORLD}\n[[expect]]\nat = 2026-02-01T00:00:00\nprincipal = {{ practitioner = \"anna\" \naction = \"view\"\n"
+        );
         let errors = Scenario::parse_all(&text, Path::new("s.toml")).unwrap_err();
         assert!(!errors.is_empty());
         for e in &errors {
@@ -1107,7 +1127,9 @@ organisation = "kz-oost"
         let text = format!(
             "{WORLD}\n[[expect_dashboard]]\nat = \"2026-02-01T00:00:00Z\"\nprincipal = {{ practitioner = \"anna\" }}\npatient = \"client-1\"\n[expect_dashboard.visible]\nvp-noord = [\"basis\", \"kraambedd\"]\nvp-nergens = []\n[expect_dashboard.modules]\nDN = false\n"
         );
-        let report = with_file("holders.toml", &text, |f| check_paths(&policies(), &[f.to_path_buf()]));
+        let report = with_file("holders.toml", &text, |f| {
+            check_paths(&policies(), &[f.to_path_buf()])
+        });
         let said: Vec<String> = report.errors.iter().map(ScenarioError::to_string).collect();
         assert_eq!(report.errors.len(), 3, "{said:#?}");
         let line = |start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
@@ -1121,55 +1143,102 @@ organisation = "kz-oost"
             .collect();
         assert_eq!(
             places,
-            [(line("vp-noord"), 22), (line("vp-nergens"), 1), (line("DN"), 1)],
+            [
+                (line("vp-noord"), 22),
+                (line("vp-nergens"), 1),
+                (line("DN"), 1)
+            ],
             "{said:#?}"
         );
-        assert!(said[0].contains("unknown category `kraambedd`"), "{}", said[0]);
-        assert!(said[1].contains("field `visible`: unknown holder `vp-nergens`"), "{}", said[1]);
+        assert!(
+            said[0].contains("unknown category `kraambedd`"),
+            "{}",
+            said[0]
+        );
+        assert!(
+            said[1].contains("field `visible`: unknown holder `vp-nergens`"),
+            "{}",
+            said[1]
+        );
         assert!(said[2].contains("unknown module `DN`"), "{}", said[2]);
         // Debug shows the place, not what the message names
         let debug = format!("{:?}", report.errors[1]);
-        assert!(!debug.contains("vp-nergens") && debug.contains("line"), "{debug}");
+        assert!(
+            !debug.contains("vp-nergens") && debug.contains("line"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn expect_error_checks_the_field_and_message_it_names() {
         let entry = |extra: &str| {
-            format!("\n[[expect_error]]\n{extra}at = \"2026-02-01T10:00:00Z\"\ntype = \"treatment_started\"\npatient = \"client-1\"\norganisation = \"vp-nergens\"\n")
+            format!(
+                "\n[[expect_error]]\n{extra}at = \"2026-02-01T10:00:00Z\"\ntype = \"treatment_started\"\npatient = \"client-1\"\norganisation = \"vp-nergens\"\n"
+            )
         };
         let text = format!(
             "{WORLD}{}{}{}{}{}",
-            entry("name = \"unknown organisation\"\nfield = \"organisation\"\nmessage = \"vp-nergens\"\n"),
+            entry(
+                "name = \"unknown organisation\"\nfield = \"organisation\"\nmessage = \"vp-nergens\"\n"
+            ),
             entry("field = \"patient\"\n"),
             entry("message = \"no such words\"\n"),
             entry(""),
             "\n[[expect_error]]\nfield = \"practitioner\"\nat = \"2026-02-01T10:00:00Z\"\ntype = \"access_requested\"\npractitioner = \"a b\"\npatient = \"client-1\"\n",
         );
-        let report = with_file("errors.toml", &text, |f| run_paths(&policies(), &[f.to_path_buf()]));
+        let report = with_file("errors.toml", &text, |f| {
+            run_paths(&policies(), &[f.to_path_buf()])
+        });
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         let outcomes: Vec<bool> = report.cases.iter().map(Case::passed).collect();
-        assert_eq!(outcomes, [true, false, false, true, true], "{:#?}", report.failures);
-        assert_eq!(report.cases[0].name.as_deref(), Some("unknown organisation"));
+        assert_eq!(
+            outcomes,
+            [true, false, false, true, true],
+            "{:#?}",
+            report.failures
+        );
+        assert_eq!(
+            report.cases[0].name.as_deref(),
+            Some("unknown organisation")
+        );
         let wrong_field = &report.failures[0];
         assert_eq!(wrong_field.expected, "a rejection naming field `patient`");
         assert!(
-            wrong_field.actual.starts_with("a rejection naming field `organisation`: "),
+            wrong_field
+                .actual
+                .starts_with("a rejection naming field `organisation`: "),
             "{wrong_field}"
         );
-        assert_eq!(report.failures[1].expected, "a rejection containing `no such words`");
+        assert_eq!(
+            report.failures[1].expected,
+            "a rejection containing `no such words`"
+        );
         // A non-string `field` is an error of the file
         let bad = format!("{WORLD}{}", entry("field = 3\n"));
-        let report = with_file("bad.toml", &bad, |f| run_paths(&policies(), &[f.to_path_buf()]));
+        let report = with_file("bad.toml", &bad, |f| {
+            run_paths(&policies(), &[f.to_path_buf()])
+        });
         assert_eq!(report.errors.len(), 1);
-        assert!(report.errors[0].to_string().contains("expect_error #1: field `field`: must be a string"));
+        assert!(
+            report.errors[0]
+                .to_string()
+                .contains("expect_error #1: field `field`: must be a string")
+        );
     }
 
     #[test]
     fn a_filter_runs_the_matching_expectations_and_counts_the_rest() {
         let expect = |name: &str, rules: &str| {
-            format!("\n[[expect]]\nname = \"{name}\"\nrules = [{rules}]\nat = \"2026-02-01T00:00:00Z\"\nprincipal = {{ practitioner = \"anna\" }}\naction = \"view\"\npatient = \"client-1\"\nholder = \"kz-oost\"\ncategory = \"basis\"\ndecision = \"allow\"\n")
+            format!(
+                "\n[[expect]]\nname = \"{name}\"\nrules = [{rules}]\nat = \"2026-02-01T00:00:00Z\"\nprincipal = {{ practitioner = \"anna\" }}\naction = \"view\"\npatient = \"client-1\"\nholder = \"kz-oost\"\ncategory = \"basis\"\ndecision = \"allow\"\n"
+            )
         };
-        let text = format!("{WORLD}{}{}{}", expect("first", "\"R5\""), expect("second", "\"R50\""), expect("third", ""));
+        let text = format!(
+            "{WORLD}{}{}{}",
+            expect("first", "\"R5\""),
+            expect("second", "\"R50\""),
+            expect("third", "")
+        );
         with_file("filter.toml", &text, |f| {
             let p = policies();
             let paths = [f.to_path_buf()];
@@ -1178,11 +1247,19 @@ organisation = "kz-oost"
             assert_eq!((r.passed, r.filtered), (1, 2), "{:?}", r.failures);
             assert_eq!(r.cases[0].name.as_deref(), Some("second"));
             let r = run("R5");
-            assert_eq!((r.passed, r.filtered), (1, 2), "a rule matches whole, not R50");
+            assert_eq!(
+                (r.passed, r.filtered),
+                (1, 2),
+                "a rule matches whole, not R50"
+            );
             let r = run("expect #3");
             assert_eq!(r.cases[0].label, "expect #3");
             let r = run("small world");
-            assert_eq!((r.passed, r.filtered), (3, 0), "the scenario's name selects the file");
+            assert_eq!(
+                (r.passed, r.filtered),
+                (3, 0),
+                "the scenario's name selects the file"
+            );
             let r = run("nothing");
             assert_eq!((r.passed + r.failed, r.filtered), (0, 3));
         });
