@@ -27,6 +27,13 @@ pub(crate) fn source(file: &str, text: &str) -> Source {
 /// scenario file names patients).
 #[derive(Clone)]
 pub struct Location {
+    /// Boxed, so an error that keeps an `Option<Location>` stays small
+    place: Box<Place>,
+}
+
+/// What a [`Location`] knows
+#[derive(Clone)]
+struct Place {
     source: Source,
     line: usize,
     column: usize,
@@ -43,11 +50,13 @@ impl Location {
         let end = floor_char(text, span.end.clamp(start, text.len()));
         let (line, column) = line_column(text, start);
         Self {
-            source: Arc::clone(source),
-            line,
-            column,
-            span: start..end,
-            label: None,
+            place: Box::new(Place {
+                source: Arc::clone(source),
+                line,
+                column,
+                span: start..end,
+                label: None,
+            }),
         }
     }
 
@@ -61,40 +70,40 @@ impl Location {
     #[must_use]
     pub(crate) fn with_label(mut self, label: impl Into<String>) -> Self {
         let label = label.into();
-        self.label = (!label.is_empty()).then_some(label);
+        self.place.label = (!label.is_empty()).then_some(label);
         self
     }
 
     /// The file, as the error names it
     pub fn file(&self) -> &str {
-        self.source.name()
+        self.place.source.name()
     }
 
     /// The 1-based line of the span's start
     pub fn line(&self) -> usize {
-        self.line
+        self.place.line
     }
 
     /// The 1-based column of the span's start, in characters
     pub fn column(&self) -> usize {
-        self.column
+        self.place.column
     }
 
     /// The byte span in the file's text
     pub fn span(&self) -> Range<usize> {
-        self.span.clone()
+        self.place.span.clone()
     }
 
     /// What the caret says, if anything
     pub fn label(&self) -> Option<&str> {
-        self.label.as_deref()
+        self.place.label.as_deref()
     }
 
     /// The text of the line the span starts on, without its line break
     pub fn source_line(&self) -> &str {
-        let text: &str = self.source.inner();
+        let text: &str = self.place.source.inner();
         let start = text
-            .get(..self.span.start)
+            .get(..self.place.span.start)
             .and_then(|b| b.rfind('\n'))
             .map_or(0, |i| i + 1);
         let rest = text.get(start..).unwrap_or("");
@@ -104,26 +113,32 @@ impl Location {
 
     /// The file's text, for [`miette::Diagnostic::source_code`]
     pub(crate) fn source_code(&self) -> &dyn SourceCode {
-        &*self.source
+        &*self.place.source
     }
 
     /// The labelled span, for [`miette::Diagnostic::labels`]
     pub(crate) fn labels(&self) -> Box<dyn Iterator<Item = LabeledSpan> + '_> {
         Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            self.label.clone(),
-            self.span.start..self.span.end,
+            self.place.label.clone(),
+            self.place.span.start..self.place.span.end,
         )))
     }
 
     /// The sort key of a place: file, then byte offset
     pub(crate) fn key(&self) -> (&str, usize, usize) {
-        (self.file(), self.span.start, self.span.end)
+        (self.file(), self.place.span.start, self.place.span.end)
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file(), self.line, self.column)
+        write!(
+            f,
+            "{}:{}:{}",
+            self.file(),
+            self.place.line,
+            self.place.column
+        )
     }
 }
 
@@ -131,9 +146,9 @@ impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Location")
             .field("file", &self.file())
-            .field("line", &self.line)
-            .field("column", &self.column)
-            .field("span", &self.span)
+            .field("line", &self.place.line)
+            .field("column", &self.place.column)
+            .field("span", &self.place.span)
             .finish_non_exhaustive()
     }
 }
@@ -142,7 +157,7 @@ impl fmt::Debug for Location {
 /// file with the same label (the text is not compared)
 impl PartialEq for Location {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key() && self.label == other.label
+        self.key() == other.key() && self.place.label == other.place.label
     }
 }
 

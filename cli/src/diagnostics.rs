@@ -43,7 +43,7 @@ impl Reporter {
 
     fn with_theme(mut theme: GraphicalTheme) -> Self {
         // Each report opens with `error: ` and its message, on one line
-        theme.characters.error = "error:".to_owned();
+        "error:".clone_into(&mut theme.characters.error);
         Self {
             handler: GraphicalReportHandler::new_themed(theme)
                 .with_wrap_lines(false)

@@ -28,7 +28,7 @@ pub(crate) struct Spans<'t> {
 }
 
 impl<'t> Spans<'t> {
-    /// The spans of `text` (none for JSON: serde_json gives no spans after parsing)
+    /// The spans of `text` (none for JSON: `serde_json` gives no spans after parsing)
     pub(crate) fn new(source: Source, text: &'t str, toml: bool) -> Self {
         let root = if toml {
             DeTable::parse(text).ok()

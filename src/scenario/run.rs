@@ -2,7 +2,7 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -920,11 +920,11 @@ impl<'a> Run<'a> {
                 } else {
                     let mut expected = "a rejection".to_owned();
                     if let Some(f) = want_field {
-                        expected.push_str(&format!(" naming field `{f}`"));
+                        let _ = write!(expected, " naming field `{f}`");
                     }
                     if let Some(m) = want_message {
                         let and = if want_field.is_some() { " and" } else { "" };
-                        expected.push_str(&format!("{and} containing `{m}`"));
+                        let _ = write!(expected, "{and} containing `{m}`");
                     }
                     let actual = match &rejection.field {
                         Some(f) => format!("a rejection naming field `{f}`: {}", rejection.message),

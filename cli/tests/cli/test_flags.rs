@@ -180,8 +180,8 @@ fn test_junit_writes_well_formed_xml_one_suite_per_file_one_case_per_expectation
         .children()
         .filter(|n| n.has_tag_name("testsuite"))
         .collect();
-    let names: Vec<&str> = suites.iter().filter_map(|s| s.attribute("name")).collect();
-    assert_eq!(names, [path(&good), path(&failing), path(&broken)]);
+    let suite_names: Vec<&str> = suites.iter().filter_map(|s| s.attribute("name")).collect();
+    assert_eq!(suite_names, [path(&good), path(&failing), path(&broken)]);
     let cases = |i: usize| -> Vec<roxmltree::Node<'_, '_>> {
         suites[i]
             .children()
