@@ -4,8 +4,10 @@
 // Every module is private but three namespaces (`audit`, `scenario`,
 // `schema`); the rest of the public API is this one list, so each item has one
 // path. Data flows one way, and the modules depend only downstream-ward:
-// model ← registry ← policy ← engine → audit (tests/it/architecture.rs checks it).
+// diagnostic ← model ← registry ← policy ← engine → audit (tests/it/architecture.rs
+// checks it); `diagnostic` (where an error is in its file) comes first of all.
 pub mod audit;
+mod diagnostic;
 mod engine;
 mod model;
 mod policy;
@@ -15,6 +17,7 @@ pub mod scenario;
 pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
+pub use diagnostic::Location;
 pub use engine::{DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 pub use model::MAX_JSON_LEN;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
@@ -34,8 +37,8 @@ pub use model::time::{TimeError, Timestamp};
 pub use model::vocab::{ActionKind, Purpose, Reason, Source, Vocabulary};
 pub use policy::policy_load_errors;
 pub use policy::{
-    MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, Policies, PolicyLoadError,
-    SCHEMA_FILE,
+    FORMAT_INDENT, FORMAT_LINE_WIDTH, MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING,
+    MAX_POLICY_OPERATORS, Policies, PolicyLoadError, SCHEMA_FILE, format_policies,
 };
 pub use scenario::{RunReport, Scenario, ScenarioError};
 

@@ -3,22 +3,26 @@
 //! pipe are in `docs/cli.md`.
 
 mod audit_log;
+mod authoring;
+mod diagnostics;
 mod explain;
+mod junit;
 mod output;
 mod prove;
+mod test_run;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use zorg_pdp::audit::{self, AuditSink as _, Durability};
-use zorg_pdp::{DashboardQuery, Engine, Policies, Reason, Request, RunReport, Scenario};
+use zorg_pdp::{DashboardQuery, Engine, Policies, Reason, Request, Scenario};
 
-use audit_log::{Opened, OverviewArgs};
+use audit_log::OverviewArgs;
+use authoring::{FmtArgs, ValidateArgs};
 use output::Console;
+use test_run::TestArgs;
 
 /// zorg-pdp: policy decisions for sharing patient data in Dutch care networks
 #[derive(Debug, Parser)]
@@ -31,22 +35,13 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run scenario files (*.toml, *.json) under the given files or folders
-    Test {
-        /// Load the schema and policies from this folder instead of the shipped ones
-        #[arg(long)]
-        policies: Option<PathBuf>,
-        /// Report, per policy, how many expectations it determined, and the policies none reached
-        #[arg(long)]
-        coverage: bool,
-        /// Append the audit record of every decision the scenarios make to this JSON Lines
-        /// log (one hash chain; an existing log is continued, never overwritten, and
-        /// only when its chain verifies)
-        #[arg(long, value_name = "FILE")]
-        audit_log: Option<PathBuf>,
-        /// Scenario files or folders
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    Test(TestArgs),
+    /// Load and check a policy set (every load-time check) and, optionally, scenario files
+    /// against it: exit 0, or 2 with every error at its file, line and column
+    Validate(ValidateArgs),
+    /// Format policy files with Cedar's own formatter, in place (`--check`: change nothing,
+    /// exit 1 listing the files that would change)
+    Fmt(FmtArgs),
     /// Decide one request against a world file (a scenario without expectations)
     Decide {
         /// The world: entities and events, as a scenario file
@@ -128,7 +123,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Nowhere left to report a failing stderr
-            let _ = writeln!(console.err, "error: {e:#}");
+            let _ = diagnostics::report(&e, &mut console.err);
             ExitCode::from(2)
         }
     };
@@ -182,18 +177,9 @@ fn explain(reasons: &[Reason]) -> serde_json::Value {
 fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
     match cli.command {
         Command::Schema { name } => schema(name.as_deref(), console),
-        Command::Test {
-            policies,
-            coverage,
-            audit_log,
-            paths,
-        } => test(
-            &load_policies(policies.as_deref())?,
-            coverage,
-            audit_log.as_deref(),
-            &paths,
-            console,
-        ),
+        Command::Test(args) => test_run::test(&args, console),
+        Command::Validate(args) => authoring::validate(&args, console),
+        Command::Fmt(args) => authoring::fmt(&args, console),
         Command::Decide {
             world: path,
             request,
@@ -271,85 +257,4 @@ fn schema(name: Option<&str>, console: &mut Console) -> Result<ExitCode> {
     };
     writeln!(console.out, "{}", serde_json::to_string_pretty(&schema)?)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `test [--coverage] [--audit-log FILE] PATH...`
-fn test(
-    policies: &Policies,
-    coverage: bool,
-    audit_log: Option<&Path>,
-    paths: &[PathBuf],
-    console: &mut Console,
-) -> Result<ExitCode> {
-    let report = match audit_log {
-        None => zorg_pdp::scenario::run_paths(policies, paths),
-        Some(log) => {
-            let sink = match audit_log::open_verified(log, Durability::OnFlush, console)? {
-                Opened::Sink(sink) => Arc::new(sink),
-                Opened::Broken(report) => {
-                    bail!(audit_log::refusal(log, &report, "no scenario is run"))
-                }
-            };
-            let first = sink.last_seq() + 1;
-            let shared: Arc<dyn audit::AuditSink> = Arc::clone(&sink) as _;
-            let report = zorg_pdp::scenario::run_paths_with_sink(policies, paths, &shared);
-            sink.flush()?;
-            let last = sink.last_seq();
-            writeln!(
-                console.out,
-                "audit log `{}`: {} records written (seq {first}..={last})",
-                log.display(),
-                last + 1 - first,
-            )?;
-            report
-        }
-    };
-    for failure in &report.failures {
-        writeln!(console.out, "{failure}")?;
-    }
-    for error in &report.errors {
-        writeln!(console.err, "error: {error}")?;
-    }
-    if coverage {
-        print_coverage(&report, console)?;
-    }
-    writeln!(console.out, "{}", report.summary())?;
-    Ok(if !report.errors.is_empty() {
-        ExitCode::from(2)
-    } else if report.failed > 0 || (coverage && !report.coverage.unreached().is_empty()) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn print_coverage(report: &RunReport, console: &mut Console) -> Result<()> {
-    let out = &mut console.out;
-    writeln!(
-        out,
-        "policy coverage (expectations each policy determined):"
-    )?;
-    for (id, n) in &report.coverage.by_policy {
-        writeln!(out, "  {n:>5}  {id}")?;
-    }
-    if !report.coverage.by_rule.is_empty() {
-        writeln!(
-            out,
-            "rule coverage (expectations naming the rule: allow / deny):"
-        )?;
-        for (rule, (allow, deny)) in &report.coverage.by_rule {
-            writeln!(out, "  {rule:<5} {allow:>4} / {deny:<4}")?;
-        }
-    }
-    let unreached = report.coverage.unreached();
-    if unreached.is_empty() {
-        writeln!(out, "every policy was reached")?;
-    } else {
-        writeln!(
-            out,
-            "policies no expectation reached: {}",
-            unreached.join(", ")
-        )?;
-    }
-    Ok(())
 }

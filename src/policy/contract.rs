@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 
 use super::flatten;
 use super::policy_load_errors::{ContractError, ContractErrors};
-use super::schema_lines::{self, Decl};
+use crate::diagnostic::{Location, Source as Text};
 use crate::model::fact::Fact;
 use crate::model::ids::Task;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
@@ -100,12 +100,14 @@ impl<'v> Sample<'v> {
 }
 
 /// Checks that `schema` accepts every request shape and entity the engine
-/// sends; `schema_text` is read again only to explain a refusal
+/// sends; the schema's text is read again only to explain a refusal and to
+/// point at the declaration at fault
 pub(super) fn check(
     schema: &Schema,
-    schema_text: &str,
+    text: &Text,
     vocabulary: &Vocabulary,
 ) -> Result<(), ContractErrors> {
+    let schema_text: &str = text.inner();
     let sample = Sample::of(vocabulary);
     let types = OnceCell::new();
     let types = || types.get_or_init(|| resolved_types(schema_text)).as_ref();
@@ -137,43 +139,159 @@ pub(super) fn check(
     let errors = errors
         .into_iter()
         .map(|e| {
-            let line = locate(types(), schema_text, &e);
-            e.on_line(line)
+            let span = match (e.action(), e.entity_type()) {
+                (Some(action), _) => action_place(schema_text, action.as_str(), e.attribute()),
+                (None, Some(entity_type)) => entity_place(schema_text, entity_type, e.attribute()),
+                (None, None) => None,
+            };
+            let at = span.map(|span| Location::new(text, span));
+            e.on_line(at.as_ref().map(Location::line)).at(at)
         })
         .collect();
     ContractErrors::new(errors).map_or(Ok(()), Err)
 }
 
-/// The line of the schema an error is about: the attribute's declaration in
-/// the action's context type (or the entity type), else the declaration of
-/// the context type, the action or the entity type
-fn locate(types: Option<&Json>, text: &str, e: &ContractError) -> Option<usize> {
-    if let Some(action) = e.action() {
-        let context = types.and_then(|t| context_type(t, action));
-        if let (Some(name), Some(_)) = (context, e.attribute())
-            && let Some(line) = schema_lines::line(text, Decl::Type, name, e.attribute())
-        {
-            return Some(line);
-        }
-        return schema_lines::line(text, Decl::Action, action.as_str(), e.attribute());
-    }
-    schema_lines::line(text, Decl::Entity, e.entity_type()?, e.attribute())
+/// The byte span of the first whole word `word` in `text` at or after `from`
+fn word_at(text: &str, word: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let rest = text.get(from..)?;
+    rest.match_indices(word).find_map(|(i, _)| {
+        let at = from + i;
+        let before = text.get(..at).unwrap_or("");
+        let line = before.rsplit('\n').next().unwrap_or("");
+        let after = text.get(at + word.len()..).and_then(|a| a.chars().next());
+        let whole = !before.chars().next_back().is_some_and(is_word) && !after.is_some_and(is_word);
+        (whole && !line.contains("//")).then_some(at..at + word.len())
+    })
 }
 
-/// The name of the common type an action's context is declared with, when
-/// it is one (not an inline record)
-fn context_type(types: &Json, action: ActionKind) -> Option<&str> {
-    let context = types
-        .get("actions")?
-        .get(action.as_str())?
-        .get("appliesTo")?
-        .get("context")?;
-    let name = match context.get("type").and_then(Json::as_str)? {
-        "CommonType" | "EntityOrCommon" => context.get("name").and_then(Json::as_str)?,
-        k if BUILTIN_TYPES.contains(&k) => return None,
-        k => k,
+/// The `{ … }` block that opens at or after `from`: its byte span, braces included
+fn block_at(text: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    let open = from + text.get(from..)?.find('{')?;
+    let mut depth = 0usize;
+    for (i, c) in text.get(open..)?.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(open..open + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The attribute `name` declared in the record block `block`
+fn attribute_in(
+    text: &str,
+    block: std::ops::Range<usize>,
+    name: &str,
+) -> Option<std::ops::Range<usize>> {
+    let mut from = block.start;
+    while let Some(span) = word_at(text, name, from) {
+        if span.end > block.end {
+            return None;
+        }
+        let after = text.get(span.end..).unwrap_or("").trim_start();
+        let before = text.get(..span.start).unwrap_or("").trim_end();
+        if (after.starts_with(':') || after.starts_with('?'))
+            && (before.ends_with('{') || before.ends_with(','))
+        {
+            return Some(span);
+        }
+        from = span.end;
+    }
+    None
+}
+
+/// Where the schema declares what a [`ContractError`] about `action` is
+/// about: the attribute in the action's context type, else the context
+/// type, else the action's name in its declaration
+fn action_place(
+    text: &str,
+    action: &str,
+    attribute: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
+    // `action a, b appliesTo {`, with names bare or quoted
+    let mut from = 0;
+    let (name, declaration) = loop {
+        let keyword = word_at(text, "action", from)?;
+        let applies = word_at(text, "appliesTo", keyword.end)?;
+        let found = word_at(text, action, keyword.end).filter(|span| span.end <= applies.start);
+        if let Some(span) = found {
+            break (span, block_at(text, applies.end)?);
+        }
+        from = applies.end;
     };
-    Some(unqualified(name))
+    let Some(attribute) = attribute else {
+        return Some(name);
+    };
+    let body = text.get(declaration.clone())?;
+    let context = body.find("context").map(|i| declaration.start + i);
+    let Some(context) = context else {
+        return Some(name);
+    };
+    let after = text.get(context + "context".len()..)?.trim_start();
+    let after = after.strip_prefix(':')?.trim_start();
+    if after.starts_with('{') {
+        let offset = text.len() - after.len();
+        let block = block_at(text, offset)?;
+        return attribute_in(text, block, attribute).or(Some(name));
+    }
+    let type_name: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    let type_use = text.len() - after.len();
+    let mut from = 0;
+    while let Some(keyword) = word_at(text, "type", from) {
+        if let Some(span) = word_at(text, &type_name, keyword.end)
+            && text
+                .get(keyword.end..span.start)
+                .is_some_and(|g| g.trim().is_empty())
+        {
+            let Some(block) = block_at(text, span.end) else {
+                return Some(span);
+            };
+            return attribute_in(text, block, attribute).or(Some(span));
+        }
+        from = keyword.end;
+    }
+    Some(type_use..type_use + type_name.len())
+}
+
+/// Where the schema declares `entity_type` (and its `attribute`)
+fn entity_place(
+    text: &str,
+    entity_type: &str,
+    attribute: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
+    let mut from = 0;
+    while let Some(keyword) = word_at(text, "entity", from) {
+        if let Some(span) = word_at(text, entity_type, keyword.end)
+            && text
+                .get(keyword.end..span.start)
+                .is_some_and(|g| g.trim().is_empty())
+        {
+            let declaration = keyword.start..span.end;
+            let Some(attribute) = attribute else {
+                return Some(declaration);
+            };
+            let end = text
+                .get(span.end..)
+                .and_then(|r| r.find(';'))
+                .map_or(text.len(), |i| span.end + i);
+            let found = block_at(text, span.end)
+                .filter(|b| b.start < end)
+                .and_then(|block| attribute_in(text, block, attribute));
+            return found.or(Some(declaration));
+        }
+        from = keyword.end;
+    }
+    None
 }
 
 /// The principal the engine sends for `action` in the ordinary case
@@ -557,8 +675,9 @@ mod tests {
     use crate::policy::{PolicyLoadError, SHIPPED_SCHEMA};
 
     fn contract_errors(schema: &str) -> Vec<ContractError> {
-        let (parsed, vocabulary) = super::super::vocabulary::parse_schema(schema).unwrap();
-        match check(&parsed, schema, &vocabulary) {
+        let text = crate::diagnostic::source(crate::policy::SCHEMA_FILE, schema);
+        let (parsed, vocabulary) = super::super::vocabulary::parse_schema(&text).unwrap();
+        match check(&parsed, &text, &vocabulary) {
             Ok(()) => Vec::new(),
             Err(e) => e.iter().cloned().collect(),
         }

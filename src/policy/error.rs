@@ -2,7 +2,8 @@
 
 use super::policy_load_errors::{
     AnnotationError, ComplexityError, ContractErrors, DuplicateIdError, FileTooLargeError, IoError,
-    LeastPrivilegeErrors, NestingError, NoSchemaError, PolicySyntaxError, ReasonError, SchemaError,
+    LeastPrivilegeErrors, NestingError, NoSchemaError, PolicyLoadErrors, PolicySyntaxError,
+    ReasonError, SchemaError,
     ValidationErrors, VocabularyError,
 };
 
@@ -12,6 +13,12 @@ use super::policy_load_errors::{
 /// with accessors for what it names (file, line, policy id, action, attribute).
 /// Messages name files, lines, policy ids and schema attributes, never the
 /// content of a request.
+///
+/// Every variant is a [`miette::Diagnostic`]: an error that knows where it is
+/// gives its file's text and a labelled span (`location()` on the wrapped
+/// struct: file, line, column), and a list of errors gives each one as
+/// [`related`](miette::Diagnostic::related). A load that fails in more than
+/// one way fails with [`PolicyLoadError::Several`], holding every error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyLoadError {
@@ -64,4 +71,61 @@ pub enum PolicyLoadError {
     /// fixed order, each naming the permit's file, line and `@id`
     #[error(transparent)]
     LeastPrivilege(#[from] LeastPrivilegeErrors),
+    /// The load failed in more than one of the ways above: every error, in a
+    /// fixed order (the schema's, then each file's in name order, then strict
+    /// validation's)
+    #[error(transparent)]
+    Several(#[from] PolicyLoadErrors),
+}
+
+impl PolicyLoadError {
+    /// The one error of `errors`, [`PolicyLoadError::Several`] for more
+    /// than one, `None` for none
+    pub(crate) fn from_all(mut errors: Vec<PolicyLoadError>) -> Option<Self> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Self::Several(PolicyLoadErrors::new(errors))),
+        }
+    }
+
+    /// The wrapped error, as a diagnostic
+    fn inner(&self) -> &dyn miette::Diagnostic {
+        match self {
+            Self::Io(e) => e,
+            Self::TooLarge(e) => e,
+            Self::NoSchema(e) => e,
+            Self::TooDeep(e) => e,
+            Self::TooComplex(e) => e,
+            Self::Schema(e) => e,
+            Self::Vocabulary(e) => e,
+            Self::Contract(e) => e,
+            Self::Parse(e) => e,
+            Self::Annotation(e) => e,
+            Self::DuplicateId(e) => e,
+            Self::Reason(e) => e,
+            Self::Validation(e) => e,
+            Self::LeastPrivilege(e) => e,
+            Self::Several(e) => e,
+        }
+    }
+}
+
+/// Forwards to the wrapped error
+impl miette::Diagnostic for PolicyLoadError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.inner().help()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.inner().source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner().labels()
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        self.inner().related()
+    }
 }

@@ -3,11 +3,11 @@
 
 mod contract;
 mod error;
+mod format;
 mod least_privilege;
 mod load;
 pub mod policy_load_errors;
 mod read;
-mod schema_lines;
 mod validate;
 mod vocabulary;
 
@@ -21,7 +21,9 @@ use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
 pub use error::PolicyLoadError;
+pub use format::{FORMAT_INDENT, FORMAT_LINE_WIDTH, format_policies};
 
+use crate::diagnostic;
 use crate::model::hex::hex;
 use crate::model::vocab::{ActionKind, Reason, Vocabulary};
 use policy_load_errors::{DuplicateIdError, SchemaError};
@@ -138,9 +140,16 @@ impl Policies {
     /// source) when the directory or a file cannot be read,
     /// [`PolicyLoadError::NoSchema`] when the directory has no schema, and
     /// otherwise as [`Policies::from_sources`].
+    ///
+    /// Errors name each file by its path (`dir` joined with the file's name).
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, PolicyLoadError> {
-        let (schema, files) = read::read_dir(dir.as_ref())?;
-        Self::from_sources(&schema, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        let dir = dir.as_ref();
+        let (schema, files) = read::read_dir(dir)?;
+        Self::load(
+            Some(dir),
+            &schema,
+            files.iter().map(|(n, t)| (n.as_str(), t.as_str())),
+        )
     }
 
     /// Builds a policy set from a schema text and named policy texts
@@ -150,13 +159,17 @@ impl Policies {
     ///
     /// # Errors
     ///
-    /// [`PolicyLoadError`] naming the file or policy at fault: the first
-    /// file that is too large, too deep, does not parse or lacks an
+    /// [`PolicyLoadError`] naming the file, line and policy at fault, with
+    /// the place in the file (`location()`: line, column, span) where it is
+    /// known: a file that is too large, too deep, does not parse or lacks an
     /// annotation; [`PolicyLoadError::Contract`] with every way the schema
     /// does not accept what the engine sends; [`PolicyLoadError::Validation`]
     /// with every strict-validation error; [`PolicyLoadError::LeastPrivilege`]
     /// with every permit that can grant an action lacking a forbid for a
     /// reason code RULES.md lists for it (R52, `docs/least-privilege.md`).
+    /// Every stage that can run does: a load that fails in more than one way
+    /// fails with [`PolicyLoadError::Several`], holding every error in a fixed
+    /// order (least privilege is checked once everything else passed).
     ///
     /// ```
     /// use zorg_pdp::{Policies, PolicyLoadError};
@@ -181,16 +194,56 @@ impl Policies {
         schema_text: &str,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, PolicyLoadError> {
-        let (schema, vocabulary) = vocabulary::parse_schema(schema_text)?;
-        contract::check(&schema, schema_text, &vocabulary)?;
+        Self::load(None, schema_text, files)
+    }
+
+    /// As [`Policies::from_sources`], errors naming each file as `dir` joined
+    /// with its name when a `dir` is given
+    fn load<'a>(
+        dir: Option<&Path>,
+        schema_text: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, PolicyLoadError> {
+        let shown = |name: &str| {
+            dir.map_or_else(|| name.to_owned(), |d| d.join(name).display().to_string())
+        };
+        let mut errors = Vec::new();
+        let schema_source = diagnostic::source(&shown(SCHEMA_FILE), schema_text);
+        let schema = match vocabulary::parse_schema(&schema_source) {
+            Ok((schema, vocabulary)) => {
+                if let Err(e) = contract::check(&schema, &schema_source, &vocabulary) {
+                    errors.push(e.into());
+                }
+                Some((schema, vocabulary))
+            }
+            Err(found) => {
+                errors.extend(found);
+                None
+            }
+        };
         let files: BTreeMap<&str, &str> = files.into_iter().collect();
         let mut loaded = load::Loaded::default();
         for (&name, &text) in &files {
-            loaded.add_file(name, text)?;
+            loaded.add_file(&shown(name), text, &mut errors);
         }
-        validate::strictly(&schema, &loaded)?;
+        if let Some((schema, _)) = &schema
+            && let Err(e) = validate::strictly(schema, &loaded)
+        {
+            errors.push(e.into());
+        }
+        if let Some(e) = PolicyLoadError::from_all(errors) {
+            return Err(e);
+        }
+        // No error: the schema parsed
+        let (schema, vocabulary) = schema.ok_or_else(|| SchemaError::new("no schema"))?;
         let actions = ActionScope::all(&schema)?;
-        least_privilege::check(&schema, &loaded, &actions)?;
+        least_privilege::check(&schema, &loaded, &actions).map_err(|e| {
+            e.located(|file, line| {
+                let source = loaded.sources.get(file)?;
+                let len = source.inner().lines().nth(line.checked_sub(1)?)?.len();
+                Some(crate::diagnostic::Location::at_line_column(source, line, 1, len))
+            })
+        })?;
         let buckets = bucket_by_action(&actions, &loaded.set)?;
         let digest = content_digest(schema_text, &files);
         let mut ids = loaded.ids;
@@ -379,7 +432,7 @@ fn bucket_by_action(
                 // Only a repeated id can fail here, and `set` has none.
                 bucket
                     .add(policy.clone())
-                    .map_err(|_| DuplicateIdError::new(policy.id().to_string()))?;
+                    .map_err(|_| DuplicateIdError::new(policy.id().to_string(), None))?;
             }
         }
         buckets.insert(action.kind, bucket);
@@ -567,6 +620,169 @@ mod tests {
         for _ in 0..20 {
             assert_eq!(load(), first);
         }
+    }
+
+    #[test]
+    fn every_error_of_every_file_comes_at_once_in_a_fixed_order_with_its_place() {
+        use miette::Diagnostic as _;
+        let broken = "// a syntax error on line 3\n@id(\"b-1\")\npermit (principal, action, resource) when { 1 + };\n";
+        let no_reason = "@id(\"c-1\")\nforbid (principal, action, resource);\n";
+        let typo = "@id(\"a-1\")\npermit (principal is Practitioner, action == Action::\"view\", resource)\nwhen { principal.rol == Role::\"huisarts\" };\n";
+        let load = || {
+            Policies::from_sources(
+                SHIPPED_SCHEMA,
+                [
+                    ("c.cedar", no_reason),
+                    ("b.cedar", broken),
+                    ("a.cedar", typo),
+                ],
+            )
+            .unwrap_err()
+        };
+        let e = load();
+        let PolicyLoadError::Several(all) = &e else {
+            panic!("{e:?}");
+        };
+        // Each file's errors in name order, then strict validation's
+        let kinds: Vec<&str> = all
+            .iter()
+            .map(|e| match e {
+                PolicyLoadError::Parse(_) => "parse",
+                PolicyLoadError::Reason(_) => "reason",
+                PolicyLoadError::Validation(_) => "validation",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["parse", "reason", "validation"], "{e}");
+        let places: Vec<String> = all
+            .iter()
+            .flat_map(|e| {
+                let mut leaves: Vec<&dyn miette::Diagnostic> = Vec::new();
+                match e.related() {
+                    Some(r) => leaves.extend(r),
+                    None => leaves.push(e),
+                }
+                leaves
+                    .into_iter()
+                    .map(|d| {
+                        let label = d.labels().and_then(|mut l| l.next()).unwrap();
+                        format!("{}+{}", label.offset(), label.len())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(places.len(), 3, "{places:?}");
+        let PolicyLoadError::Parse(parse) = all.iter().next().unwrap() else {
+            unreachable!()
+        };
+        let at = parse.location().unwrap();
+        assert_eq!(
+            (at.file(), at.line(), at.column()),
+            ("b.cedar", 3, 49),
+            "{parse}"
+        );
+        let PolicyLoadError::Reason(reason) = all.iter().nth(1).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(
+            reason.location().map(|a| (a.line(), a.column())),
+            Some((2, 1))
+        );
+        let PolicyLoadError::Validation(v) = all.iter().nth(2).unwrap() else {
+            unreachable!()
+        };
+        let v = v.iter().next().unwrap();
+        let at = v.location().unwrap();
+        assert_eq!(
+            (at.file(), at.line(), at.column()),
+            ("a.cedar", 3, 8),
+            "{v}"
+        );
+        assert_eq!(
+            at.source_line(),
+            "when { principal.rol == Role::\"huisarts\" };"
+        );
+        assert_eq!(&at.source_line()[7..20], "principal.rol");
+        assert_eq!(
+            v.line(),
+            1,
+            "the policy's own line stays the policy's start"
+        );
+        assert!(v.help().unwrap().to_string().contains("role"), "{v}");
+        // Display lists each error; the same on every load
+        let text = e.to_string();
+        assert!(
+            text.starts_with("the policies fail to load in 3 ways:"),
+            "{text}"
+        );
+        assert!(text.contains("`b.cedar`: unexpected token"), "{text}");
+        for _ in 0..10 {
+            assert_eq!(load().to_string(), text);
+        }
+        // One error alone is that error, not `Several`
+        let one = Policies::from_sources(SHIPPED_SCHEMA, [("c.cedar", no_reason)]).unwrap_err();
+        assert!(matches!(one, PolicyLoadError::Reason(_)), "{one:?}");
+    }
+
+    #[test]
+    fn schema_errors_are_located_in_the_schema() {
+        let broken = SHIPPED_SCHEMA.replacen("entity Patient;", "entity Patient", 1);
+        let e = Policies::from_sources(
+            &broken,
+            [(
+                "a.cedar",
+                "@id(\"p\") permit (principal, action, resource);",
+            )],
+        )
+        .unwrap_err();
+        let PolicyLoadError::Schema(s) = &e else {
+            panic!("{e:?}");
+        };
+        let at = s.location().unwrap();
+        assert_eq!(at.file(), SCHEMA_FILE);
+        let line = SHIPPED_SCHEMA
+            .lines()
+            .position(|l| l == "entity Patient;")
+            .unwrap()
+            + 1;
+        assert!(at.line() >= line, "{s}: {at}");
+        // A dropped context attribute: the contract error points at the context type
+        let dropped = SHIPPED_SCHEMA.replacen(
+            "  relationship: Bool,             // relationship(o, x)\n  dossier_consent",
+            "  dossier_consent",
+            1,
+        );
+        let e = Policies::from_sources(
+            &dropped,
+            [(
+                "a.cedar",
+                "@id(\"p\") permit (principal, action, resource);",
+            )],
+        )
+        .unwrap_err();
+        let PolicyLoadError::Contract(c) = &e else {
+            panic!("{e:?}");
+        };
+        let first = c.iter().next().unwrap();
+        let at = first.location().unwrap();
+        assert_eq!(at.source_line(), "type DataContext = {", "{first}");
+    }
+
+    #[test]
+    fn duplicate_ids_point_at_both_policies() {
+        let a = "@id(\"same\")\npermit (principal, action, resource);\n";
+        let b = "// b\n@id(\"same\")\npermit (principal, action, resource);\n";
+        let e =
+            Policies::from_sources(SHIPPED_SCHEMA, [("a.cedar", a), ("b.cedar", b)]).unwrap_err();
+        let PolicyLoadError::DuplicateId(d) = &e else {
+            panic!("{e:?}");
+        };
+        let at = d.location().unwrap();
+        assert_eq!((at.file(), at.line(), at.column()), ("b.cedar", 2, 1));
+        assert_eq!(
+            at.label(),
+            Some("also the `@id` of the policy at a.cedar:1:1")
+        );
     }
 
     #[test]

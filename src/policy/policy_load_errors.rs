@@ -1,10 +1,18 @@
 //! The structs that the variants of [`PolicyLoadError`](super::PolicyLoadError)
 //! wrap: private fields, one accessor each (the shape of cedar's own errors).
+//!
+//! Every one is a [`miette::Diagnostic`]. An error that knows where it is
+//! keeps an `at: Option<Location>` (file, line, column, span and the file's
+//! text) and gets its `location()` accessor and its `Diagnostic` from one
+//! macro, `located!`; an error about a whole file or folder has an empty
+//! `Diagnostic`; a list of errors gives each as
+//! [`related`](miette::Diagnostic::related), in its fixed order.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, SCHEMA_FILE};
+use crate::diagnostic::{Location, located};
 use crate::model::vocab::{ActionKind, Reason};
 
 /// A file or directory could not be read
@@ -39,6 +47,8 @@ impl IoError {
     }
 }
 
+impl miette::Diagnostic for IoError {}
+
 /// A file is larger than [`MAX_POLICY_FILE_LEN`]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{file}` is {size} bytes, more than the limit of {MAX_POLICY_FILE_LEN}")]
@@ -66,6 +76,8 @@ impl FileTooLargeError {
     }
 }
 
+impl miette::Diagnostic for FileTooLargeError {}
+
 /// The directory has no schema file ([`SCHEMA_FILE`])
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no `{SCHEMA_FILE}` in `{}`", dir.display())]
@@ -86,16 +98,24 @@ impl NoSchemaError {
     }
 }
 
+impl miette::Diagnostic for NoSchemaError {}
+
 /// A file nests brackets deeper than [`MAX_POLICY_NESTING`]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{file}` nests brackets deeper than {MAX_POLICY_NESTING}")]
 pub struct NestingError {
     file: String,
+    at: Option<Location>,
 }
 
+located!(NestingError);
+
 impl NestingError {
-    pub(crate) fn new(file: impl Into<String>) -> Self {
-        Self { file: file.into() }
+    pub(crate) fn new(file: impl Into<String>, at: Option<Location>) -> Self {
+        Self {
+            file: file.into(),
+            at,
+        }
     }
 
     /// The file
@@ -109,11 +129,17 @@ impl NestingError {
 #[error("`{file}`: a policy has more than {MAX_POLICY_OPERATORS} operators")]
 pub struct ComplexityError {
     file: String,
+    at: Option<Location>,
 }
 
+located!(ComplexityError);
+
 impl ComplexityError {
-    pub(crate) fn new(file: impl Into<String>) -> Self {
-        Self { file: file.into() }
+    pub(crate) fn new(file: impl Into<String>, at: Option<Location>) -> Self {
+        Self {
+            file: file.into(),
+            at,
+        }
     }
 
     /// The file
@@ -127,13 +153,27 @@ impl ComplexityError {
 #[error("schema: {message}")]
 pub struct SchemaError {
     message: String,
+    at: Option<Location>,
+    help: Option<String>,
 }
+
+located!(SchemaError, help);
 
 impl SchemaError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            at: None,
+            help: None,
         }
+    }
+
+    /// The same error at a place in the schema, with Cedar's hint
+    #[must_use]
+    pub(crate) fn at(mut self, at: Option<Location>, help: Option<String>) -> Self {
+        self.at = at;
+        self.help = help;
+        self
     }
 
     /// Cedar's message, on one line
@@ -148,13 +188,24 @@ impl SchemaError {
 #[error("schema: vocabulary: {message}")]
 pub struct VocabularyError {
     message: String,
+    at: Option<Location>,
 }
+
+located!(VocabularyError);
 
 impl VocabularyError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            at: None,
         }
+    }
+
+    /// The same error at a place in the schema
+    #[must_use]
+    pub(crate) fn at(mut self, at: Option<Location>) -> Self {
+        self.at = at;
+        self
     }
 
     /// What is wrong, naming the entity type
@@ -172,14 +223,28 @@ macro_rules! file_error {
         pub struct $name {
             file: String,
             message: String,
+            at: Option<Location>,
+            help: Option<String>,
         }
+
+        located!($name, help);
 
         impl $name {
             pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
                 Self {
                     file: file.into(),
                     message: message.into(),
+                    at: None,
+                    help: None,
                 }
+            }
+
+            /// The same error at a place in the file, with a hint
+            #[must_use]
+            pub(crate) fn at(mut self, at: Option<Location>, help: Option<String>) -> Self {
+                self.at = at;
+                self.help = help;
+                self
             }
 
             /// The file
@@ -211,11 +276,14 @@ file_error!(
 #[error("policy id `{id}` is used twice")]
 pub struct DuplicateIdError {
     id: String,
+    at: Option<Location>,
 }
 
+located!(DuplicateIdError);
+
 impl DuplicateIdError {
-    pub(crate) fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into() }
+    pub(crate) fn new(id: impl Into<String>, at: Option<Location>) -> Self {
+        Self { id: id.into(), at }
     }
 
     /// The policy id
@@ -230,14 +298,25 @@ impl DuplicateIdError {
 pub struct ReasonError {
     id: String,
     message: String,
+    at: Option<Location>,
 }
+
+located!(ReasonError);
 
 impl ReasonError {
     pub(crate) fn new(id: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             id: id.into(),
             message: message.into(),
+            at: None,
         }
+    }
+
+    /// The same error at a place in its file
+    #[must_use]
+    pub(crate) fn at(mut self, at: Option<Location>) -> Self {
+        self.at = at;
+        self
     }
 
     /// The policy id
@@ -259,7 +338,11 @@ pub struct ValidationError {
     line: usize,
     policy_id: String,
     message: String,
+    at: Option<Location>,
+    help: Option<String>,
 }
+
+located!(ValidationError, help);
 
 impl ValidationError {
     pub(crate) fn new(file: String, line: usize, policy_id: String, message: String) -> Self {
@@ -268,7 +351,17 @@ impl ValidationError {
             line,
             policy_id,
             message,
+            at: None,
+            help: None,
         }
+    }
+
+    /// The same error at the place Cedar names, with Cedar's hint
+    #[must_use]
+    pub(crate) fn at(mut self, at: Option<Location>, help: Option<String>) -> Self {
+        self.at = at;
+        self.help = help;
+        self
     }
 
     /// The policy file
@@ -276,7 +369,8 @@ impl ValidationError {
         &self.file
     }
 
-    /// The 1-based line where the policy starts in its file
+    /// The 1-based line where the policy starts in its file (the error's
+    /// own line and column are in [`ValidationError::location`])
     pub fn line(&self) -> usize {
         self.line
     }
@@ -291,13 +385,21 @@ impl ValidationError {
         &self.message
     }
 
-    fn key(&self) -> (&str, usize, &str, &str) {
-        (&self.file, self.line, &self.policy_id, &self.message)
+    fn key(&self) -> (&str, usize, &str, usize, &str) {
+        let offset = self.at.as_ref().map_or(0, |at| at.span().start);
+        (
+            &self.file,
+            self.line,
+            &self.policy_id,
+            offset,
+            &self.message,
+        )
     }
 }
 
 /// Every strict-validation error of a policy set, sorted by file, line,
-/// policy id and message (the same list, in the same order, on every load)
+/// policy id, place in the policy and message (the same list, in the same
+/// order, on every load)
 ///
 /// Never empty. [`Display`](fmt::Display) prints a heading and then one error
 /// per line.
@@ -351,6 +453,14 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+impl miette::Diagnostic for ValidationErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.errors.iter().map(|e| e as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
 /// What a [`ContractError`] is about
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Subject {
@@ -372,7 +482,10 @@ pub struct ContractError {
     attribute: Option<String>,
     line: Option<usize>,
     message: String,
+    at: Option<Location>,
 }
+
+located!(ContractError);
 
 impl ContractError {
     pub(crate) fn for_action(
@@ -385,6 +498,7 @@ impl ContractError {
             attribute: attribute.map(str::to_owned),
             line: None,
             message: message.into(),
+            at: None,
         }
     }
 
@@ -398,6 +512,7 @@ impl ContractError {
             attribute: attribute.map(str::to_owned),
             line: None,
             message: message.into(),
+            at: None,
         }
     }
 
@@ -416,6 +531,13 @@ impl ContractError {
     /// declared; `None` when the schema text does not show it
     pub fn line(&self) -> Option<usize> {
         self.line
+    }
+
+    /// The same error at a place in the schema
+    #[must_use]
+    pub(crate) fn at(mut self, at: Option<Location>) -> Self {
+        self.at = at;
+        self
     }
 
     /// The action whose requests the schema refuses; `None` when the error is
@@ -546,7 +668,10 @@ pub struct LeastPrivilegeError {
     reason: Reason,
     rules: &'static str,
     principals: Vec<String>,
+    at: Option<Location>,
 }
+
+located!(LeastPrivilegeError);
 
 impl fmt::Display for LeastPrivilegeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -583,6 +708,7 @@ impl LeastPrivilegeError {
             reason,
             rules,
             principals,
+            at: None,
         }
     }
 
@@ -652,6 +778,19 @@ impl LeastPrivilegeErrors {
         (!errors.is_empty()).then_some(Self { errors })
     }
 
+    /// The same gaps, each placed on its permit's first line by `place`
+    /// (file, line → location)
+    #[must_use]
+    pub(crate) fn located(
+        mut self,
+        place: impl Fn(&str, usize) -> Option<Location>,
+    ) -> Self {
+        for e in &mut self.errors {
+            e.at = place(&e.file, e.line);
+        }
+        self
+    }
+
     /// The gaps, in order
     pub fn iter(&self) -> std::slice::Iter<'_, LeastPrivilegeError> {
         self.errors.iter()
@@ -692,3 +831,88 @@ impl fmt::Display for LeastPrivilegeErrors {
 }
 
 impl std::error::Error for LeastPrivilegeErrors {}
+
+impl miette::Diagnostic for LeastPrivilegeErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.errors.iter().map(|e| e as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+impl miette::Diagnostic for ContractErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.errors.iter().map(|e| e as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// Every error of a policy set that failed in more than one way, in a fixed
+/// order: the schema's (its parse, its vocabulary, then the contract with
+/// the engine), then each policy file's in name order (each in the order of
+/// its text), then strict validation's
+///
+/// Never shorter than two: a load that fails in one way only fails with that
+/// error alone. [`Display`](fmt::Display) prints a heading and then each
+/// error.
+#[derive(Debug)]
+pub struct PolicyLoadErrors {
+    errors: Vec<super::PolicyLoadError>,
+}
+
+impl PolicyLoadErrors {
+    pub(crate) fn new(errors: Vec<super::PolicyLoadError>) -> Self {
+        Self { errors }
+    }
+
+    /// The errors, in order
+    pub fn iter(&self) -> std::slice::Iter<'_, super::PolicyLoadError> {
+        self.errors.iter()
+    }
+
+    /// How many errors there are (at least two)
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a PolicyLoadErrors {
+    type Item = &'a super::PolicyLoadError;
+    type IntoIter = std::slice::Iter<'a, super::PolicyLoadError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Display for PolicyLoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the policies fail to load in {} ways:",
+            self.errors.len()
+        )?;
+        for e in &self.errors {
+            for line in e.to_string().lines() {
+                write!(f, "\n  {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PolicyLoadErrors {}
+
+impl miette::Diagnostic for PolicyLoadErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.errors.iter().map(|e| e as &dyn miette::Diagnostic),
+        ))
+    }
+}

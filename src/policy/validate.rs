@@ -5,6 +5,7 @@ use cedar_policy::{Schema, ValidationMode, Validator};
 use super::flatten;
 use super::load::Loaded;
 use super::policy_load_errors::{ValidationError, ValidationErrors};
+use crate::diagnostic::{self, Location};
 
 /// Validates every loaded policy strictly against `schema`
 ///
@@ -21,7 +22,16 @@ pub(super) fn strictly(schema: &Schema, loaded: &Loaded) -> Result<(), Validatio
                 .get(&id)
                 .map_or((String::new(), 0), |o| (o.file.clone(), o.line));
             let message = without_policy(&flatten(e), &id);
-            ValidationError::new(file, line, id, message)
+            // Cedar's span is a byte span of the file the policy was parsed from
+            let at = loaded
+                .sources
+                .get(&file)
+                .zip(diagnostic::cedar_span(e))
+                .map(|(source, (span, label))| {
+                    // Cedar labels few of its spans; the caret then says the message
+                    Location::new(source, span).with_label(label.unwrap_or_else(|| message.clone()))
+                });
+            ValidationError::new(file, line, id, message).at(at, diagnostic::cedar_help(e))
         })
         .collect();
     ValidationErrors::new(errors).map_or(Ok(()), Err)

@@ -3,16 +3,72 @@
 use cedar_policy::{Schema, SchemaFragment};
 
 use super::policy_load_errors::{SchemaError, VocabularyError};
-use super::{PolicyLoadError, SCHEMA_FILE, flatten, load};
+use super::{PolicyLoadError, flatten, load};
+use crate::diagnostic::{self, Location, Source};
 use crate::model::ids::{CareModule, Category, IdError, Role, Task};
 use crate::model::vocab::Vocabulary;
 
-/// Parses the schema and reads its vocabulary
-pub(super) fn parse_schema(text: &str) -> Result<(Schema, Vocabulary), PolicyLoadError> {
-    load::check_len(SCHEMA_FILE, text.len())?;
+/// Parses the schema (`source`, under the name errors give it) and reads its
+/// vocabulary; every error Cedar finds, each at its place
+pub(super) fn parse_schema(source: &Source) -> Result<(Schema, Vocabulary), Vec<PolicyLoadError>> {
+    let text: &str = source.inner();
+    load::check_len(source.name(), text.len()).map_err(|e| vec![e.into()])?;
     let (schema, _warnings) =
-        Schema::from_cedarschema_str(text).map_err(|e| SchemaError::new(flatten(&e)))?;
-    Ok((schema, vocabulary_of(text)?))
+        Schema::from_cedarschema_str(text).map_err(|e| schema_errors(&e, source))?;
+    let vocabulary = vocabulary_of(text).map_err(|e| match e {
+        PolicyLoadError::Vocabulary(v) => {
+            let at = declaration(text, v.message()).map(|span| Location::new(source, span));
+            vec![v.at(at).into()]
+        }
+        other => vec![other],
+    })?;
+    Ok((schema, vocabulary))
+}
+
+/// Cedar's schema error and the errors related to it, each at its place,
+/// in the order of the text
+fn schema_errors(e: &dyn miette::Diagnostic, source: &Source) -> Vec<PolicyLoadError> {
+    let mut leaves: Vec<&dyn miette::Diagnostic> = vec![e];
+    if let Some(related) = e.related() {
+        leaves.extend(related);
+    }
+    let mut found: Vec<SchemaError> = leaves
+        .into_iter()
+        .map(|d| {
+            let at = diagnostic::cedar_span(d).map(|(span, label)| {
+                let at = Location::new(source, span);
+                match label {
+                    Some(label) => at.with_label(label),
+                    None => at,
+                }
+            });
+            SchemaError::new(one_line(d)).at(at, diagnostic::cedar_help(d))
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        let key = |e: &SchemaError| e.location().map(|at| at.span().start);
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.message().cmp(b.message()))
+    });
+    found.dedup();
+    found.into_iter().map(PolicyLoadError::from).collect()
+}
+
+/// A diagnostic's message and causes on one line
+fn one_line(d: &dyn miette::Diagnostic) -> String {
+    flatten(d)
+}
+
+/// The span of `entity Name` for the type a vocabulary message names first
+fn declaration(text: &str, message: &str) -> Option<std::ops::Range<usize>> {
+    let name = message.split('`').nth(1)?;
+    let needle = format!("entity {name}");
+    let at = text.match_indices(&needle).find_map(|(i, _)| {
+        let after = text.get(i + needle.len()..)?;
+        (!after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')).then_some(i)
+    })?;
+    Some(at..at + needle.len())
 }
 
 /// Reads the enumerated entity types `Role`, `Task`, `Category` and `CareModule`

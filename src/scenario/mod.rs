@@ -2,6 +2,7 @@
 //! policy authors write in TOML (or JSON with the same structure), and the
 //! runner behind `zorg-pdp test`, the tests and the examples.
 
+mod locate;
 mod run;
 
 use std::collections::{BTreeMap, HashSet};
@@ -11,13 +12,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostic::{self, Location, located};
 use crate::{
     ActionKind, CareModule, Category, DashboardQuery, Decision, Engine, Event, EventRecord,
     Organisation, OrganisationId, Patient, PatientId, Practitioner, Principal, Purpose, Reason,
     RecordId, Request, RequestRecord, StudyId, Timestamp,
 };
 
-pub use run::{Coverage, Failure, RunReport, run_paths, run_paths_with_sink, run_scenario};
+pub use run::{
+    Case, CheckReport, Coverage, Failure, RunReport, Runner, check_paths, run_paths,
+    run_paths_with_sink, run_scenario,
+};
 
 /// The largest scenario file accepted, in bytes
 pub const MAX_SCENARIO_LEN: usize = 4 * 1024 * 1024;
@@ -52,7 +57,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect_dashboard: Vec<DashboardExpectation>,
     /// `[[expect_error]]`: events that must be rejected (kept raw, so a
-    /// malformed id or an unknown type can be expected to fail too)
+    /// malformed id or an unknown type can be expected to fail too); besides
+    /// the event's fields an entry may hold `field` (the field the rejection
+    /// must name), `message` (text the rejection must contain), `name` and
+    /// `note`
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect_error: Vec<serde_json::Value>,
 }
@@ -67,6 +75,9 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 #[expect(missing_docs, reason = "the request fields are the ones of SPEC.md §4")]
 pub struct Expectation {
+    /// A short name, for `zorg-pdp test -v`, `--filter` and `--junit`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub at: Timestamp,
     pub principal: Principal,
     pub action: ActionKind,
@@ -138,6 +149,9 @@ impl Expectation {
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DashboardExpectation {
+    /// A short name, for `zorg-pdp test -v`, `--filter` and `--junit`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// When
     pub at: Timestamp,
     /// Who looks
@@ -151,7 +165,8 @@ pub struct DashboardExpectation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<Purpose>,
     /// Per holder, exactly the visible categories; a holder the answer lists
-    /// but this map does not must show none
+    /// but this map does not must show none. Every holder named here (and in
+    /// `reasons`) must be one of the scenario's `[[organisations]]`
     #[serde(default)]
     pub visible: BTreeMap<OrganisationId, Vec<Category>>,
     /// Per holder, codes that must all be among the holder's reasons
@@ -182,13 +197,23 @@ impl DashboardExpectation {
 }
 
 /// A scenario file that cannot be read, parsed or set up
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// [`Display`](std::fmt::Display) names the file, the line where known, and
+/// what is wrong (naming the field); [`ScenarioError::location`] has the
+/// line, column and span, and with the file's text it is a
+/// [`miette::Diagnostic`] that shows the line with a caret under the field.
+/// [`Debug`](std::fmt::Debug) shows the place only: the message may name
+/// patients.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ScenarioError {
     file: String,
     line: Option<usize>,
     message: String,
+    at: Option<Location>,
 }
+
+located!(ScenarioError);
 
 impl ScenarioError {
     pub(crate) fn new(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
@@ -196,16 +221,65 @@ impl ScenarioError {
             file: file.display().to_string(),
             line,
             message: message.into(),
+            at: None,
         }
     }
+
+    /// An error at a place in the file (its line is the place's)
+    pub(crate) fn located(file: &Path, at: Location, message: impl Into<String>) -> Self {
+        Self {
+            file: file.display().to_string(),
+            line: Some(at.line()),
+            message: message.into(),
+            at: Some(at),
+        }
+    }
+
     /// The file
     pub fn file(&self) -> &str {
         &self.file
     }
+
     /// The 1-based line, when known
     pub fn line(&self) -> Option<usize> {
         self.line
     }
+
+    /// What is wrong, naming the expectation or entry and the field
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The sort key of an error in a file: its place, then its message
+    fn key(&self) -> (Option<usize>, Option<usize>, &str) {
+        let offset = self.at.as_ref().map(|at| at.span().start);
+        (self.line, offset, &self.message)
+    }
+}
+
+impl std::fmt::Debug for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScenarioError")
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("column", &self.at.as_ref().map(Location::column))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first of a file's errors
+pub(crate) fn first(errors: Vec<ScenarioError>, file: &Path) -> ScenarioError {
+    errors
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| ScenarioError::new(file, None, "cannot be used"))
+}
+
+/// Sorts the errors of one file by place, drops repeats
+pub(crate) fn sorted(mut errors: Vec<ScenarioError>) -> Vec<ScenarioError> {
+    errors.sort_by(|a, b| a.key().cmp(&b.key()));
+    errors.dedup();
+    errors
 }
 
 /// A scenario that cannot be written as TOML or JSON; the cause is its
@@ -281,11 +355,20 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// [`ScenarioError`] naming the file, and the line and field where known.
+    /// [`ScenarioError`] naming the file, and the line and field where known
+    /// (the first error; `zorg-pdp test` and [`check_paths`] report every
+    /// syntax error of a TOML file).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
+        Self::parse_all(text, path).map_err(|errors| first(errors, path))
+    }
+
+    /// As [`Scenario::parse`], with every syntax error of a TOML file (never
+    /// an empty list), in the order of the text
+    pub(crate) fn parse_all(text: &str, path: &Path) -> Result<Self, Vec<ScenarioError>> {
         if text.len() > MAX_SCENARIO_LEN {
-            return Err(ScenarioError::new(path, None, too_large()));
+            return Err(vec![ScenarioError::new(path, None, too_large())]);
         }
+        let source = || diagnostic::source(&path.display().to_string(), text);
         match format_of(path) {
             Format::Json => serde_json::from_str(text).map_err(|e| {
                 let offset = crate::model::offset_of(text, e.line(), e.column());
@@ -294,17 +377,29 @@ impl Scenario {
                     offset,
                     crate::model::strip_position(&e.to_string()),
                 );
-                ScenarioError::new(path, Some(e.line()), message)
+                // serde_json's column is the one after the token at fault
+                let column = e.column().saturating_sub(1).max(1);
+                let at = Location::at_line_column(&source(), e.line().max(1), column, 1);
+                vec![ScenarioError::located(path, at, message)]
             }),
-            Format::Toml => toml::from_str(text).map_err(|e| {
-                let line = e.span().map(|s| line_of(text, s.start));
-                let message = e.message().replace('\n', " ");
-                let message = match e.span() {
-                    Some(span) => crate::model::name_field(text, span.start, message),
-                    None => message,
+            Format::Toml => {
+                let (_, syntax) = toml::de::DeTable::parse_recoverable(text);
+                let source = source();
+                let one = |e: &toml::de::Error| {
+                    let message = e.message().replace('\n', " ");
+                    match e.span() {
+                        Some(span) => {
+                            let message = crate::model::name_field(text, span.start, message);
+                            ScenarioError::located(path, Location::new(&source, span), message)
+                        }
+                        None => ScenarioError::new(path, None, message),
+                    }
                 };
-                ScenarioError::new(path, line, message)
-            }),
+                if !syntax.is_empty() {
+                    return Err(sorted(syntax.iter().map(one).collect()));
+                }
+                toml::from_str(text).map_err(|e| vec![one(&e)])
+            }
         }
     }
 
@@ -336,37 +431,56 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// [`ScenarioError`] naming the entity or event (with its line in a TOML
-    /// file) and the field.
+    /// [`ScenarioError`] naming the entity or event (with its line and the
+    /// field's place in a TOML file) and the field.
     pub fn load_into(
         &self,
         engine: &Engine,
         path: &Path,
         text: Option<&str>,
     ) -> Result<(), ScenarioError> {
-        for o in &self.organisations {
+        let spans = std::cell::OnceCell::new();
+        let fail = |table: &'static str, index: usize, field: Option<&str>, message: String| {
+            let message = format!("{table} #{}: {message}", index + 1);
+            let Some(text) = text else {
+                return ScenarioError::new(path, None, message);
+            };
+            let spans = spans.get_or_init(|| {
+                let source = diagnostic::source(&path.display().to_string(), text);
+                locate::Spans::new(source, text, format_of(path) == Format::Toml)
+            });
+            let steps: Vec<locate::Step<'_>> = field.map(locate::Step::Key).into_iter().collect();
+            match spans.find(table, index, &steps) {
+                Some(span) => ScenarioError::located(path, spans.location(span), message),
+                None => ScenarioError::new(path, nth_table_line(text, table, index), message),
+            }
+        };
+        for (i, o) in self.organisations.iter().enumerate() {
             engine
                 .register_organisation(o.clone())
-                .map_err(|e| ScenarioError::new(path, None, e.to_string()))?;
+                .map_err(|e| fail("organisations", i, Some("id"), e.to_string()))?;
         }
-        for p in &self.patients {
+        for (i, p) in self.patients.iter().enumerate() {
             engine
                 .register_patient(p)
-                .map_err(|e| ScenarioError::new(path, None, e.to_string()))?;
+                .map_err(|e| fail("patients", i, Some("id"), e.to_string()))?;
         }
         for (i, p) in self.practitioners.iter().enumerate() {
             engine.register_practitioner(p.clone()).map_err(|e| {
-                let line = text.and_then(|t| nth_table_line(t, "practitioners", i));
-                ScenarioError::new(path, line, format!("practitioners #{}: {e}", i + 1))
+                let field = match &e {
+                    crate::EntityError::UnknownOrganisation { .. } => Some("organisation"),
+                    crate::EntityError::UnknownValue { field, .. } => Some(*field),
+                    _ => None,
+                };
+                fail("practitioners", i, field, e.to_string())
             })?;
         }
         for (i, record) in self.events.iter().enumerate() {
-            let fail = |msg: String| {
-                let line = text.and_then(|t| nth_table_line(t, "events", i));
-                ScenarioError::new(path, line, format!("events #{}: {msg}", i + 1))
-            };
-            let event = Event::try_from(record.clone()).map_err(|e| fail(e.to_string()))?;
-            engine.apply(&event).map_err(|e| fail(e.to_string()))?;
+            let event = Event::try_from(record.clone())
+                .map_err(|e| fail("events", i, Some(e.field()), e.to_string()))?;
+            engine
+                .apply(&event)
+                .map_err(|e| fail("events", i, Some(e.field()), e.to_string()))?;
         }
         Ok(())
     }

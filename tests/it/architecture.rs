@@ -1,5 +1,6 @@
 //! The one-way flow of ARCHITECTURE.md, checked in the source: event →
-//! registry → facts → policies → decision → audit record. A module may use
+//! registry → facts → policies → decision → audit record (with `diagnostic`,
+//! where an error is in its file, before them all). A module may use
 //! only the modules before it; this test fails when a back-reference comes
 //! back (a `use crate::…` or a `crate::…::` path to a later stage).
 
@@ -7,6 +8,12 @@ use std::path::{Path, PathBuf};
 
 /// Each module of `src/` and the modules it must not name
 const FORBIDDEN: &[(&str, &[&str])] = &[
+    (
+        "diagnostic",
+        &[
+            "model", "registry", "policy", "engine", "audit", "scenario", "schema",
+        ],
+    ),
     (
         "model",
         &[

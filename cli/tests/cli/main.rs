@@ -1,10 +1,14 @@
-//! The command line end to end: `test` (walking folders, vocabulary typos),
+//! The command line end to end: `validate` and `fmt` (diagnostics at their
+//! place), `test` (walking folders, vocabulary typos, which policy set ran,
+//! `-v`, `--filter`, `--junit`),
 //! `test --audit-log`, `audit verify` and `audit overview` (also on a
 //! tampered log), `prove`, and output cut by a closed pipe, run as a user would run
 //! them, checked by exit code, output and what they leave behind.
 
 #[cfg(test)]
 mod audit;
+#[cfg(test)]
+mod authoring;
 #[cfg(test)]
 mod coverage;
 #[cfg(test)]
@@ -21,6 +25,8 @@ mod pipe;
 mod prove;
 #[cfg(test)]
 mod readme;
+#[cfg(test)]
+mod test_flags;
 #[cfg(test)]
 mod vocabulary;
 #[cfg(test)]
