@@ -214,7 +214,7 @@ pub(crate) fn cedar_help(d: &dyn miette::Diagnostic) -> Option<String> {
 /// `at: Option<Location>` field (and optionally a `help: Option<String>`
 /// field), and a public `location()` accessor
 ///
-/// ```ignore
+/// ```text
 /// located!(MyError);              // `at` only
 /// located!(MyError, help);        // `at` and `help`
 /// ```

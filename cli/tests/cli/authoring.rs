@@ -125,7 +125,7 @@ fn validate_shows_every_policy_error_at_its_place_with_a_caret_in_a_fixed_order(
     let said = stderr(&out);
     // Each as file:line:column, its source line, a caret under the span
     let (line, column) = place_of(&matrix, "principal.rol ");
-    let at = format!("[{}:{line}:{column}]", matrix.display());
+    let at = format!("--> {}:{line}:{column}\n", matrix.display());
     assert!(said.contains(&at), "{at} not in\n{said}");
     assert!(
         said.contains(&format!(
@@ -133,24 +133,30 @@ fn validate_shows_every_policy_error_at_its_place_with_a_caret_in_a_fixed_order(
         )),
         "{said}"
     );
-    assert!(said.contains("^^^^^^|^^^^^^"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "{} |   ^^^^^^^^^^^^^ attribute `rol`",
+            " ".repeat(line.to_string().len())
+        )),
+        "{said}"
+    );
     assert!(said.contains("help: did you mean `role`?"), "{said}");
     // The unclosed `@id(` is found at the `permit` on the next line
     let (line, _) = place_of(&sharing, "@id(\"permit-share\"");
     assert!(
-        said.contains(&format!("[{}:{}:1]", sharing.display(), line + 1)),
+        said.contains(&format!("--> {}:{}:1\n", sharing.display(), line + 1)),
         "{said}"
     );
     assert!(said.contains("expected `)`"), "{said}");
     let (line, column) = place_of(&mfa, "@reason(\"mfa_needed\")");
     assert!(
-        said.contains(&format!("[{}:{line}:{column}]", mfa.display())),
+        said.contains(&format!("--> {}:{line}:{column}\n", mfa.display())),
         "{said}"
     );
     // In a fixed order: each file's in name order, then strict validation's; every one
     let order: Vec<usize> = [&sharing, &mfa, &matrix]
         .iter()
-        .map(|f| said.find(&format!("[{}:", f.display())).unwrap())
+        .map(|f| said.find(&format!("--> {}:", f.display())).unwrap())
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{said}");
     assert!(
@@ -186,7 +192,7 @@ fn validate_shows_a_schema_error_at_its_place() {
     let said = stderr(&out);
     let (line, column) = place_of(&schema, "Organisatie");
     assert!(
-        said.contains(&format!("[{}:{line}:{column}]", schema.display())),
+        said.contains(&format!("--> {}:{line}:{column}\n", schema.display())),
         "{said}"
     );
     assert!(said.contains("  organisation: Organisatie,"), "{said}");
@@ -205,7 +211,7 @@ fn validate_shows_a_schema_error_at_its_place() {
     );
     let (line, column) = place_of(&schema, "DataContext = {");
     assert!(
-        said.contains(&format!("[{}:{line}:{column}]", schema.display())),
+        said.contains(&format!("--> {}:{line}:{column}\n", schema.display())),
         "{said}"
     );
 }
@@ -221,7 +227,7 @@ fn validate_shows_every_scenario_error_at_its_field() {
     let said = stderr(&out);
     let (line, column) = place_of(&file, "\"labuitslag\"");
     assert!(
-        said.contains(&format!("[{}:{line}:{column}]", file.display())),
+        said.contains(&format!("--> {}:{line}:{column}\n", file.display())),
         "{said}"
     );
     assert!(
@@ -230,7 +236,7 @@ fn validate_shows_every_scenario_error_at_its_field() {
     );
     let (line, column) = place_of(&file, "\"kraambedd\"");
     assert!(
-        said.contains(&format!("[{}:{line}:{column}]", file.display())),
+        said.contains(&format!("--> {}:{line}:{column}\n", file.display())),
         "{said}"
     );
     assert!(
@@ -248,13 +254,13 @@ fn validate_shows_every_scenario_error_at_its_field() {
     let (line, column) = place_of(&file, "= view");
     let said = stderr(&out);
     assert!(
-        said.contains(&format!("[{}:{line}:{}]", file.display(), column + 2)),
+        said.contains(&format!("--> {}:{line}:{}\n", file.display(), column + 2)),
         "{said}"
     );
     // `test` shows them the same way
     let out = zorg(&["test", path(&file)]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains(&format!("[{}:{line}:{}]", file.display(), column + 2)));
+    assert!(stderr(&out).contains(&format!("--> {}:{line}:{}\n", file.display(), column + 2)));
     // Fixed, it checks
     fs::write(&file, kraamzorg("labuitslagen", VISIBLE)).unwrap();
     let out = zorg(&["validate", path(&file)]);
@@ -306,7 +312,7 @@ fn fmt_check_passes_formatted_files_and_lists_the_others_changing_nothing() {
         assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
         let said = stderr(&out);
         assert!(
-            said.contains(&format!("[{}:2:49]", broken.display())),
+            said.contains(&format!("--> {}:2:49\n", broken.display())),
             "{said}"
         );
         assert!(
