@@ -3,6 +3,7 @@
 
 mod contract;
 mod error;
+mod introspect;
 mod load;
 pub mod policy_load_errors;
 mod read;
