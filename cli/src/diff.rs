@@ -36,7 +36,8 @@ enum Format {
 }
 
 fn load(dir: &Path, which: &str) -> Result<Policies> {
-    Policies::from_dir(dir).with_context(|| format!("loading the {which} policies from `{}`", dir.display()))
+    Policies::from_dir(dir)
+        .with_context(|| format!("loading the {which} policies from `{}`", dir.display()))
 }
 
 /// Prints the change impact; exit 0 when no abstract input differs, 1 when
@@ -66,7 +67,10 @@ pub(crate) fn run(args: &DiffArgs, console: &mut Console) -> Result<ExitCode> {
 
 /// The grouping values of a group, in words
 fn header(g: &DiffGroup) -> String {
-    let mut parts = vec![g.action.as_str().to_owned(), g.principal.as_str().to_owned()];
+    let mut parts = vec![
+        g.action.as_str().to_owned(),
+        g.principal.as_str().to_owned(),
+    ];
     if let Some(source) = g.source {
         parts.push(format!("source {source}"));
     }
@@ -77,7 +81,11 @@ fn header(g: &DiffGroup) -> String {
         }
     };
     field("role", g.role.to_string(), g.role == Field::Absent);
-    field("category", g.category.to_string(), g.category == Field::Absent);
+    field(
+        "category",
+        g.category.to_string(),
+        g.category == Field::Absent,
+    );
     field("module", g.module.to_string(), g.module == Field::Absent);
     field("purpose", g.purpose.to_string(), g.purpose == Field::Absent);
     parts.join(", ")
@@ -107,7 +115,10 @@ fn summary(s: &mut String, report: &DiffReport) {
         }
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "summary (inputs that differ; of them, newly allowed / no longer allowed):");
+    let _ = writeln!(
+        s,
+        "summary (inputs that differ; of them, newly allowed / no longer allowed):"
+    );
     for (key, n, gained, lost) in rows {
         let _ = writeln!(s, "  {key}: {n}; allowed {gained} / denied {lost}");
     }
@@ -126,11 +137,7 @@ fn text(report: &DiffReport, old: &Path, new: &Path) -> String {
         }
     }
     if report.is_empty() {
-        let _ = writeln!(
-            s,
-            "no abstract input differs ({} compared)",
-            report.inputs
-        );
+        let _ = writeln!(s, "no abstract input differs ({} compared)", report.inputs);
         return s;
     }
     let _ = writeln!(

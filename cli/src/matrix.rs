@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use zorg_pdp::analysis::{self, Cell, Matrix, MatrixTable};
 use zorg_pdp::Reason;
+use zorg_pdp::analysis::{self, Cell, Matrix, MatrixTable};
 
 use crate::load_policies;
 use crate::output::Console;
@@ -211,8 +211,8 @@ fn json(m: &Matrix, source: &str) -> serde_json::Value {
     serde_json::json!({
         "policies": source,
         "content_hash": m.policies,
-        "roles": m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "categories": m.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "roles": m.roles.iter().map(zorg_pdp::Role::as_str).collect::<Vec<_>>(),
+        "categories": m.categories.iter().map(zorg_pdp::Category::as_str).collect::<Vec<_>>(),
         "tables": tables,
     })
 }
@@ -280,7 +280,10 @@ mod tests {
 
     #[test]
     fn html_text_is_escaped_and_markers_count_on() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(marker(0), "a");
         assert_eq!(marker(25), "z");
         assert_eq!(marker(26), "a2");

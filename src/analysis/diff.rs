@@ -398,7 +398,9 @@ impl Sides<'_> {
 
     /// The positions some of `entries` read
     fn reads<'e>(entries: impl Iterator<Item = &'e Entry>) -> BTreeSet<usize> {
-        entries.flat_map(|e| e.reads.iter().map(|(p, _)| *p)).collect()
+        entries
+            .flat_map(|e| e.reads.iter().map(|(p, _)| *p))
+            .collect()
     }
 
     /// The key of a point, with the grouping dimensions in `shown` by value
@@ -506,7 +508,8 @@ impl Sides<'_> {
             .filter(|(_, d)| matches!(d, Dim::Role | Dim::Tasks | Dim::Category | Dim::Module))
             .map(|(p, _)| p)
             .collect();
-        let full = |p: usize| -> Vec<u32> { (0..self.shape.sizes.get(p).copied().unwrap_or(0)).collect() };
+        let full =
+            |p: usize| -> Vec<u32> { (0..self.shape.sizes.get(p).copied().unwrap_or(0)).collect() };
         let differing: Vec<usize> = vocab
             .iter()
             .copied()
@@ -516,7 +519,10 @@ impl Sides<'_> {
             return Ok(());
         }
         let read = Self::reads(self.old_entries.iter().chain(self.new_entries));
-        let shown: BTreeSet<usize> = read.union(&differing.iter().copied().collect()).copied().collect();
+        let shown: BTreeSet<usize> = read
+            .union(&differing.iter().copied().collect())
+            .copied()
+            .collect();
         let weight: u64 = (0..self.shape.dims.len())
             .filter(|p| !shown.contains(p))
             .map(|p| full(p).len() as u64)
@@ -529,7 +535,10 @@ impl Sides<'_> {
                 .map(|&p| {
                     let domain = if p == outside {
                         let common = self.common_domain(p);
-                        full(p).into_iter().filter(|v| !common.contains(v)).collect()
+                        full(p)
+                            .into_iter()
+                            .filter(|v| !common.contains(v))
+                            .collect()
                     } else if differing.iter().take(i).any(|&q| q == p) {
                         self.common_domain(p)
                     } else {
@@ -575,13 +584,21 @@ impl Sides<'_> {
 }
 
 /// Charges an enumeration of `outer × inner` points to the budget
-fn spend(budget: &mut u64, shape: &Shape, outer: &[Axis], inner: &[Axis]) -> Result<(), TooLargeError> {
+fn spend(
+    budget: &mut u64,
+    shape: &Shape,
+    outer: &[Axis],
+    inner: &[Axis],
+) -> Result<(), TooLargeError> {
     let points: u128 = outer
         .iter()
         .chain(inner)
         .map(|(_, d)| d.len() as u128)
         .product();
-    match u64::try_from(points).ok().and_then(|p| budget.checked_sub(p)) {
+    match u64::try_from(points)
+        .ok()
+        .and_then(|p| budget.checked_sub(p))
+    {
         Some(left) => {
             *budget = left;
             Ok(())
@@ -595,39 +612,38 @@ fn spend(budget: &mut u64, shape: &Shape, outer: &[Axis], inner: &[Axis]) -> Res
     }
 }
 
-/// Calls `f` at every point of the axes' product, other coordinates as in `base`
-fn for_each(axes: &[Axis], base: Coords, f: &mut dyn FnMut(&Coords)) {
-    if axes.iter().any(|(_, d)| d.is_empty()) {
+/// Calls `visit` at every point of the axes' product, other coordinates as in `base`
+fn for_each(axes: &[Axis], base: Coords, visit: &mut dyn FnMut(&Coords)) {
+    if axes.iter().any(|(_, domain)| domain.is_empty()) {
         return;
     }
     let mut index = [0usize; MAX_DIMS];
-    let mut c = base;
-    for (pos, d) in axes {
-        if let (Some(cell), Some(v)) = (c.get_mut(*pos), d.first()) {
-            *cell = *v;
+    let mut point = base;
+    for (pos, domain) in axes {
+        if let (Some(cell), Some(first)) = (point.get_mut(*pos), domain.first()) {
+            *cell = *first;
         }
     }
     loop {
-        f(&c);
-        let mut k = axes.len();
+        visit(&point);
+        let mut level = axes.len();
         loop {
-            if k == 0 {
+            if level == 0 {
                 return;
             }
-            k -= 1;
-            let (Some((pos, d)), Some(i)) = (axes.get(k), index.get_mut(k)) else {
+            level -= 1;
+            let (Some((pos, domain)), Some(at)) = (axes.get(level), index.get_mut(level)) else {
                 return;
             };
-            *i += 1;
-            let cell = c.get_mut(*pos);
-            match (d.get(*i), cell) {
-                (Some(v), Some(cell)) => {
-                    *cell = *v;
+            *at += 1;
+            match (domain.get(*at), point.get_mut(*pos)) {
+                (Some(value), Some(cell)) => {
+                    *cell = *value;
                     break;
                 }
                 (None, Some(cell)) => {
-                    *i = 0;
-                    *cell = d.first().copied().unwrap_or(0);
+                    *at = 0;
+                    *cell = domain.first().copied().unwrap_or(0);
                 }
                 _ => return,
             }
@@ -644,10 +660,16 @@ fn merge(mut groups: Groups, o: &TruthTables, n: &TruthTables) -> Vec<(Key, (u64
         for (key, (count, example)) in groups {
             let mut rest = key;
             match rest.field(dim) {
-                Some(field @ Field::One(_)) => {
-                    let Field::One(v) = *field else { continue };
+                Some(field) if matches!(field, Field::One(_)) => {
+                    let value = match *field {
+                        Field::One(v) => v,
+                        Field::Absent | Field::Every => 0,
+                    };
                     *field = Field::Every;
-                    by_rest.entry(rest).or_default().push((v, count, example));
+                    by_rest
+                        .entry(rest)
+                        .or_default()
+                        .push((value, count, example));
                 }
                 _ => {
                     kept.insert(key, (count, example));
@@ -675,7 +697,7 @@ fn merge(mut groups: Groups, o: &TruthTables, n: &TruthTables) -> Vec<(Key, (u64
         groups = kept;
     }
     let mut out: Vec<(Key, (u64, Coords))> = groups.into_iter().collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by_key(|g| g.0);
     out
 }
 
@@ -697,23 +719,22 @@ fn domain_of(key: &Key, dim: Dim, o: &TruthTables, n: &TruthTables) -> Vec<u32> 
         .collect()
 }
 
-/// A group as the report shows it
-fn public(space: &Space, k: &Key, count: u64, example: &Coords) -> DiffGroup {
-    let u = &space.universe;
-    let shape = space.shapes.get(k.shape);
-    let value = |f: Field<u32>, list: &dyn Fn(usize) -> Option<String>| match f {
+/// A grouping value as the report shows it: a coordinate made a value
+fn shown<T: Clone>(f: Field<u32>, values: &[T]) -> Field<T> {
+    match f {
         Field::Absent => Field::Absent,
         Field::Every => Field::Every,
         Field::One(v) => usize::try_from(v)
             .ok()
-            .and_then(list)
-            .map_or(Field::Absent, Field::One),
-    };
-    let role = value(k.role, &|i| u.roles.get(i).map(|r| r.as_str().to_owned()));
-    let category = value(k.category, &|i| {
-        u.categories.get(i).map(|c| c.as_str().to_owned())
-    });
-    let module = value(k.module, &|i| u.modules.get(i).map(|m| m.as_str().to_owned()));
+            .and_then(|i| values.get(i))
+            .map_or(Field::Absent, |x| Field::One(x.clone())),
+    }
+}
+
+/// A group as the report shows it
+fn public(space: &Space, k: &Key, count: u64, example: &Coords) -> DiffGroup {
+    let u = &space.universe;
+    let shape = space.shapes.get(k.shape);
     let answer = |s: Side| match s {
         Side::Out(c) => Answer::of(c),
         Side::Missing => Answer::NotInVocabulary,
@@ -723,29 +744,14 @@ fn public(space: &Space, k: &Key, count: u64, example: &Coords) -> DiffGroup {
         principal: shape.map_or(PrincipalKind::Practitioner, |s| s.principal),
         source: shape.and_then(|s| s.source),
         holder: shape.is_some_and(|s| s.holder),
-        role: typed(role, |s| Role::new(s).ok()),
-        category: typed(category, |s| Category::new(s).ok()),
-        module: typed(module, |s| CareModule::new(s).ok()),
-        purpose: match k.purpose {
-            Field::Absent => Field::Absent,
-            Field::Every => Field::Every,
-            Field::One(v) => usize::try_from(v)
-                .ok()
-                .and_then(|i| Purpose::ALL.get(i).copied())
-                .map_or(Field::Absent, Field::One),
-        },
+        role: shown(k.role, &u.roles),
+        category: shown(k.category, &u.categories),
+        module: shown(k.module, &u.modules),
+        purpose: shown(k.purpose, Purpose::ALL),
         old: answer(k.old),
         new: answer(k.new),
         count,
         example: space.input(k.shape, example),
-    }
-}
-
-fn typed<T>(f: Field<String>, make: impl Fn(&str) -> Option<T>) -> Field<T> {
-    match f {
-        Field::Absent => Field::Absent,
-        Field::Every => Field::Every,
-        Field::One(s) => make(&s).map_or(Field::Absent, Field::One),
     }
 }
 
@@ -891,7 +897,10 @@ mod tests {
         };
         let edits: Vec<(&str, Policies)> = vec![
             ("the same", load(&schema, &text(BASE))),
-            ("a removed forbid", without("\"forbid-without-relationship\"")),
+            (
+                "a removed forbid",
+                without("\"forbid-without-relationship\""),
+            ),
             ("a removed permit", without("\"permit-view-shared\"")),
             (
                 "a wider matrix",
@@ -905,16 +914,23 @@ mod tests {
             (
                 "another reason",
                 edited(&schema, |t| {
-                    t.replace("@reason(\"no_dossier_consent\")", "@reason(\"access_not_requested\")")
+                    t.replace(
+                        "@reason(\"no_dossier_consent\")",
+                        "@reason(\"access_not_requested\")",
+                    )
                 }),
             ),
             (
                 "a renamed policy",
-                edited(&schema, |t| t.replace("permit-view-shared", "permit-view-shared-2")),
+                edited(&schema, |t| {
+                    t.replace("permit-view-shared", "permit-view-shared-2")
+                }),
             ),
             (
                 "a literal",
-                edited(&schema, |t| t.replace("Organisation::\"vp-noord\"", "Organisation::\"kz-oost\"")),
+                edited(&schema, |t| {
+                    t.replace("Organisation::\"vp-noord\"", "Organisation::\"kz-oost\"")
+                }),
             ),
             ("a new role and category", load(&wider, &text(BASE))),
         ];
@@ -946,11 +962,9 @@ mod tests {
             })
             .collect();
         files.push(("zz-extra.cedar".to_owned(), extra.to_owned()));
-        let new = Policies::from_sources(
-            SCHEMA,
-            files.iter().map(|(n, t)| (n.as_str(), t.as_str())),
-        )
-        .unwrap();
+        let new =
+            Policies::from_sources(SCHEMA, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+                .unwrap();
         (old, new)
     }
 
@@ -994,7 +1008,9 @@ mod tests {
             assert!(new_role || new_category, "{g:?}");
             // huisarts sees every category, so it gains the new one; every
             // role sees `basis`, the new role too; no other view is allowed
-            if g.new == Answer::Allow && matches!(g.action, ActionKind::View | ActionKind::ViewRecord) {
+            if g.new == Answer::Allow
+                && matches!(g.action, ActionKind::View | ActionKind::ViewRecord)
+            {
                 let huisarts = g.role == Field::One(Role::new("huisarts").unwrap());
                 let basis = g.category == Field::One(Category::new("basis").unwrap());
                 assert!(huisarts || basis, "{g:?}");
@@ -1013,7 +1029,10 @@ mod tests {
         // reads role and category; every view group covers both roles, so
         // role merges to `*` where the answers agree
         assert!(report.groups.iter().any(|g| g.role == Field::Every));
-        assert!(report.groups.iter().all(|g| !g.example.mfa), "only inputs without mfa differ");
+        assert!(
+            report.groups.iter().all(|g| !g.example.mfa),
+            "only inputs without mfa differ"
+        );
         let total: u64 = report.groups.iter().map(|g| g.count).sum();
         assert_eq!(total, report.differing);
     }

@@ -46,7 +46,7 @@ impl TooLargeError {
         self.action
     }
 
-    /// What is too large, in words (`the truth table of policy \`p\``, …)
+    /// What is too large, in words (a policy's truth table, a shape's space, …)
     pub fn what(&self) -> &str {
         &self.what
     }
@@ -121,7 +121,7 @@ pub struct WorldError {
 }
 
 impl WorldError {
-    pub(crate) fn new(field: &'static str, value: &str, message: impl ToString) -> Self {
+    pub(crate) fn new(field: &'static str, value: &str, message: &dyn std::fmt::Display) -> Self {
         Self {
             field,
             value: value.to_owned(),

@@ -56,7 +56,9 @@ impl Situation {
     pub const fn title(self) -> &'static str {
         match self {
             Situation::OwnDossier => "own dossier (R5, R12)",
-            Situation::SharedDossier => "another holder's dossier, with consent and access request (R6, R12)",
+            Situation::SharedDossier => {
+                "another holder's dossier, with consent and access request (R6, R12)"
+            }
         }
     }
 
@@ -134,7 +136,10 @@ impl Matrix {
     /// One cell by role and category name
     pub fn cell(&self, situation: Situation, role: &str, category: &str) -> Option<&Cell> {
         let r = self.roles.iter().position(|x| x.as_str() == role)?;
-        let c = self.categories.iter().position(|x| x.as_str() == category)?;
+        let c = self
+            .categories
+            .iter()
+            .position(|x| x.as_str() == category)?;
         self.table(situation)?.rows.get(r)?.get(c)
     }
 }
@@ -211,7 +216,7 @@ fn time(unix: i64) -> Timestamp {
 }
 
 fn id<T>(r: Result<T, crate::model::ids::IdError>) -> Result<T, AnalysisError> {
-    r.map_err(|e| WorldError::new("id", "", e).into())
+    r.map_err(|e| WorldError::new("id", "", &e).into())
 }
 
 fn fail(field: &'static str, value: &str, e: &dyn std::error::Error) -> AnalysisError {
@@ -307,7 +312,16 @@ mod tests {
             };
             assert_eq!(
                 denied("kraamverzorgende"),
-                ["echo", "metingen", "leefstijl", "voeding", "voet", "labuitslagen", "voorgeschiedenis", "psychosociaal"],
+                [
+                    "echo",
+                    "metingen",
+                    "leefstijl",
+                    "voeding",
+                    "voet",
+                    "labuitslagen",
+                    "voorgeschiedenis",
+                    "psychosociaal"
+                ],
                 "{situation}"
             );
             assert_eq!(denied("gynaecoloog"), ["voeding", "voet"], "{situation}");

@@ -33,9 +33,7 @@ mod reads;
 mod space;
 mod tables;
 
-pub use diff::{
-    Answer, Change, DiffGroup, DiffReport, Field, MAX_ENUMERATED, PolicyChange, diff,
-};
+pub use diff::{Answer, Change, DiffGroup, DiffReport, Field, MAX_ENUMERATED, PolicyChange, diff};
 pub use error::{AnalysisError, TooLargeError, UnfitError, WorldError};
 pub use matrix::{
     Cell, Matrix, MatrixTable, OTHER_HOLDER, OWN_ORGANISATION, PATIENT, Situation, matrix,

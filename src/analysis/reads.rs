@@ -37,6 +37,10 @@ use super::space::Dim;
 
 /// The dimensions a policy can read
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per kind of read, each set on its own by the walk"
+)]
 pub(crate) struct Reads {
     /// Every dimension (a policy whose form could not be read)
     everything: bool,
@@ -61,7 +65,11 @@ impl Reads {
     pub(crate) fn of(policy: &Json) -> Self {
         let mut r = Self::default();
         for var in ["principal", "resource"] {
-            match policy.get(var).and_then(|s| s.get("op")).and_then(Json::as_str) {
+            match policy
+                .get(var)
+                .and_then(|s| s.get("op"))
+                .and_then(Json::as_str)
+            {
                 Some("All") => {}
                 // A type test alone: the principal's type is fixed per shape
                 Some("is") if policy.get(var).and_then(|s| s.get("in")).is_none() => {}
@@ -135,11 +143,7 @@ impl Reads {
                             self.ids = true;
                             return;
                         }
-                        "." | "has" => {
-                            if self.attribute(arg) {
-                                return;
-                            }
-                        }
+                        "." | "has" if self.attribute(arg) => return,
                         "is" => {
                             let left = arg.get("left");
                             let within = arg.get("in");

@@ -140,7 +140,12 @@ pub enum Slot {
 
 impl Slot {
     /// Every slot, in this order
-    pub const ALL: [Slot; 4] = [Slot::Principal, Slot::Organisation, Slot::Patient, Slot::Holder];
+    pub const ALL: [Slot; 4] = [
+        Slot::Principal,
+        Slot::Organisation,
+        Slot::Patient,
+        Slot::Holder,
+    ];
 
     /// The slot's name
     pub const fn as_str(self) -> &'static str {
@@ -332,10 +337,10 @@ impl Universe {
         let v = policies.vocabulary();
         let mut literals: [Vec<String>; 3] = Default::default();
         for (ty, id) in policies.entity_literal_ids() {
-            if let (Some(t), Ok(())) = (Ty::of(&ty), check_id(&id)) {
-                if let Some(list) = literals.get_mut(t as usize) {
-                    list.push(id);
-                }
+            if let (Some(t), Ok(())) = (Ty::of(&ty), check_id(&id))
+                && let Some(list) = literals.get_mut(t as usize)
+            {
+                list.push(id);
             }
         }
         for list in &mut literals {
@@ -411,7 +416,10 @@ fn specs(action: ActionKind) -> Vec<Spec> {
             spec(None, false, true, false),
             spec(None, false, false, false),
         ],
-        A::ViewAccessLog => vec![spec(None, true, false, false), spec(None, false, false, false)],
+        A::ViewAccessLog => vec![
+            spec(None, true, false, false),
+            spec(None, false, false, false),
+        ],
     }
 }
 
@@ -480,6 +488,10 @@ fn free_facts(action: ActionKind, kind: PrincipalKind, spec: Spec) -> Vec<Fact> 
 /// One shape of input: an action, a principal kind and which optional
 /// context attributes are present; a product of finite dimensions
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per optional context attribute, as the engine sends them"
+)]
 pub struct Shape {
     pub(crate) action: ActionKind,
     pub(crate) principal: PrincipalKind,
@@ -658,7 +670,10 @@ impl Space {
     /// Every input of one shape, in a fixed order (the last dimension
     /// varies fastest); a shape may have tens of millions
     pub fn inputs(&self, shape: usize) -> impl Iterator<Item = AbstractInput> + '_ {
-        let sizes = self.shapes.get(shape).map_or(&[][..], |s| s.sizes.as_slice());
+        let sizes = self
+            .shapes
+            .get(shape)
+            .map_or(&[][..], |s| s.sizes.as_slice());
         Odometer::new(sizes).map(move |c| self.input(shape, &c))
     }
 
@@ -764,18 +779,22 @@ impl Space {
             .copied()
             .unwrap_or([Sym::Absent; 4]);
         let types = s.map_or([None; 4], Shape::slot_types);
-        let symbols = std::array::from_fn(|i| match (syms.get(i), types.get(i).copied().flatten()) {
-            (Some(Sym::Fresh(first)), Some(_)) => {
-                Symbol::Fresh(Slot::ALL.get(usize::from(*first)).copied().unwrap_or(Slot::Principal))
-            }
-            (Some(Sym::Literal(k)), Some(t)) => Symbol::Literal(
-                u.literals_of(t)
-                    .get(usize::from(*k))
-                    .cloned()
-                    .unwrap_or_default(),
-            ),
-            _ => Symbol::Absent,
-        });
+        let symbols =
+            std::array::from_fn(|i| match (syms.get(i), types.get(i).copied().flatten()) {
+                (Some(Sym::Fresh(first)), Some(_)) => Symbol::Fresh(
+                    Slot::ALL
+                        .get(usize::from(*first))
+                        .copied()
+                        .unwrap_or(Slot::Principal),
+                ),
+                (Some(Sym::Literal(k)), Some(t)) => Symbol::Literal(
+                    u.literals_of(t)
+                        .get(usize::from(*k))
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                _ => Symbol::Absent,
+            });
         AbstractInput {
             action,
             principal,
@@ -784,15 +803,17 @@ impl Space {
             mfa: at(Dim::Mfa) == Some(1),
             purpose: nth(at(Dim::Purpose)).and_then(|i| Purpose::ALL.get(i).copied()),
             source: s.and_then(|s| s.source),
-            category: nth(at(Dim::Category)).and_then(|i| u.categories.get(i)).cloned(),
+            category: nth(at(Dim::Category))
+                .and_then(|i| u.categories.get(i))
+                .cloned(),
             module: nth(at(Dim::Module)).and_then(|i| u.modules.get(i)).cloned(),
             facts,
             ids: IdPattern { symbols },
         }
     }
 
-    /// The abstract input of an engine input, with `literals` the ids its
-    /// policies name; `None` when a value is outside the space's universe
+    /// The abstract input of an engine input, `literals` holding the ids its
+    /// policies name (and the task order)
     pub(crate) fn of_input(input: &Input<'_>, literals: &Universe) -> AbstractInput {
         let (principal, role, tasks, org, id) = match input.principal {
             PrincipalIn::Practitioner {
@@ -807,10 +828,16 @@ impl Space {
                 Some(organisation.as_str()),
                 id.as_str(),
             ),
-            PrincipalIn::Patient(id) => (PrincipalKind::Patient, None, Vec::new(), None, id.as_str()),
-            PrincipalIn::Organisation(id) => {
-                (PrincipalKind::Organisation, None, Vec::new(), None, id.as_str())
+            PrincipalIn::Patient(id) => {
+                (PrincipalKind::Patient, None, Vec::new(), None, id.as_str())
             }
+            PrincipalIn::Organisation(id) => (
+                PrincipalKind::Organisation,
+                None,
+                Vec::new(),
+                None,
+                id.as_str(),
+            ),
         };
         let slots: [Option<(Ty, &str)>; 4] = [
             Some((principal.ty(), id)),
@@ -942,7 +969,8 @@ fn patterns(types: [Option<Ty>; 4], u: &Universe) -> Vec<[Sym; 4]> {
         for p in &out {
             let mut options = vec![Sym::Fresh(u8::try_from(i).unwrap_or(0))];
             for (j, earlier) in types.iter().enumerate().take(i) {
-                if earlier == &Some(*ty) && p.get(j) == Some(&Sym::Fresh(u8::try_from(j).unwrap_or(0)))
+                if earlier == &Some(*ty)
+                    && p.get(j) == Some(&Sym::Fresh(u8::try_from(j).unwrap_or(0)))
                 {
                     options.push(Sym::Fresh(u8::try_from(j).unwrap_or(0)));
                 }
@@ -1072,8 +1100,9 @@ impl Synth {
                 principal,
             ),
         };
-        let organisation = id(Slot::Organisation)
-            .unwrap_or_else(|| fresh_id(Slot::Organisation, literals.literals_of(Ty::Organisation)));
+        let organisation = id(Slot::Organisation).unwrap_or_else(|| {
+            fresh_id(Slot::Organisation, literals.literals_of(Ty::Organisation))
+        });
         Some(Self {
             action: a.action,
             kind: a.principal,

@@ -13,8 +13,14 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "registry", "policy", "engine", "audit", "scenario", "schema", "analysis",
         ],
     ),
-    ("registry", &["policy", "engine", "audit", "scenario", "analysis"]),
-    ("policy", &["registry", "engine", "audit", "scenario", "analysis"]),
+    (
+        "registry",
+        &["policy", "engine", "audit", "scenario", "analysis"],
+    ),
+    (
+        "policy",
+        &["registry", "engine", "audit", "scenario", "analysis"],
+    ),
     ("audit", &["engine", "registry", "scenario", "analysis"]),
     ("engine", &["scenario", "analysis"]),
     // A stage after the engine: it may use everything before it

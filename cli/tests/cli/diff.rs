@@ -26,17 +26,38 @@ fn copy_policies(dir: &Path) {
 
 /// The matrix of SPEC.md §2 (R12), written as one line per role
 const R12: &[(&str, &str)] = &[
-    ("huisarts", "basis zwangerschap bevalling kraambed kind echo metingen leefstijl voeding voet labuitslagen medicatie voorgeschiedenis psychosociaal"),
-    ("poh", "basis metingen leefstijl voeding voet labuitslagen medicatie voorgeschiedenis"),
-    ("diabetesverpleegkundige", "basis metingen leefstijl voeding voet labuitslagen medicatie"),
+    (
+        "huisarts",
+        "basis zwangerschap bevalling kraambed kind echo metingen leefstijl voeding voet labuitslagen medicatie voorgeschiedenis psychosociaal",
+    ),
+    (
+        "poh",
+        "basis metingen leefstijl voeding voet labuitslagen medicatie voorgeschiedenis",
+    ),
+    (
+        "diabetesverpleegkundige",
+        "basis metingen leefstijl voeding voet labuitslagen medicatie",
+    ),
     ("dietist", "basis metingen leefstijl voeding labuitslagen"),
     ("podotherapeut", "basis metingen voet"),
-    ("verloskundige", "basis zwangerschap bevalling kraambed kind echo metingen leefstijl labuitslagen medicatie voorgeschiedenis psychosociaal"),
-    ("gynaecoloog", "basis zwangerschap bevalling kraambed kind echo metingen leefstijl labuitslagen medicatie voorgeschiedenis psychosociaal"),
-    ("kraamverzorgende", "basis zwangerschap bevalling kraambed kind medicatie"),
+    (
+        "verloskundige",
+        "basis zwangerschap bevalling kraambed kind echo metingen leefstijl labuitslagen medicatie voorgeschiedenis psychosociaal",
+    ),
+    (
+        "gynaecoloog",
+        "basis zwangerschap bevalling kraambed kind echo metingen leefstijl labuitslagen medicatie voorgeschiedenis psychosociaal",
+    ),
+    (
+        "kraamverzorgende",
+        "basis zwangerschap bevalling kraambed kind medicatie",
+    ),
     ("jgz", "basis bevalling kraambed kind"),
     ("apotheker", "basis labuitslagen medicatie"),
-    ("medisch_specialist", "basis zwangerschap bevalling kraambed kind echo metingen leefstijl voeding voet labuitslagen medicatie voorgeschiedenis"),
+    (
+        "medisch_specialist",
+        "basis zwangerschap bevalling kraambed kind echo metingen leefstijl voeding voet labuitslagen medicatie voorgeschiedenis",
+    ),
     ("administratief", "basis"),
 ];
 
@@ -130,8 +151,14 @@ fn a_one_line_grant_names_exactly_that_pair_with_its_count() {
     let (code, out, err) = diff(&old, &new, false);
     assert_eq!(code, Some(1), "{err}");
     assert!(out.contains(&format!("{expected} of ")), "{out}");
-    assert!(out.contains("changed  forbid-category-not-in-role-matrix"), "{out}");
-    let headers: Vec<&str> = out.lines().filter(|l| l.ends_with(':') && !l.starts_with(' ')).collect();
+    assert!(
+        out.contains("changed  forbid-category-not-in-role-matrix"),
+        "{out}"
+    );
+    let headers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+        .collect();
     let groups: Vec<&&str> = headers.iter().filter(|h| h.starts_with("view")).collect();
     assert!(!groups.is_empty(), "{out}");
     for h in &groups {
@@ -149,8 +176,16 @@ fn a_one_line_grant_names_exactly_that_pair_with_its_count() {
         assert_eq!(g["category"], "echo", "{g}");
         assert_ne!(g["source"], "pgo");
         let old_reasons = g["old"]["reasons"].as_array().unwrap();
-        assert!(old_reasons.contains(&serde_json::json!("role_not_permitted")), "{g}");
-        assert!(!g["new"]["reasons"].as_array().unwrap().contains(&serde_json::json!("role_not_permitted")));
+        assert!(
+            old_reasons.contains(&serde_json::json!("role_not_permitted")),
+            "{g}"
+        );
+        assert!(
+            !g["new"]["reasons"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("role_not_permitted"))
+        );
     }
     let gained: u64 = groups
         .iter()
@@ -185,7 +220,10 @@ fn a_removed_forbid_shows_up() {
     .unwrap();
     let (code, out, err) = diff(&old, &new, false);
     assert_eq!(code, Some(1), "{err}");
-    assert!(out.contains("removed  forbid-psychosociaal-in-emergency"), "{out}");
+    assert!(
+        out.contains("removed  forbid-psychosociaal-in-emergency"),
+        "{out}"
+    );
     let v = report(&old, &new);
     for g in v["groups"].as_array().unwrap() {
         assert_eq!(g["category"], "psychosociaal", "{g}");
@@ -198,7 +236,10 @@ fn a_removed_forbid_shows_up() {
         .filter(|g| g["new"]["decision"] == "allow")
         .map(|g| g["role"].as_str().unwrap())
         .collect();
-    assert!(allowed_again.contains(&"verloskundige"), "{allowed_again:?}");
+    assert!(
+        allowed_again.contains(&"verloskundige"),
+        "{allowed_again:?}"
+    );
     assert!(!allowed_again.contains(&"kraamverzorgende"));
 }
 
@@ -213,7 +254,10 @@ fn a_new_category_without_a_grant_gains_no_allow() {
     let (code, out, err) = diff(&old, &new, false);
     assert_eq!(code, Some(1), "{err}");
     assert!(out.contains("no policy differs"), "{out}");
-    assert!(out.contains("not in the vocabulary -> deny [role_not_permitted]"), "{out}");
+    assert!(
+        out.contains("not in the vocabulary -> deny [role_not_permitted]"),
+        "{out}"
+    );
     let v = report(&old, &new);
     let groups = v["groups"].as_array().unwrap();
     assert!(!groups.is_empty());
@@ -230,15 +274,27 @@ fn a_new_category_without_a_grant_gains_no_allow() {
 fn a_broken_folder_is_exit_2() {
     let dir = TempDir::new("diff-broken");
     let (old, new) = old_and_new(&dir);
-    fs::write(new.join("bad.cedar"), "@id(\"x\") permit (principal, action, resource) when {").unwrap();
+    fs::write(
+        new.join("bad.cedar"),
+        "@id(\"x\") permit (principal, action, resource) when {",
+    )
+    .unwrap();
     let (code, out, err) = diff(&old, &new, false);
     assert_eq!(code, Some(2));
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("new policies") && err.contains("bad.cedar"), "{err}");
+    assert!(
+        err.contains("new policies") && err.contains("bad.cedar"),
+        "{err}"
+    );
     let (code, _, err) = diff(&dir.0.join("missing"), &new, false);
     assert_eq!(code, Some(2));
     assert!(err.contains("old policies"), "{err}");
     // The help says what the exit codes mean
     let help = stdout(&zorg(&["diff", "--help"]));
-    assert!(help.contains("0 when no abstract input differs, 1 when some do, 2 when a folder does not load"), "{help}");
+    assert!(
+        help.contains(
+            "0 when no abstract input differs, 1 when some do, 2 when a folder does not load"
+        ),
+        "{help}"
+    );
 }

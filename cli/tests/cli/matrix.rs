@@ -16,7 +16,14 @@ const SEEN_BY_KRAAM: [&str; 6] = [
     "kind",
     "medicatie",
 ];
-const BIRTH_CARE: [&str; 6] = ["basis", "zwangerschap", "bevalling", "kraambed", "kind", "echo"];
+const BIRTH_CARE: [&str; 6] = [
+    "basis",
+    "zwangerschap",
+    "bevalling",
+    "kraambed",
+    "kind",
+    "echo",
+];
 
 /// (role, category) -> allowed, read back from one format's output (the own-dossier table)
 type Cells = Vec<(String, String, bool)>;
@@ -31,13 +38,22 @@ fn allowed(cells: &Cells, role: &str, category: &str) -> bool {
 
 fn check_r12(cells: &Cells, format: &str) {
     for c in HIDDEN_FROM_KRAAM {
-        assert!(!allowed(cells, "kraamverzorgende", c), "{format}: kraamverzorgende sees {c}");
+        assert!(
+            !allowed(cells, "kraamverzorgende", c),
+            "{format}: kraamverzorgende sees {c}"
+        );
     }
     for c in SEEN_BY_KRAAM {
-        assert!(allowed(cells, "kraamverzorgende", c), "{format}: kraamverzorgende misses {c}");
+        assert!(
+            allowed(cells, "kraamverzorgende", c),
+            "{format}: kraamverzorgende misses {c}"
+        );
     }
     for c in BIRTH_CARE {
-        assert!(allowed(cells, "gynaecoloog", c), "{format}: gynaecoloog misses {c}");
+        assert!(
+            allowed(cells, "gynaecoloog", c),
+            "{format}: gynaecoloog misses {c}"
+        );
     }
     // 12 roles x 14 categories
     assert_eq!(cells.len(), 12 * 14, "{format}");
@@ -67,7 +83,10 @@ fn text_cells(text: &str) -> Cells {
 fn markdown_cells(text: &str) -> Cells {
     let mut rows = text.lines().filter(|l| l.starts_with("| "));
     let split = |l: &str| -> Vec<String> {
-        l.trim_matches('|').split(" | ").map(|s| s.trim().to_owned()).collect()
+        l.trim_matches('|')
+            .split(" | ")
+            .map(|s| s.trim().to_owned())
+            .collect()
     };
     let header = split(rows.next().unwrap());
     let mut cells = Vec::new();
@@ -100,7 +119,13 @@ fn json_cells(text: &str) -> Cells {
 }
 
 fn html_cells(text: &str) -> Cells {
-    let table = text.split("<table>").nth(1).unwrap().split("</table>").next().unwrap();
+    let table = text
+        .split("<table>")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
     let header: Vec<&str> = table
         .split("<th>")
         .skip(1)
@@ -132,7 +157,12 @@ fn the_shipped_matrix_shows_r12_in_every_format() {
         .iter()
         .find(|r| r["role"] == "kraamverzorgende")
         .unwrap();
-    let echo = kraam["cells"].as_array().unwrap().iter().find(|c| c["category"] == "echo").unwrap();
+    let echo = kraam["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "echo")
+        .unwrap();
     assert_eq!(echo["reasons"], serde_json::json!(["role_not_permitted"]));
     assert_eq!(json["tables"][1]["situation"], "shared_dossier");
 }
@@ -182,7 +212,11 @@ fn a_broken_policy_folder_is_exit_2() {
         dir.0.join("zorg.cedarschema"),
     )
     .unwrap();
-    fs::write(dir.0.join("bad.cedar"), "@id(\"x\") permit (principal, action, resource) when {").unwrap();
+    fs::write(
+        dir.0.join("bad.cedar"),
+        "@id(\"x\") permit (principal, action, resource) when {",
+    )
+    .unwrap();
     let out = zorg(&["matrix", "--policies", path(&dir.0)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("bad.cedar"), "{}", stderr(&out));
