@@ -157,7 +157,17 @@ fn text(report: &DiffReport, old: &Path, new: &Path) -> String {
             let _ = writeln!(s, "{h}:");
             last = h;
         }
-        let _ = writeln!(s, "  {:>10}  {} -> {}", g.count, g.old, g.new);
+        let side = |a: &Answer, which: &str| match a {
+            Answer::NotInVocabulary => format!("not in {which}'s vocabulary"),
+            other => other.to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:>10}  {} -> {}",
+            g.count,
+            side(&g.old, "OLD"),
+            side(&g.new, "NEW")
+        );
     }
     s
 }

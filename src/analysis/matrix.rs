@@ -25,6 +25,7 @@ pub const PATIENT: &str = "matrix-patient";
 /// The situation a [`MatrixTable`] answers
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Situation {
     /// R5: the own organisation's dossier. One practitioner per role, no
     /// tasks, of organisation [`OWN_ORGANISATION`], signed in with two

@@ -189,11 +189,11 @@ fn r12() -> Vec<(&'static str, Vec<&'static str>)> {
 /// The shipped files with `role-matrix.cedar` replaced
 fn with_matrix(rows: &[(&str, Vec<&str>)]) -> Vec<(String, String)> {
     let (_, mut files) = shipped_files();
-    for (name, text) in &mut files {
-        if name == "role-matrix.cedar" {
-            *text = matrix_policy(rows);
-        }
-    }
+    let file = files
+        .iter_mut()
+        .find(|(name, _)| name == "role-matrix.cedar")
+        .expect("the shipped role matrix is `role-matrix.cedar`");
+    file.1 = matrix_policy(rows);
     files
 }
 

@@ -255,7 +255,7 @@ fn a_new_category_without_a_grant_gains_no_allow() {
     assert_eq!(code, Some(1), "{err}");
     assert!(out.contains("no policy differs"), "{out}");
     assert!(
-        out.contains("not in the vocabulary -> deny [role_not_permitted]"),
+        out.contains("not in OLD's vocabulary -> deny [role_not_permitted]"),
         "{out}"
     );
     let v = report(&old, &new);
