@@ -7,6 +7,8 @@ mod authoring;
 mod diagnostics;
 mod explain;
 mod junit;
+mod diff;
+mod matrix;
 mod output;
 mod prove;
 mod test_run;
@@ -87,6 +89,19 @@ enum Command {
         /// The schema's name; without it, the names are listed
         name: Option<String>,
     },
+    /// The effective role x category matrix, as the engine decides it (R5, R6, R12)
+    ///
+    /// One table per situation: the own organisation's dossier, and another holder's with
+    /// consent and access request. Each cell is `allow` or the deny reasons. Exit 0, or 2
+    /// when the policies do not load.
+    Matrix(matrix::MatrixArgs),
+    /// The change impact of a policy edit: every abstract input whose decision or reasons differ
+    ///
+    /// Abstract inputs are the finite space Cedar's answer depends on (action, principal kind,
+    /// role, tasks, mfa, purpose, source, category, module, facts, id-equality pattern). The
+    /// differing ones are listed in groups, each with its count. Exit status: 0 when no
+    /// abstract input differs, 1 when some do, 2 when a folder does not load.
+    Diff(diff::DiffArgs),
     /// Audit logs (NEN 7513): verify the hash chain, show a patient's access overview
     Audit {
         #[command(subcommand)]
@@ -233,6 +248,8 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Matrix(args) => matrix::run(&args, console),
+        Command::Diff(args) => diff::run(&args, console),
         Command::Audit {
             command: AuditCommand::Verify { file },
         } => audit_log::verify(&file, console),

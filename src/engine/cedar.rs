@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
-    RestrictedExpression,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, RestrictedExpression,
 };
 
 use super::input::{Input, PrincipalIn};
@@ -166,21 +166,15 @@ pub(crate) fn verdicts(
     set: &PolicySet,
     input: &Input<'_>,
 ) -> Option<Vec<(String, Verdict)>> {
-    let (request, entities) = to_cedar(policies, input).ok()?;
-    let authorizer = Authorizer::new();
+    let (request, _) = to_cedar(policies, input).ok()?;
     let mut out = Vec::new();
     for policy in set.policies() {
         let id = policy.id().to_string();
         let verdict = if in_scope(policy, &request) {
-            let mut one = PolicySet::new();
-            one.add(policy.clone()).ok()?;
-            let answer = authorizer.is_authorized(&request, &one, &entities);
-            if answer.diagnostics().errors().next().is_some() {
-                Verdict::Error
-            } else if answer.diagnostics().reason().next().is_some() {
-                Verdict::Fired
-            } else {
-                Verdict::NotSatisfied
+            match policy_value(policies, &id, input).ok()? {
+                Satisfaction::Satisfied => Verdict::Fired,
+                Satisfaction::NotSatisfied => Verdict::NotSatisfied,
+                Satisfaction::Error => Verdict::Error,
             }
         } else {
             Verdict::OutOfScope
@@ -211,4 +205,42 @@ fn in_scope(policy: &cedar_policy::Policy, request: &cedar_policy::Request) -> b
         R::IsIn(ty, uid) => resource.type_name() == &ty && resource == &uid,
     };
     principal_ok && resource_ok
+}
+
+/// One policy's own value at an input, as Cedar evaluates it
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Satisfaction {
+    /// Scope and conditions hold
+    Satisfied,
+    /// They do not
+    NotSatisfied,
+    /// Evaluating it failed (Cedar skips such a policy; the engine denies)
+    Error,
+}
+
+/// The input does not fit the schema, or names no policy of the set
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unfit;
+
+/// Evaluates the one policy `id` of `policies` at `input`, alone in a set
+/// (Cedar evaluates every policy of a set on its own, so its value alone is
+/// its value in any set)
+pub(crate) fn policy_value(
+    policies: &Policies,
+    id: &str,
+    input: &Input<'_>,
+) -> Result<Satisfaction, Unfit> {
+    let policy = policies.set.policy(&PolicyId::new(id)).ok_or(Unfit)?;
+    let mut set = PolicySet::new();
+    set.add(policy.clone()).map_err(|_| Unfit)?;
+    let (request, entities) = to_cedar(policies, input).map_err(|()| Unfit)?;
+    let answer = Authorizer::new().is_authorized(&request, &set, &entities);
+    let diagnostics = answer.diagnostics();
+    if diagnostics.errors().next().is_some() {
+        Ok(Satisfaction::Error)
+    } else if diagnostics.reason().next().is_some() {
+        Ok(Satisfaction::Satisfied)
+    } else {
+        Ok(Satisfaction::NotSatisfied)
+    }
 }

@@ -7,9 +7,9 @@
 //! policy set, nothing shared with the fast path but the input.
 
 mod audit;
-mod cedar;
+pub(crate) mod cedar;
 mod explain;
-mod input;
+pub(crate) mod input;
 mod memo;
 
 use std::sync::{Arc, PoisonError};
@@ -359,6 +359,21 @@ impl Engine {
             facts,
             policies,
         }
+    }
+
+    /// `f` of the policies in force and the input `decide` builds for
+    /// `request` (`None` when it names an unknown id), under the registry's
+    /// read lock
+    pub(crate) fn with_input<T>(
+        &self,
+        request: &Request,
+        f: impl FnOnce(&Policies, Option<&input::Input<'_>>) -> T,
+    ) -> T {
+        let loaded = self.loaded.load();
+        let registry = self.read();
+        let policies = &*loaded.policies;
+        let built = input::build(&registry, policies.vocabulary(), request).ok();
+        f(policies, built.as_ref().map(|b| &b.input))
     }
 
     /// What the policies would see for this request: the principal's role,

@@ -5,6 +5,7 @@ mod contract;
 mod error;
 mod format;
 mod least_privilege;
+mod introspect;
 mod load;
 pub mod policy_load_errors;
 mod read;

@@ -19,6 +19,7 @@
               covers only #[test] fns and #[cfg(test)] modules)"
 )]
 
+mod analysis;
 mod api;
 mod architecture;
 mod audit;

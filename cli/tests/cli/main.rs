@@ -2,7 +2,7 @@
 //! place), `test` (walking folders, vocabulary typos, which policy set ran,
 //! `-v`, `--filter`, `--junit`),
 //! `test --audit-log`, `audit verify` and `audit overview` (also on a
-//! tampered log), `prove`, and output cut by a closed pipe, run as a user would run
+//! tampered log), `prove`, `matrix` and `diff`, and output cut by a closed pipe, run as a user would run
 //! them, checked by exit code, output and what they leave behind.
 
 #[cfg(test)]
@@ -13,12 +13,15 @@ mod authoring;
 mod coverage;
 #[cfg(test)]
 mod explain;
+mod diff;
 #[cfg(test)]
 mod helpers;
 #[cfg(test)]
 mod least_privilege;
 #[cfg(test)]
 mod limits;
+#[cfg(test)]
+mod matrix;
 #[cfg(test)]
 mod pipe;
 #[cfg(test)]
