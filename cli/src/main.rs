@@ -5,9 +5,9 @@
 mod audit_log;
 mod authoring;
 mod diagnostics;
+mod diff;
 mod explain;
 mod junit;
-mod diff;
 mod matrix;
 mod output;
 mod prove;

@@ -3,8 +3,7 @@
 use super::policy_load_errors::{
     AnnotationError, ComplexityError, ContractErrors, DuplicateIdError, FileTooLargeError, IoError,
     LeastPrivilegeErrors, NestingError, NoSchemaError, PolicyLoadErrors, PolicySyntaxError,
-    ReasonError, SchemaError,
-    ValidationErrors, VocabularyError,
+    ReasonError, SchemaError, ValidationErrors, VocabularyError,
 };
 
 /// Why a policy set did not load

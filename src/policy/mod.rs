@@ -4,8 +4,8 @@
 mod contract;
 mod error;
 mod format;
-mod least_privilege;
 mod introspect;
+mod least_privilege;
 mod load;
 pub mod policy_load_errors;
 mod read;
@@ -242,7 +242,9 @@ impl Policies {
             e.located(|file, line| {
                 let source = loaded.sources.get(file)?;
                 let len = source.inner().lines().nth(line.checked_sub(1)?)?.len();
-                Some(crate::diagnostic::Location::at_line_column(source, line, 1, len))
+                Some(crate::diagnostic::Location::at_line_column(
+                    source, line, 1, len,
+                ))
             })
         })?;
         let buckets = bucket_by_action(&actions, &loaded.set)?;

@@ -781,10 +781,7 @@ impl LeastPrivilegeErrors {
     /// The same gaps, each placed on its permit's first line by `place`
     /// (file, line → location)
     #[must_use]
-    pub(crate) fn located(
-        mut self,
-        place: impl Fn(&str, usize) -> Option<Location>,
-    ) -> Self {
+    pub(crate) fn located(mut self, place: impl Fn(&str, usize) -> Option<Location>) -> Self {
         for e in &mut self.errors {
             e.at = place(&e.file, e.line);
         }

@@ -11,9 +11,9 @@ mod audit;
 mod authoring;
 #[cfg(test)]
 mod coverage;
+mod diff;
 #[cfg(test)]
 mod explain;
-mod diff;
 #[cfg(test)]
 mod helpers;
 #[cfg(test)]
