@@ -2,8 +2,8 @@
 //! place), `test` (walking folders, vocabulary typos, which policy set ran,
 //! `-v`, `--filter`, `--junit`),
 //! `test --audit-log`, `audit verify` and `audit overview` (also on a
-//! tampered log), `prove`, `matrix` and `diff`, and output cut by a closed pipe, run as a user would run
-//! them, checked by exit code, output and what they leave behind.
+//! tampered log), `prove`, `explain`, `matrix` and `diff`, and output cut by a
+//! closed pipe, run as a user would run them, checked by exit code, output and what they leave behind.
 
 #[cfg(test)]
 mod audit;
@@ -11,6 +11,7 @@ mod audit;
 mod authoring;
 #[cfg(test)]
 mod coverage;
+#[cfg(test)]
 mod diff;
 #[cfg(test)]
 mod explain;
