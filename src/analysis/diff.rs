@@ -840,7 +840,7 @@ mod tests {
     }
 
     fn load(schema: &str, text: &str) -> Policies {
-        Policies::from_sources(schema, [("t.cedar", text)]).unwrap()
+        Policies::from_sources_unguarded(schema, [("t.cedar", text)]).unwrap()
     }
 
     /// The diff by brute force: every point of the union space, both
@@ -962,9 +962,11 @@ mod tests {
             })
             .collect();
         files.push(("zz-extra.cedar".to_owned(), extra.to_owned()));
-        let new =
-            Policies::from_sources(SCHEMA, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-                .unwrap();
+        let new = Policies::from_sources_unguarded(
+            SCHEMA,
+            files.iter().map(|(n, t)| (n.as_str(), t.as_str())),
+        )
+        .unwrap();
         (old, new)
     }
 

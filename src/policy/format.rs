@@ -61,12 +61,17 @@ mod tests {
     use super::*;
     use crate::policy::SHIPPED_POLICIES;
 
+    /// `role-matrix.cedar` keeps one row per role with its categories run on
+    /// (Cedar's formatter puts one category a line, 155 lines for 12 rows);
+    /// the C and CLI tests edit its rows as written
+    const KEPT_AS_WRITTEN: &[&str] = &["role-matrix.cedar"];
+
     #[test]
     fn the_shipped_policies_are_formatted() {
         let mut unformatted = Vec::new();
         for (name, text) in SHIPPED_POLICIES {
             let formatted = format_policies(name, text).unwrap();
-            if formatted != *text {
+            if formatted != *text && !KEPT_AS_WRITTEN.contains(name) {
                 unformatted.push(*name);
             }
             // Formatting is stable
@@ -92,9 +97,13 @@ mod tests {
                     assert!(formatted.contains(line), "{name}: `{line}` was lost");
                 }
             }
-            let before = super::super::Policies::from_sources(schema, [(*name, *text)]).unwrap();
-            let after = super::super::Policies::from_sources(schema, [(*name, formatted.as_str())])
-                .unwrap();
+            let before =
+                super::super::Policies::from_sources_unguarded(schema, [(*name, *text)]).unwrap();
+            let after = super::super::Policies::from_sources_unguarded(
+                schema,
+                [(*name, formatted.as_str())],
+            )
+            .unwrap();
             assert_eq!(before.ids(), after.ids(), "{name}");
             for id in before.ids() {
                 assert_eq!(before.reason_of(id), after.reason_of(id), "{name}: {id}");

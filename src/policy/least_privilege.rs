@@ -653,7 +653,7 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(errors[1].line(), 5);
+        assert_eq!(errors[1].line(), 4);
     }
 
     #[test]

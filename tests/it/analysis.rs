@@ -289,7 +289,8 @@ fn the_explicit_r12_matrix_decides_as_the_shipped_one() {
     let (schema, _) = shipped_files();
     let explicit = load(&schema, &with_matrix(&r12()));
     let report = analysis::diff(policies(), &explicit).unwrap();
-    assert_eq!(report.changed.len(), 1, "{:?}", report.changed);
+    // The shipped matrix is explicit too (R51): the texts may even be equal
+    assert!(report.changed.len() <= 1, "{:?}", report.changed);
     assert!(report.is_empty(), "{:#?}", report.groups.first());
     assert_eq!(report.inputs, Space::of(policies()).unwrap().len());
 }

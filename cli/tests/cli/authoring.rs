@@ -114,8 +114,8 @@ fn validate_shows_every_policy_error_at_its_place_with_a_caret_in_a_fixed_order(
     let mfa = policies.join("mfa.cedar");
     edit(
         &matrix,
-        "principal.role == Role::\"huisarts\" ||",
-        "principal.rol == Role::\"huisarts\" ||",
+        "(principal.role == Role::\"huisarts\" &&",
+        "(principal.rol == Role::\"huisarts\" &&",
     );
     edit(&sharing, "@id(\"permit-share\")", "@id(\"permit-share\"");
     edit(&mfa, "@reason(\"mfa_required\")", "@reason(\"mfa_needed\")");
@@ -129,13 +129,13 @@ fn validate_shows_every_policy_error_at_its_place_with_a_caret_in_a_fixed_order(
     assert!(said.contains(&at), "{at} not in\n{said}");
     assert!(
         said.contains(&format!(
-            "{line} |   principal.rol == Role::\"huisarts\" ||"
+            "{line} |   (principal.rol == Role::\"huisarts\" &&"
         )),
         "{said}"
     );
     assert!(
         said.contains(&format!(
-            "{} |   ^^^^^^^^^^^^^ attribute `rol`",
+            "{} |    ^^^^^^^^^^^^^ attribute `rol`",
             " ".repeat(line.to_string().len())
         )),
         "{said}"
