@@ -327,26 +327,27 @@ struct Prover<'a> {
 
 impl<'a> Prover<'a> {
     async fn prove(&mut self, property: &Property) -> Result<Outcome, ProveError> {
-        let selected: Vec<usize> = (0..self.environments.len())
-            .filter(|&i| {
-                self.environments.get(i).is_some_and(|e| {
-                    property
-                        .actions
+        let environments: &'a [Environment] = self.environments;
+        let selected: Vec<(usize, &'a Environment)> = environments
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                property
+                    .actions
+                    .as_ref()
+                    .is_none_or(|a| a.contains(&e.action))
+                    && property
+                        .principals
                         .as_ref()
-                        .is_none_or(|a| a.contains(&e.action))
-                        && property
-                            .principals
-                            .as_ref()
-                            .is_none_or(|p| p.contains(&e.principal))
-                })
+                        .is_none_or(|p| p.contains(&e.principal))
             })
             .collect();
         let mut findings = Vec::new();
-        for &i in &selected {
+        for &(i, e) in &selected {
             let found = match property.check {
-                Check::Implies => self.implies(property, i).await?,
-                Check::NeverErrors => self.never_errors(property, i).await?,
-                Check::SuppliedFacts => self.supplied_facts(property, i).await?,
+                Check::Implies => self.implies(property, i, e).await?,
+                Check::NeverErrors => self.never_errors(property, e).await?,
+                Check::SuppliedFacts => self.supplied_facts(property, e).await?,
             };
             findings.extend(found);
         }
@@ -362,23 +363,13 @@ impl<'a> Prover<'a> {
         })
     }
 
-    fn environment(&self, i: usize) -> &'a Environment {
-        // `i` comes from `0..self.environments.len()`
-        #[expect(
-            clippy::indexing_slicing,
-            reason = "the index is in range by construction"
-        )]
-        &self.environments[i]
-    }
-
-    /// Every request the policies allow in environment `i`, the bound allows
-    async fn implies(&mut self, property: &Property, i: usize) -> Result<Vec<Finding>, ProveError> {
-        let environments = self.environments;
-        #[expect(
-            clippy::indexing_slicing,
-            reason = "the index is in range by construction"
-        )]
-        let e = &environments[i];
+    /// Every request the policies allow in environment `e` (number `i`), the bound allows
+    async fn implies(
+        &mut self,
+        property: &Property,
+        i: usize,
+        e: &Environment,
+    ) -> Result<Vec<Finding>, ProveError> {
         let compile_error = |what: &str, err: &dyn std::fmt::Display| ProveError::Compile {
             property: property.name.clone(),
             env: e.label.clone(),
@@ -451,13 +442,12 @@ impl<'a> Prover<'a> {
         }])
     }
 
-    /// No policy errors on any input of environment `i`
+    /// No policy errors on any input of environment `e`
     async fn never_errors(
         &mut self,
         property: &Property,
-        i: usize,
+        e: &Environment,
     ) -> Result<Vec<Finding>, ProveError> {
-        let e = self.environment(i);
         let (label, env) = (e.label.clone(), e.env.clone());
         let mut findings = Vec::new();
         for policy in self.policies.policies().filter(|p| in_scope(p, e)) {
@@ -467,9 +457,7 @@ impl<'a> Prover<'a> {
                 .compiler
                 .check_never_errors_with_counterexample_opt(&compiled)
                 .await
-                .map_err(|err| {
-                    solver_error(property, self.environment(i), &for_policy(policy), &err)
-                })?;
+                .map_err(|err| solver_error(property, e, &for_policy(policy), &err))?;
             let Some(cx) = answer else { continue };
             let alone = single(policy);
             let verdict = words::authorize(&cx, &alone);
@@ -492,14 +480,13 @@ impl<'a> Prover<'a> {
         Ok(findings)
     }
 
-    /// No policy's answer in environment `i` depends on an attribute the
+    /// No policy's answer in environment `e` depends on an attribute the
     /// engine does not supply for the action (see `supplied`)
     async fn supplied_facts(
         &mut self,
         property: &Property,
-        i: usize,
+        e: &Environment,
     ) -> Result<Vec<Finding>, ProveError> {
-        let e = self.environment(i);
         let (label, env, action) = (e.label.clone(), e.env.clone(), e.action.clone());
         // An action the engine does not send gets nothing at all
         let context: Vec<&str> =
@@ -544,9 +531,7 @@ impl<'a> Prover<'a> {
                 .compiler
                 .check_matches_equivalent_with_counterexample_opt(&original, &absent)
                 .await
-                .map_err(|err| {
-                    solver_error(property, self.environment(i), &for_policy(policy), &err)
-                })?;
+                .map_err(|err| solver_error(property, e, &for_policy(policy), &err))?;
             let Some(cx) = answer else { continue };
             let as_given = words::matched(&words::authorize(&cx, &single(policy)), policy.id());
             let as_sent = words::matched(&words::authorize(&cx, &single(&rewritten)), policy.id());
