@@ -1,11 +1,21 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-// Every module is private but three namespaces (`audit`, `scenario`,
-// `schema`); the rest of the public API is this one list, so each item has one
+// Every module is private but four namespaces (`audit`, `consent`,
+// `scenario`, `schema`); the rest of the public API is this one list, so each item has one
 // path. Data flows one way, and the modules depend only downstream-ward:
 // model ← registry ← policy ← engine → audit (tests/it/architecture.rs checks it).
 pub mod audit;
+/// Granular consent (SPEC.md §7, RULES.md §J): consent statements, the
+/// statements in force, and the resolver (`docs/consent.md`); not yet wired
+/// into the engine's decisions
+pub mod consent {
+    pub use crate::model::consent::{
+        AgeFacts, Answer, BirthDate, BirthDateError, Choice, Data, Holder,
+        MITZ_AGE_WITHOUT_CONFIRMATION, Origin, Question, Requester, Resolution, Statement,
+        StatementEvent, StatementKey, in_force, resolve, resolve_events,
+    };
+}
 mod engine;
 mod model;
 mod policy;
