@@ -13,7 +13,7 @@ pub mod consent {
     pub use crate::model::consent::{
         AgeFacts, Answer, BirthDate, BirthDateError, Choice, Data, Holder,
         MITZ_AGE_WITHOUT_CONFIRMATION, Origin, Question, Requester, Resolution, Statement,
-        StatementEvent, StatementKey, in_force, resolve, resolve_events,
+        StatementEvent, StatementKey, in_force, resolve,
     };
 }
 mod engine;

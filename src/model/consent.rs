@@ -13,8 +13,7 @@
 //! [`Requester`], [`Data`]).
 //!
 //! Nothing here reads a clock, does I/O, panics or allocates on the decision
-//! path ([`resolve`] and [`resolve_events`] use fixed tables and inline
-//! buffers). Nothing here is wired into the registry or the engine yet; see
+//! path ([`resolve`] uses fixed tables and inline buffers). Nothing here is wired into the registry or the engine yet; see
 //! `docs/consent.md`.
 
 use std::fmt;
@@ -150,6 +149,17 @@ pub struct StatementEvent<K> {
     pub at: Timestamp,
 }
 
+impl<K> From<Statement<K>> for StatementEvent<K> {
+    /// The event that records `statement`
+    fn from(statement: Statement<K>) -> Self {
+        Self {
+            key: statement.key,
+            choice: Some(statement.choice),
+            at: statement.at,
+        }
+    }
+}
+
 impl<K: Clone> StatementEvent<K> {
     /// The statement this event records, `None` for a clear
     pub fn statement(&self) -> Option<Statement<K>> {
@@ -189,11 +199,14 @@ impl AgeFacts {
         }
     }
 
-    /// R41: a Mitz choice recorded at `recorded` counts at `t` when the
+    /// R41: a Mitz event recorded at `recorded` counts at `t` when the
     /// patient is 16 or older at `t`, or when a `mitz_choices_confirmed` at or
-    /// after the choice and at or before `t` exists (the latest confirmation
-    /// at or before `t` is at or after the choice exactly then)
-    fn counts(&self, recorded: Timestamp, t: Timestamp) -> bool {
+    /// after it and at or before `t` exists (the latest confirmation at or
+    /// before `t` is at or after it exactly then)
+    ///
+    /// A clear counts by the same rule: for a minor, the Mitz picture is the
+    /// one as of the latest confirmation (docs/consent.md).
+    pub fn counts(&self, recorded: Timestamp, t: Timestamp) -> bool {
         !self.minor || self.confirmed.is_some_and(|c| recorded <= c && c <= t)
     }
 }
@@ -271,9 +284,8 @@ impl Resolution {
     /// The ids of the statements that decided, in input order: for
     /// [`Answer::Permit`] every undominated applying statement, for
     /// [`Answer::Refused`] every undominated applying refusal, for
-    /// [`Answer::NoChoice`] none. An id is the statement's index in the slice
-    /// given to [`resolve`], or the event's index in the slice given to
-    /// [`resolve_events`]
+    /// [`Answer::NoChoice`] none. An id is the event's index in the slice
+    /// given to [`resolve`]
     pub fn deciding(&self) -> &[usize] {
         &self.deciding
     }
@@ -462,12 +474,18 @@ fn verdict(table: &Table) -> Verdict {
     }
 }
 
-/// A statement as the resolver sees it
-struct Item<'s, K> {
+/// An event the resolver keeps: in force in the counted view, in the view
+/// as if every choice counted, or both
+struct Item<'e, K> {
     id: usize,
-    key: &'s StatementKey<K>,
+    key: &'e StatementKey<K>,
     choice: Choice,
-    at: Timestamp,
+    /// In force among the events that count (R41)
+    counted: bool,
+    /// In force had every choice counted
+    every: bool,
+    /// The event counts (R41)
+    counts: bool,
 }
 
 // A reference and plain values: copyable whatever `K` is (a derive would ask
@@ -479,93 +497,64 @@ impl<K> Clone for Item<'_, K> {
 }
 impl<K> Copy for Item<'_, K> {}
 
-/// The resolver over any re-iterable sequence of statements in force
-fn resolve_items<'s, K, I>(items: I, q: &Question<'_, K>) -> Resolution
-where
-    K: PartialEq + 's,
-    I: Iterator<Item = Item<'s, K>> + Clone,
-{
-    // The statements that count, and (R41) the unconfirmed choices of a
-    // minor besides, by specificity level.
-    let mut counted: Table = [0; LEVELS];
-    let mut with_unconfirmed: Table = [0; LEVELS];
-    let mut unconfirmed: Table = [0; LEVELS];
-    let mut category_unknown = false;
-    for item in items.clone() {
-        // R41: a Mitz choice of a patient younger than 16 at `t` counts only
-        // when confirmed; a holder's own consent always counts.
-        let counts = item.key.origin == Origin::Dossier || q.age.counts(item.at, q.at);
-        match match_key(item.key, q) {
-            Match::Applies(level) => {
-                let slot = level.index();
-                let b = bit(item.choice);
-                if let Some(entry) = with_unconfirmed.get_mut(slot) {
-                    *entry |= b;
-                }
-                let table = if counts {
-                    &mut counted
-                } else {
-                    &mut unconfirmed
-                };
-                if let Some(entry) = table.get_mut(slot) {
-                    *entry |= b;
-                }
-            }
-            // R42: counted here, ignored by the answer
-            Match::Unknown => category_unknown |= counts,
-            Match::No => {}
-        }
-    }
-    let decided = verdict(&counted);
-    let mut deciding = SmallVec::new();
-    let wanted = decided.deciding_bit();
-    if wanted != 0 {
-        for item in items {
-            let counts = item.key.origin == Origin::Dossier || q.age.counts(item.at, q.at);
-            if let (true, Match::Applies(level)) = (counts, match_key(item.key, q))
-                && decided.decides(level)
-                && bit(item.choice) == wanted
-            {
-                deciding.push(item.id);
-            }
-        }
-    }
-    // R41: "otherwise it is ignored and a deny it would have decided reports
-    // `consent_unconfirmed`": resolve again as if every choice counted and
-    // look for an unconfirmed one among the statements that would decide.
-    let unconfirmed = decided.answer != Answer::Permit && {
-        let would = verdict(&with_unconfirmed);
-        let wanted = would.deciding_bit();
-        unconfirmed
-            .iter()
-            .enumerate()
-            .any(|(i, &bits)| bits & wanted != 0 && would.decides(Level::from_index(i)))
+/// Whether event `i` is in force at `t` among the events `keep` accepts: at
+/// or before `t`, and the latest of its key at or before `t` by `(at, index)`
+///
+/// The tie-break for equal `at` is the index: the event later in the slice
+/// (the later arrival) replaces the earlier one, as the registry orders every
+/// fact by `(at, arrival)`.
+fn latest_of_key<K: PartialEq>(
+    events: &[StatementEvent<K>],
+    i: usize,
+    t: Timestamp,
+    keep: impl Fn(&StatementEvent<K>) -> bool,
+) -> bool {
+    let Some(event) = events.get(i) else {
+        return false;
     };
-    Resolution {
-        answer: decided.answer,
-        unconfirmed,
-        category_unknown,
-        deciding,
-    }
+    event.at <= t
+        && keep(event)
+        && events.iter().enumerate().all(|(j, other)| {
+            j == i
+                || other.key != event.key
+                || other.at > t
+                || !keep(other)
+                || (other.at, j) < (event.at, i)
+        })
 }
 
-/// Resolves the statements in force at the question's time (R36, R37, R40,
-/// R41, R42)
+/// Resolves a patient's consent events for one question (R36, R37, R40,
+/// R41, R42): the statements in force at `q.at` (see [`in_force`]), the
+/// minor rule, specificity and the tie rule
 ///
-/// `statements` are the statements in force at `q.at` (see [`in_force`]);
-/// their order does not matter. The ids in [`Resolution::deciding`] are
-/// indices into `statements`. Allocation-free unless more than four
-/// statements decide.
+/// `events` are the patient's `mitz_choice_*` and `dossier_consent_*` events
+/// in arrival order, at any time (those after `q.at` are skipped). The
+/// answer depends on the order only for events of the same key at the same
+/// `at` (the later arrival replaces the earlier one). The ids in
+/// [`Resolution::deciding`] are indices into `events`.
+///
+/// R41 is applied to the *events*, before the selection of the statements in
+/// force: for a patient under 16, a Mitz event (a choice or a clear) after
+/// the latest `mitz_choices_confirmed` is ignored as if it had not been
+/// recorded, so the earlier, confirmed statement of its key stays in force.
+/// (Ignoring the statement only after the selection would let an unconfirmed
+/// repetition of a confirmed refusal remove that refusal.)
+///
+/// Linear in the number of events times the number that can apply;
+/// allocation-free unless more than 16 statements can apply or more than
+/// four decide.
 ///
 /// ```
 /// use zorg_pdp::Timestamp;
-/// use zorg_pdp::consent::{AgeFacts, Answer, Choice, Holder, Question, Statement, StatementKey, resolve};
+/// use zorg_pdp::consent::{
+///     AgeFacts, Answer, Choice, Holder, Question, StatementEvent, StatementKey, resolve,
+/// };
 ///
 /// let at: Timestamp = "2026-03-01T09:30:00Z".parse()?;
 /// // The GP practice `gp` may make Behandelgegevens available to pharmacies.
-/// let permit = Statement {
+/// let permit = StatementEvent {
 ///     key: StatementKey::mitz(Holder::Organisation("gp"), "RPZAC005", "GGC002"),
-///     choice: Choice::Permit,
+///     choice: Some(Choice::Permit),
 ///     at,
 /// };
 /// let covers = [("GGC002", "GGC012"), ("GGC002", "GGC013")];
@@ -585,32 +574,101 @@ where
 /// assert_eq!(resolve(&[permit], &hospital).answer(), Answer::NoChoice);
 /// # Ok::<(), zorg_pdp::TimeError>(())
 /// ```
-pub fn resolve<K: PartialEq>(statements: &[Statement<K>], q: &Question<'_, K>) -> Resolution {
-    resolve_items(
-        statements.iter().enumerate().map(|(id, s)| Item {
-            id,
-            key: &s.key,
-            choice: s.choice,
-            at: s.at,
-        }),
-        q,
-    )
+pub fn resolve<K: PartialEq>(events: &[StatementEvent<K>], q: &Question<'_, K>) -> Resolution {
+    // R41: a Mitz choice of a patient younger than 16 at `t` counts only
+    // when a confirmation at or after it and at or before `t` exists; a
+    // holder's own consent always counts.
+    let counts =
+        |e: &StatementEvent<K>| e.key.origin == Origin::Dossier || q.age.counts(e.at, q.at);
+    let mut items: SmallVec<[Item<'_, K>; 16]> = SmallVec::new();
+    for (i, event) in events.iter().enumerate() {
+        let Some(choice) = event.choice else {
+            continue;
+        };
+        if event.at > q.at || matches!(match_key(&event.key, q), Match::No) {
+            continue;
+        }
+        let counted = latest_of_key(events, i, q.at, counts);
+        let every = latest_of_key(events, i, q.at, |_| true);
+        if counted || every {
+            items.push(Item {
+                id: i,
+                key: &event.key,
+                choice,
+                counted,
+                every,
+                counts: counts(event),
+            });
+        }
+    }
+    resolve_items(&items, q)
 }
 
-/// Whether event `i` is in force at `t`: at or before `t`, and the latest of
-/// its key at or before `t` by `(at, index)`
-///
-/// The tie-break for equal `at` is the index: the event later in the slice
-/// (the later arrival) replaces the earlier one, as the registry orders every
-/// fact by `(at, arrival)`.
-fn latest_of_key<K: PartialEq>(events: &[StatementEvent<K>], i: usize, t: Timestamp) -> bool {
-    let Some(event) = events.get(i) else {
-        return false;
+/// R36, R37, R40, R41 and R42 over the kept events
+fn resolve_items<K: PartialEq>(items: &[Item<'_, K>], q: &Question<'_, K>) -> Resolution {
+    // By specificity level: the statements in force that count, the ones in
+    // force had every choice counted, and among those the unconfirmed ones.
+    let mut counted: Table = [0; LEVELS];
+    let mut every: Table = [0; LEVELS];
+    let mut unconfirmed: Table = [0; LEVELS];
+    let mut category_unknown = false;
+    for item in items {
+        match match_key(item.key, q) {
+            Match::Applies(level) => {
+                let b = bit(item.choice);
+                let slot = level.index();
+                if item.counted
+                    && let Some(entry) = counted.get_mut(slot)
+                {
+                    *entry |= b;
+                }
+                if item.every
+                    && let Some(entry) = every.get_mut(slot)
+                {
+                    *entry |= b;
+                }
+                if item.every
+                    && !item.counts
+                    && let Some(entry) = unconfirmed.get_mut(slot)
+                {
+                    *entry |= b;
+                }
+            }
+            // R42: noted for `consent_check`, ignored by the answer
+            Match::Unknown => category_unknown |= item.counted,
+            Match::No => {}
+        }
+    }
+    let decided = verdict(&counted);
+    let wanted = decided.deciding_bit();
+    let mut deciding = SmallVec::new();
+    if wanted != 0 {
+        for item in items {
+            if let (true, Match::Applies(level)) = (item.counted, match_key(item.key, q))
+                && decided.decides(level)
+                && bit(item.choice) == wanted
+            {
+                deciding.push(item.id);
+            }
+        }
+    }
+    // R41: "otherwise it is ignored and a deny it would have decided reports
+    // `consent_unconfirmed`": resolve again as if every choice counted, and
+    // look for an unconfirmed one among the statements that would decide.
+    let unconfirmed = decided.answer != Answer::Permit && {
+        let would = verdict(&every);
+        let wanted = would.deciding_bit();
+        unconfirmed
+            .iter()
+            .enumerate()
+            .any(|(i, &bits)| bits & wanted != 0 && would.decides(Level::from_index(i)))
     };
-    event.at <= t
-        && events.iter().enumerate().all(|(j, other)| {
-            j == i || other.key != event.key || other.at > t || (other.at, j) < (event.at, i)
-        })
+    Resolution {
+        answer: decided.answer,
+        unconfirmed,
+        category_unknown,
+        deciding,
+    }
 }
 
 /// The statements in force at `t`, each with its event's index: for every
@@ -619,50 +677,22 @@ fn latest_of_key<K: PartialEq>(events: &[StatementEvent<K>], i: usize, t: Timest
 ///
 /// `events` is in arrival order; only events of the same key and the same
 /// `at` depend on it (the later one wins, as everywhere in the registry).
+/// This is the picture as recorded, with every Mitz choice counted; for a
+/// patient under 16, [`resolve`] counts the Mitz statements as of the latest
+/// `mitz_choices_confirmed` instead (what `in_force` gives at that time).
 /// Quadratic in the number of events: for overviews and exports, not for the
-/// decision path (use [`resolve_events`] there).
+/// decision path.
 pub fn in_force<K: PartialEq + Clone>(
     events: &[StatementEvent<K>],
     t: Timestamp,
 ) -> impl Iterator<Item = (usize, Statement<K>)> + '_ {
     events.iter().enumerate().filter_map(move |(i, event)| {
-        if latest_of_key(events, i, t) {
+        if latest_of_key(events, i, t, |_| true) {
             event.statement().map(|s| (i, s))
         } else {
             None
         }
     })
-}
-
-/// [`resolve`] straight from the events, as they arrived: selects the
-/// statements in force at `q.at` (see [`in_force`]) among those that can
-/// apply, then resolves them
-///
-/// The ids in [`Resolution::deciding`] are indices into `events`. Linear in
-/// the number of events times the number that apply; allocation-free unless
-/// more than 16 statements apply or more than four decide.
-pub fn resolve_events<K: PartialEq>(
-    events: &[StatementEvent<K>],
-    q: &Question<'_, K>,
-) -> Resolution {
-    let mut candidates: SmallVec<[Item<'_, K>; 16]> = SmallVec::new();
-    for (i, event) in events.iter().enumerate() {
-        let Some(choice) = event.choice else {
-            continue;
-        };
-        if event.at > q.at || matches!(match_key(&event.key, q), Match::No) {
-            continue;
-        }
-        if latest_of_key(events, i, q.at) {
-            candidates.push(Item {
-                id: i,
-                key: &event.key,
-                choice,
-                at: event.at,
-            });
-        }
-    }
-    resolve_items(candidates.iter().copied(), q)
 }
 
 /// A date of birth, `YYYY-MM-DD` (SPEC.md §7.1); its `Debug` shows no date

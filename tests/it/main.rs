@@ -23,6 +23,7 @@ mod api;
 mod architecture;
 mod audit;
 mod common;
+mod consent;
 mod fuzz_regressions;
 mod oracle;
 mod privacy;
