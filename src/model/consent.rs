@@ -309,37 +309,126 @@ impl Level {
         usize::from(self.holder) * 6 + usize::from(self.requester) * 3 + usize::from(self.data)
     }
 
-    fn from_index(i: usize) -> Self {
-        // Every index below LEVELS fits in a u8 (the ranks are 0..2, 0..2, 0..3).
-        let rank = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
-        Self {
-            holder: rank(i / 6),
-            requester: rank(i / 3 % 2),
-            data: rank(i % 3),
+    /// This level's bit in a [`Levels`] mask
+    fn bit(self) -> u16 {
+        1 << self.index()
+    }
+}
+
+/// R36: "A statement dominates another when it is at least as specific on
+/// every axis and more specific on one." — the levels that dominate level
+/// `i`, as a mask: every level at least as high on each axis, but `i` itself
+const fn dominators(i: usize) -> u16 {
+    let mut mask = 0;
+    let mut holder = i / 6;
+    while holder < 2 {
+        let mut requester = i / 3 % 2;
+        while requester < 2 {
+            let mut data = i % 3;
+            while data < 3 {
+                let j = holder * 6 + requester * 3 + data;
+                if j != i {
+                    mask |= 1 << j;
+                }
+                data += 1;
+            }
+            requester += 1;
+        }
+        holder += 1;
+    }
+    mask
+}
+
+/// [`dominators`] of every level, computed at compile time
+const DOMINATORS: [u16; LEVELS] = {
+    let mut table = [0; LEVELS];
+    let mut i = 0;
+    while i < LEVELS {
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "compile-time evaluation: an index out of bounds fails the build"
+        )]
+        {
+            table[i] = dominators(i);
+        }
+        i += 1;
+    }
+    table
+};
+
+/// The specificity levels at which permits and refusals apply, one bit per
+/// level
+#[derive(Debug, Clone, Copy, Default)]
+struct Levels {
+    permits: u16,
+    refusals: u16,
+}
+
+impl Levels {
+    fn add(&mut self, level: Level, choice: Choice) {
+        match choice {
+            Choice::Permit => self.permits |= level.bit(),
+            Choice::Deny => self.refusals |= level.bit(),
         }
     }
 
-    /// R36: "A statement dominates another when it is at least as specific
-    /// on every axis and more specific on one."
-    fn dominates(self, other: Self) -> bool {
-        self != other
-            && self.holder >= other.holder
-            && self.requester >= other.requester
-            && self.data >= other.data
+    /// R37
+    fn verdict(self) -> Verdict {
+        let present = self.permits | self.refusals;
+        let mut undominated = 0u16;
+        let mut rest = present;
+        while rest != 0 {
+            let i = rest.trailing_zeros();
+            rest &= rest - 1;
+            // R37: only the applying statements that no other applying
+            // statement dominates decide.
+            let dominated = DOMINATORS.get(i as usize).is_some_and(|d| d & present != 0);
+            if !dominated {
+                undominated |= 1 << i;
+            }
+        }
+        let answer = if present == 0 {
+            // R37: "No applying statement: no choice (no consent)."
+            Answer::NoChoice
+        } else if undominated & self.refusals != 0 {
+            // R37: "Any undominated refusal among them — also when two
+            // statements are equally or incomparably specific — makes it
+            // refused" (the tie rule: a tie never permits).
+            Answer::Refused
+        } else {
+            // R37: "a permit iff at least one statement applies and every
+            // applying statement that no other applying statement dominates
+            // is a permit"
+            Answer::Permit
+        };
+        Verdict {
+            answer,
+            undominated,
+        }
     }
 }
 
-/// How one axis of a statement meets the question
-enum Axis {
-    /// It applies, at this rank
-    Rank(u8),
-    /// It does not apply
-    No,
-    /// It names a category the question's organisation has none of (R42)
-    Unknown,
+/// The answer of one set of levels and its undominated levels
+#[derive(Debug, Clone, Copy)]
+struct Verdict {
+    answer: Answer,
+    undominated: u16,
+}
+
+impl Verdict {
+    /// Whether a statement of `choice` at `level` is among those that decide
+    fn decides(self, level: Level, choice: Choice) -> bool {
+        let wanted = match self.answer {
+            Answer::Permit => Choice::Permit,
+            Answer::Refused => Choice::Deny,
+            Answer::NoChoice => return false,
+        };
+        choice == wanted && self.undominated & level.bit() != 0
+    }
 }
 
 /// How a statement meets the question
+#[derive(Debug, Clone, Copy)]
 enum Match {
     Applies(Level),
     No,
@@ -347,180 +436,103 @@ enum Match {
     Unknown,
 }
 
-/// Whether and at which specificity a statement with `key` applies (the
-/// notation of RULES.md §J)
-fn match_key<K: PartialEq>(key: &StatementKey<K>, q: &Question<'_, K>) -> Match {
-    // "its holder is `h` or `h`'s holder category"; R36: organisation above category
-    let holder = match &key.holder {
-        Holder::Organisation(h) if *h == q.holder => Axis::Rank(1),
-        Holder::Organisation(_) => Axis::No,
-        Holder::Category(c) => category_axis(c, q.holder_category.as_ref(), 0),
-    };
-    // "its requester is every requester or `o`'s requesting category"; R36:
-    // category above every requester
-    let requester = match &key.requester {
-        Requester::Every => Axis::Rank(0),
-        Requester::Category(c) => category_axis(c, q.requester_category.as_ref(), 1),
-    };
-    // "its data category is every category, `g`, or one that covers `g`"; R36:
-    // `g` above a covering category above every category; R40: a covering
-    // category answers for what it covers (a GGC002 permit answers GGC012 and
-    // GGC013), never the other way round (a GGC013 statement never applies
-    // to GGC002: the pair (GGC013, GGC002) is not listed)
-    let data = match &key.data {
-        Data::Every => Axis::Rank(0),
-        Data::Category(a) if *a == q.data => Axis::Rank(2),
-        Data::Category(a) if q.covers.iter().any(|(up, down)| up == a && *down == q.data) => {
-            Axis::Rank(1)
-        }
-        Data::Category(_) => Axis::No,
-    };
-    match (holder, requester, data) {
-        (Axis::Rank(holder), Axis::Rank(requester), Axis::Rank(data)) => Match::Applies(Level {
-            holder,
-            requester,
-            data,
-        }),
-        (Axis::No, _, _) | (_, Axis::No, _) | (_, _, Axis::No) => Match::No,
-        _ => Match::Unknown,
-    }
+/// How one category axis of a statement meets the question
+#[derive(Debug, Clone, Copy)]
+enum Axis {
+    /// It applies, at this rank
+    Rank(u8),
+    /// It does not apply
+    No,
+    /// The question's organisation has no category (R42)
+    Unknown,
 }
 
-/// R42: "An organisation without a (mapped) provider type belongs to no
-/// category: category statements never apply to it" — [`Axis::Unknown`]
-/// records that one would have been needed
+/// How a category on one axis meets the question's category there
 fn category_axis<K: PartialEq>(statement: &K, question: Option<&K>, rank: u8) -> Axis {
     match question {
         Some(c) if c == statement => Axis::Rank(rank),
         Some(_) => Axis::No,
+        // R42: "An organisation without a (mapped) provider type belongs to
+        // no category: category statements never apply to it" (noted, so
+        // `consent_check` can answer indeterminate).
         None => Axis::Unknown,
     }
 }
 
-/// Bits of a level's entry in a [`Table`]
-const PERMIT: u8 = 1;
-const DENY: u8 = 2;
-
-/// Per specificity level: whether a permit and whether a refusal applies
-type Table = [u8; LEVELS];
-
-fn bit(choice: Choice) -> u8 {
-    match choice {
-        Choice::Permit => PERMIT,
-        Choice::Deny => DENY,
-    }
-}
-
-/// The answer of one table and its undominated levels (bit `i` for level `i`)
-struct Verdict {
-    answer: Answer,
-    undominated: u16,
-}
-
-impl Verdict {
-    /// The choice of the statements that decided, `None` for no choice
-    fn deciding_bit(&self) -> u8 {
-        match self.answer {
-            Answer::Permit => PERMIT,
-            Answer::Refused => DENY,
-            Answer::NoChoice => 0,
-        }
-    }
-
-    fn decides(&self, level: Level) -> bool {
-        self.undominated >> level.index() & 1 == 1
-    }
-}
-
-/// R37 over one table
-fn verdict(table: &Table) -> Verdict {
-    let mut undominated = 0u16;
-    let mut any = false;
-    let mut refused = false;
-    for (i, &bits) in table.iter().enumerate() {
-        if bits == 0 {
-            continue;
-        }
-        any = true;
-        let level = Level::from_index(i);
-        // R37: only the applying statements that no other applying statement
-        // dominates decide.
-        let dominated = table
-            .iter()
-            .enumerate()
-            .any(|(j, &other)| other != 0 && Level::from_index(j).dominates(level));
-        if !dominated {
-            undominated |= 1 << i;
-            // R37: "Any undominated refusal among them — also when two
-            // statements are equally or incomparably specific — makes it
-            // refused" (the tie rule: a tie never permits).
-            refused |= bits & DENY != 0;
-        }
-    }
-    let answer = if !any {
-        // R37: "No applying statement: no choice (no consent)."
-        Answer::NoChoice
-    } else if refused {
-        Answer::Refused
-    } else {
-        // R37: "a permit iff at least one statement applies and every
-        // applying statement that no other applying statement dominates is a
-        // permit"
-        Answer::Permit
+/// Whether and at which specificity a statement with `key` applies (the
+/// notation of RULES.md §J), cheapest axis first
+fn match_key<K: PartialEq>(key: &StatementKey<K>, q: &Question<'_, K>) -> Match {
+    // "its holder is `h` or `h`'s holder category"; R36: one organisation
+    // above a category
+    let holder = match &key.holder {
+        Holder::Organisation(h) if *h == q.holder => Some(1),
+        Holder::Organisation(_) => return Match::No,
+        Holder::Category(c) => match category_axis(c, q.holder_category.as_ref(), 0) {
+            Axis::Rank(rank) => Some(rank),
+            Axis::Unknown => None,
+            Axis::No => return Match::No,
+        },
     };
-    Verdict {
-        answer,
-        undominated,
+    // "its requester is every requester or `o`'s requesting category"; R36:
+    // a category above every requester
+    let requester = match &key.requester {
+        Requester::Every => Some(0),
+        Requester::Category(c) => match category_axis(c, q.requester_category.as_ref(), 1) {
+            Axis::Rank(rank) => Some(rank),
+            Axis::Unknown => None,
+            Axis::No => return Match::No,
+        },
+    };
+    // "its data category is every category, `g`, or one that covers `g`";
+    // R36: `g` itself above a covering category above every category; R40: a
+    // covering category answers for what it covers (a GGC002 permit answers
+    // GGC012 and GGC013), never the other way round (a GGC013 statement
+    // never applies to GGC002: the pair (GGC013, GGC002) is not listed)
+    let data = match &key.data {
+        Data::Every => 0,
+        Data::Category(a) if *a == q.data => 2,
+        Data::Category(a) if q.covers.iter().any(|(up, down)| up == a && *down == q.data) => 1,
+        Data::Category(_) => return Match::No,
+    };
+    match (holder, requester) {
+        (Some(holder), Some(requester)) => Match::Applies(Level {
+            holder,
+            requester,
+            data,
+        }),
+        _ => Match::Unknown,
     }
 }
 
-/// An event the resolver keeps: in force in the counted view, in the view
-/// as if every choice counted, or both
-struct Item<'e, K> {
-    id: usize,
+/// One key that can apply to the question, and its latest events at or
+/// before `t`: among every event, and among the events that count (R41)
+struct Slot<'e, K> {
     key: &'e StatementKey<K>,
-    choice: Choice,
-    /// In force among the events that count (R41)
-    counted: bool,
-    /// In force had every choice counted
-    every: bool,
-    /// The event counts (R41)
-    counts: bool,
+    /// How the key meets the question (never [`Match::No`])
+    meets: Match,
+    /// `(at, index)` of the latest event of the key
+    every: Option<(Timestamp, usize)>,
+    /// `(at, index)` of the latest event of the key that counts
+    counted: Option<(Timestamp, usize)>,
 }
 
-// A reference and plain values: copyable whatever `K` is (a derive would ask
-// `K: Copy`).
-impl<K> Clone for Item<'_, K> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<K> Copy for Item<'_, K> {}
-
-/// Whether event `i` is in force at `t` among the events `keep` accepts: at
-/// or before `t`, and the latest of its key at or before `t` by `(at, index)`
-///
-/// The tie-break for equal `at` is the index: the event later in the slice
-/// (the later arrival) replaces the earlier one, as the registry orders every
-/// fact by `(at, arrival)`.
-fn latest_of_key<K: PartialEq>(
-    events: &[StatementEvent<K>],
-    i: usize,
-    t: Timestamp,
-    keep: impl Fn(&StatementEvent<K>) -> bool,
-) -> bool {
+/// Whether event `i` is in force at `t`: at or before `t`, and the latest
+/// of its key at or before `t` by `(at, index)` (for [`in_force`])
+fn latest_of_key<K: PartialEq>(events: &[StatementEvent<K>], i: usize, t: Timestamp) -> bool {
     let Some(event) = events.get(i) else {
         return false;
     };
     event.at <= t
-        && keep(event)
-        && events.iter().enumerate().all(|(j, other)| {
-            j == i
-                || other.key != event.key
-                || other.at > t
-                || !keep(other)
-                || (other.at, j) < (event.at, i)
+        && !events.iter().enumerate().any(|(j, other)| {
+            same_key(&other.key, &event.key) && other.at <= t && (other.at, j) > (event.at, i)
         })
+}
+
+/// `a == b`, the axis that differs most often in a patient's picture first
+/// (a full Mitz picture has seven requesting categories per holder and data
+/// category)
+fn same_key<K: PartialEq>(a: &StatementKey<K>, b: &StatementKey<K>) -> bool {
+    a.requester == b.requester && a.data == b.data && a.holder == b.holder && a.origin == b.origin
 }
 
 /// Resolves a patient's consent events for one question (R36, R37, R40,
@@ -540,9 +552,8 @@ fn latest_of_key<K: PartialEq>(
 /// (Ignoring the statement only after the selection would let an unconfirmed
 /// repetition of a confirmed refusal remove that refusal.)
 ///
-/// Linear in the number of events times the number that can apply;
-/// allocation-free unless more than 16 statements can apply or more than
-/// four decide.
+/// One pass over the events; allocation-free unless more than 16 keys can
+/// apply or more than four statements decide.
 ///
 /// ```
 /// use zorg_pdp::Timestamp;
@@ -580,88 +591,98 @@ pub fn resolve<K: PartialEq>(events: &[StatementEvent<K>], q: &Question<'_, K>) 
     // holder's own consent always counts.
     let counts =
         |e: &StatementEvent<K>| e.key.origin == Origin::Dossier || q.age.counts(e.at, q.at);
-    let mut items: SmallVec<[Item<'_, K>; 16]> = SmallVec::new();
+    // One pass: the latest event of every key that can apply, at or before
+    // `t` ("the latest of its key at or before `t`"), by `(at, arrival)`:
+    // at equal times the later arrival replaces the earlier one, as the
+    // registry orders every fact.
+    let mut slots: SmallVec<[Slot<'_, K>; 16]> = SmallVec::new();
     for (i, event) in events.iter().enumerate() {
-        let Some(choice) = event.choice else {
+        if event.at > q.at {
+            continue;
+        }
+        let meets = match_key(&event.key, q);
+        if matches!(meets, Match::No) {
+            continue;
+        }
+        let slot = if let Some(k) = slots.iter().position(|s| same_key(s.key, &event.key)) {
+            slots.get_mut(k)
+        } else {
+            slots.push(Slot {
+                key: &event.key,
+                meets,
+                every: None,
+                counted: None,
+            });
+            slots.last_mut()
+        };
+        let Some(slot) = slot else {
             continue;
         };
-        if event.at > q.at || matches!(match_key(&event.key, q), Match::No) {
-            continue;
+        // `i` only grows, so an event at the same time or later is later.
+        let later =
+            |latest: Option<(Timestamp, usize)>| latest.is_none_or(|(at, _)| event.at >= at);
+        if later(slot.every) {
+            slot.every = Some((event.at, i));
         }
-        let counted = latest_of_key(events, i, q.at, counts);
-        let every = latest_of_key(events, i, q.at, |_| true);
-        if counted || every {
-            items.push(Item {
-                id: i,
-                key: &event.key,
-                choice,
-                counted,
-                every,
-                counts: counts(event),
-            });
+        // R41, on the events: an event that does not count is ignored as if
+        // it had not been recorded, so it replaces nothing.
+        if counts(event) && later(slot.counted) {
+            slot.counted = Some((event.at, i));
         }
     }
-    resolve_items(&items, q)
-}
+    // "in force when it is the latest of its key at or before `t` and not
+    // cleared": the latest event's choice, if it is not a clear
+    let choice_of = |latest: Option<(Timestamp, usize)>| {
+        let (_, i) = latest?;
+        let choice = events.get(i)?.choice?;
+        Some((i, choice))
+    };
 
-/// R36, R37, R40, R41 and R42 over the kept events
-fn resolve_items<K: PartialEq>(items: &[Item<'_, K>], q: &Question<'_, K>) -> Resolution {
     // By specificity level: the statements in force that count, the ones in
     // force had every choice counted, and among those the unconfirmed ones.
-    let mut counted: Table = [0; LEVELS];
-    let mut every: Table = [0; LEVELS];
-    let mut unconfirmed: Table = [0; LEVELS];
+    let mut counted = Levels::default();
+    let mut every = Levels::default();
+    let mut unconfirmed = Levels::default();
     let mut category_unknown = false;
-    for item in items {
-        match match_key(item.key, q) {
+    for slot in &slots {
+        match slot.meets {
             Match::Applies(level) => {
-                let b = bit(item.choice);
-                let slot = level.index();
-                if item.counted
-                    && let Some(entry) = counted.get_mut(slot)
-                {
-                    *entry |= b;
+                if let Some((_, choice)) = choice_of(slot.counted) {
+                    counted.add(level, choice);
                 }
-                if item.every
-                    && let Some(entry) = every.get_mut(slot)
-                {
-                    *entry |= b;
-                }
-                if item.every
-                    && !item.counts
-                    && let Some(entry) = unconfirmed.get_mut(slot)
-                {
-                    *entry |= b;
+                if let Some((i, choice)) = choice_of(slot.every) {
+                    every.add(level, choice);
+                    if events.get(i).is_some_and(|e| !counts(e)) {
+                        unconfirmed.add(level, choice);
+                    }
                 }
             }
-            // R42: noted for `consent_check`, ignored by the answer
-            Match::Unknown => category_unknown |= item.counted,
+            // R42: a counted statement in force that would need a missing
+            // category: noted for `consent_check`, ignored by the answer
+            Match::Unknown => category_unknown |= choice_of(slot.counted).is_some(),
             Match::No => {}
         }
     }
-    let decided = verdict(&counted);
-    let wanted = decided.deciding_bit();
-    let mut deciding = SmallVec::new();
-    if wanted != 0 {
-        for item in items {
-            if let (true, Match::Applies(level)) = (item.counted, match_key(item.key, q))
-                && decided.decides(level)
-                && bit(item.choice) == wanted
-            {
-                deciding.push(item.id);
-            }
-        }
-    }
+    let decided = counted.verdict();
+    let mut deciding: SmallVec<[usize; 4]> = slots
+        .iter()
+        .filter_map(|slot| match (slot.meets, choice_of(slot.counted)) {
+            (Match::Applies(level), Some((i, choice))) if decided.decides(level, choice) => Some(i),
+            _ => None,
+        })
+        .collect();
+    deciding.sort_unstable();
     // R41: "otherwise it is ignored and a deny it would have decided reports
     // `consent_unconfirmed`": resolve again as if every choice counted, and
     // look for an unconfirmed one among the statements that would decide.
     let unconfirmed = decided.answer != Answer::Permit && {
-        let would = verdict(&every);
-        let wanted = would.deciding_bit();
-        unconfirmed
-            .iter()
-            .enumerate()
-            .any(|(i, &bits)| bits & wanted != 0 && would.decides(Level::from_index(i)))
+        let would = every.verdict();
+        let wanted = match would.answer {
+            Answer::Permit => unconfirmed.permits,
+            Answer::Refused => unconfirmed.refusals,
+            Answer::NoChoice => 0,
+        };
+        wanted & would.undominated != 0
     };
     Resolution {
         answer: decided.answer,
@@ -687,7 +708,7 @@ pub fn in_force<K: PartialEq + Clone>(
     t: Timestamp,
 ) -> impl Iterator<Item = (usize, Statement<K>)> + '_ {
     events.iter().enumerate().filter_map(move |(i, event)| {
-        if latest_of_key(events, i, t, |_| true) {
+        if latest_of_key(events, i, t) {
             event.statement().map(|s| (i, s))
         } else {
             None

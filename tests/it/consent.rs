@@ -505,13 +505,20 @@ proptest! {
         refusal in mitz_event(),
         dossier in dossier_event(),
         dossier_refusal in any::<bool>(),
+        same_key_as in prop::option::weighted(0.7, any::<prop::sample::Index>()),
+        at in 0..HOURS + 2,
     ) {
         let before = implementation(&events, &ask);
-        // A refusal recorded at `t`, after every event, so it is the latest
-        // of its key (and may replace a permit of that key).
+        // A refusal at any time, new or of a key already recorded (then it
+        // may replace a permit, or repeat a refusal of a minor unconfirmed).
         let mut added = if dossier_refusal { dossier } else { refusal };
+        if let Some(index) = same_key_as
+            && !events.is_empty()
+        {
+            added = events[index.index(events.len())].clone();
+        }
         added.choice = Some(false);
-        added.at = ask.t;
+        added.at = at;
         let mut with = events.clone();
         with.push(added);
         let after = implementation(&with, &ask);
@@ -866,4 +873,45 @@ fn the_generated_worlds_reach_every_answer_and_flag() {
         let c = count.get(what).copied().unwrap_or(0);
         assert!(c * 50 >= n, "only {c} of {n} worlds have {what}: {count:?}");
     }
+}
+
+#[test]
+fn a_minors_unconfirmed_repetition_of_a_confirmed_refusal_still_refuses() {
+    // The case that decides how R41 reads: adding a refusal must not open.
+    let refusal = |at| Ev {
+        origin: "mitz",
+        holder_is_org: true,
+        holder: "h0",
+        requester: Some("RPZAC005"),
+        data: Some("GGC002"),
+        choice: Some(false),
+        at,
+    };
+    let give = Ev {
+        origin: "dossier",
+        holder_is_org: true,
+        holder: "h0",
+        requester: None,
+        data: None,
+        choice: Some(true),
+        at: 0,
+    };
+    let ask = Ask {
+        holder: "h0",
+        holder_category: Some("huisartsen"),
+        requester_category: Some("RPZAC005"),
+        data: "GGC013",
+        t: 10,
+        birth_date: Some("2012-06-01"),
+        confirmations: vec![3],
+    };
+    let before = [give.clone(), refusal(2)];
+    let after = [give, refusal(2), refusal(5)];
+    for events in [&before[..], &after[..]] {
+        let v = implementation(events, &ask);
+        assert_eq!(v, oracle(events, &ask));
+        assert_eq!(v.answer, Answer::Refused);
+        assert_eq!(v.deciding, BTreeSet::from([1]));
+    }
+    assert!(implementation(&after, &ask).unconfirmed);
 }

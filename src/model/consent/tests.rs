@@ -615,35 +615,37 @@ fn many_deciding_statements_are_all_reported() {
 }
 
 #[test]
-fn specificity_levels_round_trip_and_dominate_as_r36_says() {
-    for i in 0..LEVELS {
-        let level = Level::from_index(i);
+fn the_dominator_masks_are_r36() {
+    let levels: Vec<Level> = (0..2u8)
+        .flat_map(|holder| {
+            (0..2u8).flat_map(move |requester| {
+                (0..3u8).map(move |data| Level {
+                    holder,
+                    requester,
+                    data,
+                })
+            })
+        })
+        .collect();
+    assert_eq!(levels.len(), LEVELS);
+    for (i, level) in levels.iter().enumerate() {
         assert_eq!(level.index(), i);
-        assert!(!level.dominates(level), "strict");
+        for other in &levels {
+            // At least as specific on every axis and more specific on one.
+            let dominates = other.holder >= level.holder
+                && other.requester >= level.requester
+                && other.data >= level.data
+                && other != level;
+            assert_eq!(
+                DOMINATORS[i] & other.bit() != 0,
+                dominates,
+                "{other:?} over {level:?}"
+            );
+        }
     }
-    let most = Level {
-        holder: 1,
-        requester: 1,
-        data: 2,
-    };
-    let least = Level {
-        holder: 0,
-        requester: 0,
-        data: 0,
-    };
-    assert!(most.dominates(least));
-    assert!(!least.dominates(most));
-    let org_every = Level {
-        holder: 1,
-        requester: 0,
-        data: 0,
-    };
-    let cat_full = Level {
-        holder: 0,
-        requester: 1,
-        data: 2,
-    };
-    assert!(!org_every.dominates(cat_full) && !cat_full.dominates(org_every));
+    // The most specific level has no dominator; the least has all others.
+    assert_eq!(DOMINATORS[LEVELS - 1], 0);
+    assert_eq!(DOMINATORS[0], 0b1111_1111_1110);
 }
 
 // --- R41 on the events ---------------------------------------------------------
