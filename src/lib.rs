@@ -53,3 +53,7 @@ pub use scenario::{RunReport, Scenario, ScenarioError};
 #[cfg(doctest)]
 #[doc = include_str!("../docs/audit.md")]
 struct AuditDocs;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/consent.md")]
+struct ConsentDocs;

@@ -13,8 +13,8 @@
 //! [`Requester`], [`Data`]).
 //!
 //! Nothing here reads a clock, does I/O, panics or allocates on the decision
-//! path ([`resolve`] uses fixed tables and inline buffers). Nothing here is wired into the registry or the engine yet; see
-//! `docs/consent.md`.
+//! path ([`resolve`] uses fixed tables and inline buffers). Nothing here is
+//! wired into the registry or the engine yet; see `docs/consent.md`.
 
 use std::fmt;
 
