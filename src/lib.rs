@@ -2,8 +2,8 @@
 #![forbid(unsafe_code)]
 
 // Every module is private but four namespaces (`audit`, `consent`,
-// `scenario`, `schema`); the rest of the public API is this one list, so each item has one
-// path. Data flows one way, and the modules depend only downstream-ward:
+// `scenario`, `schema`); the rest of the public API is this one list, so each
+// item has one path. Data flows one way, and the modules depend only downstream-ward:
 // model ← registry ← policy ← engine → audit (tests/it/architecture.rs checks it).
 pub mod audit;
 /// Granular consent (SPEC.md §7, RULES.md §J): consent statements, the
