@@ -1,14 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-// Every module is private but four namespaces (`analysis`, `audit`, `scenario`,
-// `schema`); the rest of the public API is this one list, so each item has one
-// path. Data flows one way, and the modules depend only downstream-ward:
+// Every module is private but five namespaces (`analysis`, `audit`, `consent`,
+// `scenario`, `schema`); the rest of the public API is this one list, so each
+// item has one path. Data flows one way, and the modules depend only downstream-ward:
 // diagnostic ← model ← registry ← policy ← engine → audit, and engine ←
 // analysis (tests/it/architecture.rs checks it); `diagnostic` (where an error
 // is in its file) comes first of all.
 pub mod analysis;
 pub mod audit;
+/// Granular consent (SPEC.md §7, RULES.md §J): consent statements, the
+/// statements in force, and the resolver (`docs/consent.md`)
+pub mod consent {
+    pub use crate::model::consent::{
+        AgeFacts, Answer, BirthDate, BirthDateError, Choice, Data, Holder,
+        MITZ_AGE_WITHOUT_CONFIRMATION, Origin, Question, Requester, Resolution, Statement,
+        StatementEvent, StatementKey, in_force, resolve,
+    };
+}
 mod diagnostic;
 mod engine;
 mod model;
@@ -48,3 +57,7 @@ pub use scenario::{RunReport, Scenario, ScenarioError};
 #[cfg(doctest)]
 #[doc = include_str!("../docs/audit.md")]
 struct AuditDocs;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/consent.md")]
+struct ConsentDocs;

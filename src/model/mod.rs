@@ -1,6 +1,7 @@
 //! The domain model: ids, time, entities, events, requests and responses.
 //! Pure data with serde; nothing here knows about Cedar.
 
+pub(crate) mod consent;
 pub(crate) mod entities;
 pub(crate) mod error;
 pub(crate) mod event;

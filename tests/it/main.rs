@@ -24,6 +24,7 @@ mod api;
 mod architecture;
 mod audit;
 mod common;
+mod consent;
 mod fuzz_regressions;
 mod least_privilege;
 mod oracle;
