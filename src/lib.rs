@@ -37,9 +37,11 @@ pub use model::event::{
     Change, Event, EventError, EventKind, EventProblem, EventRecord, EventType,
 };
 pub use model::ids::{
-    CareModule, Category, DocumentRef, IdError, MAX_ID_LEN, OrganisationId, PatientId,
-    PractitionerId, RecordId, Role, StudyId, Task,
+    CareModule, Category, DataCategory, DocumentRef, HolderCategory, IdError, MAX_ID_LEN,
+    OrganisationId, PatientId, PractitionerId, ProviderType, RecordId, RequesterCategory, Role,
+    StudyId, Task,
 };
+pub use model::national::{Bsn, NationalIdError, Ura};
 pub use model::request::{
     Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request,
     RequestError, RequestRecord, Response,

@@ -90,7 +90,11 @@ plain_debug!(
     Role,
     Task,
     Category,
-    CareModule
+    CareModule,
+    DataCategory,
+    HolderCategory,
+    RequesterCategory,
+    ProviderType
 );
 
 macro_rules! id_type {
@@ -213,6 +217,27 @@ id_type!(
 id_type!(
     /// A care module (`CVRM`, `DM`, `COPD`), checked against the loaded vocabulary
     CareModule
+);
+
+id_type!(
+    /// A Mitz data category (`GGC002` Behandelgegevens, `GGC012` Uitslagen,
+    /// `GGC013` Medicatiegegevens), checked against the loaded consent vocabulary
+    DataCategory
+);
+id_type!(
+    /// A holder category of ours (`huisartsen`, `ziekenhuizen`, …; Mitz publishes
+    /// no codes), checked against the loaded consent vocabulary
+    HolderCategory
+);
+id_type!(
+    /// A Mitz requesting category (`RPZAC001` huisartsen, …), checked against the
+    /// loaded consent vocabulary
+    RequesterCategory
+);
+id_type!(
+    /// A national provider-type code (Vektis/Nictiz `organization-type`: `Z3`
+    /// huisartsenpraktijk, `V4` ziekenhuis, `K4` kraamzorg, …)
+    ProviderType
 );
 
 /// Ids the registry's table of ids gives back to audit records: they were

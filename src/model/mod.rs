@@ -9,6 +9,7 @@ pub(crate) mod fact;
 pub(crate) mod hex;
 pub(crate) mod ids;
 pub(crate) mod names;
+pub(crate) mod national;
 pub(crate) mod request;
 pub(crate) mod time;
 pub(crate) mod vocab;
