@@ -193,7 +193,7 @@ fn main() -> Result<()> {
     let intake = Timestamp::parse("2026-01-05T09:00:00Z")?;
     story
         .engine
-        .register_patient(&Patient { id: client.clone() })?;
+        .register_patient(&Patient::new(client.clone()))?;
     for member in &team {
         story
             .engine

@@ -146,7 +146,7 @@ pub(crate) fn structured(data: &[u8]) {
     }
     for i in 0..2u8 {
         engine
-            .register_patient(&Patient { id: pat(i) })
+            .register_patient(&Patient::new(pat(i)))
             .expect("register");
         oracle.patients.insert(pat(i).to_string());
     }

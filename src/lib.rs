@@ -34,7 +34,8 @@ pub use model::MAX_JSON_LEN;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 pub use model::error::{EntityError, ParseError};
 pub use model::event::{
-    Change, Event, EventError, EventKind, EventProblem, EventRecord, EventType,
+    Change, Event, EventError, EventKind, EventProblem, EventRecord, EventType, MitzHolder,
+    RecordedVia,
 };
 pub use model::ids::{
     CareModule, Category, DataCategory, DocumentRef, HolderCategory, IdError, MAX_ID_LEN,

@@ -130,7 +130,7 @@ pub fn register(engine: &Engine, size: Size) {
     }
     for x in 0..size.patients {
         engine
-            .register_patient(&Patient { id: patient_id(x) })
+            .register_patient(&Patient::new(patient_id(x)))
             .unwrap();
     }
 }

@@ -124,9 +124,7 @@ pub(crate) fn overview(args: &OverviewArgs, console: &mut Console) -> Result<Exi
         world(policies, w)?
     } else {
         let engine = Engine::with_policies(policies);
-        engine.register_patient(&Patient {
-            id: patient.clone(),
-        })?;
+        engine.register_patient(&Patient::new(patient.clone()))?;
         engine
     };
     if !args.file.is_file() {

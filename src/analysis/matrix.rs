@@ -236,9 +236,7 @@ fn world(policies: &Policies, situation: Situation) -> Result<Engine, AnalysisEr
             .map_err(|e| fail("organisation", o.as_str(), &e))?;
     }
     engine
-        .register_patient(&Patient {
-            id: patient.clone(),
-        })
+        .register_patient(&Patient::new(patient.clone()))
         .map_err(|e| fail("patient", PATIENT, &e))?;
     let apply = |at: i64, kind: EventKind| {
         engine

@@ -63,7 +63,7 @@ use crate::model::request::Request;
 /// engine.register_organisation(Organisation::new(org.clone()))?;
 /// engine.register_practitioner(Practitioner::new(
 ///     PractitionerId::new("vera")?, org.clone(), Role::new("verloskundige")?))?;
-/// engine.register_patient(&Patient { id: PatientId::new("client-1")? })?;
+/// engine.register_patient(&Patient::new(PatientId::new("client-1")?))?;
 /// let request = Request::view(PractitionerId::new("vera")?, PatientId::new("client-1")?,
 ///     org, Category::new("echo")?, "2026-02-01T00:00:00Z".parse()?, true);
 /// let input = abstract_input(&engine, &request).unwrap();

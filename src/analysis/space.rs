@@ -452,6 +452,8 @@ fn free_facts(action: ActionKind, kind: PrincipalKind, spec: Spec) -> Vec<Fact> 
                         F::Referral,
                         F::ReferralObjection,
                         F::UnplannedCareConsent,
+                        F::ConsentRefused,
+                        F::ConsentUnconfirmed,
                     ]);
                 }
                 if spec.module {
@@ -1190,12 +1192,14 @@ mod tests {
                 "access_requested",
                 "referral",
                 "referral_objection",
-                "unplanned_care_consent"
+                "unplanned_care_consent",
+                "consent_refused",
+                "consent_unconfirmed"
             ]
         );
         // 12 roles, 2^3 task sets, mfa, 6 purposes, 14 categories, organisation = holder or
-        // not, 2^6 facts
-        assert_eq!(p.len(), 12 * 8 * 2 * 6 * 14 * 2 * 64);
+        // not, 2^8 facts
+        assert_eq!(p.len(), 12 * 8 * 2 * 6 * 14 * 2 * 256);
         // A patient's view: no role, tasks or facts; the patient may be the principal
         assert_eq!(view[1].len(), 2 * 6 * 14 * 2);
         assert_eq!(view[2].len(), 2 * 6 * 14 * 2);

@@ -136,7 +136,7 @@ const fn meaning(fact: Fact) -> &'static str {
             "the principal's organisation has a treatment relationship with the patient (R5, R6, R11)"
         }
         Fact::DossierConsent => {
-            "the patient consents to sharing the holder's dossier (the resolved consent, R6-R10)"
+            "the patient consents to the holder making this data category available to the principal's organisation (the resolved consent, R6-R10, R37)"
         }
         Fact::AccessRequested => {
             "the practitioner requested access during the current treatment relationship (R6)"
@@ -156,7 +156,7 @@ const fn meaning(fact: Fact) -> &'static str {
         Fact::RecordFlagged => "the record is marked as wrong or mixed-up data (R19)",
         Fact::RecordDeleted => "the record was deleted with the patient's PGO account (R20, R25)",
         Fact::ConsentOtherHolder => {
-            "the patient consents to sharing for at least one holder other than the principal's organisation (R13)"
+            "the patient consents to sharing with the principal's organisation for at least one holder other than it (R13, R43)"
         }
         Fact::PgoAccount => "the patient has a PGO account (R22, R25)",
         Fact::PgoTransferConsent => "the patient consents to transfer to the PGO (R22)",
@@ -169,5 +169,11 @@ const fn meaning(fact: Fact) -> &'static str {
         }
         Fact::Objection => "the patient objected to this use (R29)",
         Fact::ResearchConsent => "the patient consents to this study (R30)",
+        Fact::ConsentRefused => {
+            "the consent statement that decides is an explicit refusal: a Mitz \"nee\" or a withdrawal (R37, R39)"
+        }
+        Fact::ConsentUnconfirmed => {
+            "a Mitz choice of the patient, under 16, would have decided but no parent or guardian confirmed it (R41)"
+        }
     }
 }

@@ -13,6 +13,8 @@ use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
 use crate::registry::{FactKey, Idx, PatientFacts, RecordState, Registry};
 
+use super::consent::{ConsentFacts, PatientConsent};
+
 /// The principal as Cedar sees it
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum PrincipalIn<'r> {
@@ -161,8 +163,28 @@ impl<'r> Ctx<'r, '_> {
         Ok(h)
     }
 
+    /// The patient's consent at the request's time
+    fn consent(&self) -> PatientConsent<'r, '_> {
+        let birth_date = self
+            .registry
+            .patient(&self.request.patient)
+            .and_then(super::super::registry::PatientState::birth_date);
+        PatientConsent::new(
+            self.registry,
+            self.vocabulary,
+            self.facts,
+            birth_date,
+            self.request.at,
+        )
+    }
+
     /// The facts about dossier data of `holder` in `category` for a practitioner
-    fn data_facts(&self, facts: &mut Facts, holder: Option<Idx>, category: Option<Idx>) {
+    fn data_facts(
+        &self,
+        facts: &mut Facts,
+        holder: Option<Idx>,
+        category: &Category,
+    ) {
         let Some((p, o)) = self.who.practitioner else {
             return;
         };
@@ -170,7 +192,9 @@ impl<'r> Ctx<'r, '_> {
         facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
         facts.set(Fact::AccessRequested, f.requested(p, o));
         if let Some(h) = holder {
-            facts.set(Fact::DossierConsent, f.active(FactKey::DossierConsent(h)));
+            let consent = self.consent();
+            set_consent(facts, consent.for_requester(h, o, consent.data_of(category)));
+            let category = self.registry.category_index(category);
             facts.set(
                 Fact::Referral,
                 f.exists(FactKey::Referral { from: h, to: o }),
@@ -203,11 +227,7 @@ impl<'r> Ctx<'r, '_> {
         input.purpose = Some(purpose);
         input.source = Some(Source::Dossier);
         input.category = Some(category);
-        self.data_facts(
-            &mut input.facts,
-            Some(h),
-            self.registry.category_index(category),
-        );
+        self.data_facts(&mut input.facts, Some(h), category);
         Ok(())
     }
 
@@ -235,11 +255,7 @@ impl<'r> Ctx<'r, '_> {
             }
             None => None,
         };
-        self.data_facts(
-            &mut input.facts,
-            state.holder(),
-            registry.category_index(state.category()),
-        );
+        self.data_facts(&mut input.facts, state.holder(), state.category());
         if let (Some((p, _)), Some(m)) = (self.who.practitioner, state.module()) {
             input.facts.set(
                 Fact::OwnershipAccepted,
@@ -346,6 +362,13 @@ impl<'r> Ctx<'r, '_> {
     }
 }
 
+/// Sets the consent facts of a `view` or `view_record`
+fn set_consent(facts: &mut Facts, consent: ConsentFacts) {
+    facts.set(Fact::DossierConsent, consent.permit);
+    facts.set(Fact::ConsentRefused, consent.refused);
+    facts.set(Fact::ConsentUnconfirmed, consent.unconfirmed);
+}
+
 /// Whether an active referral objection of the patient at `holder` covers `category`
 fn objection(f: &PatientFacts<'_>, holder: Idx, category: Option<Idx>) -> bool {
     f.any_referral_objection() && f.referral_objection(holder, category)
@@ -410,7 +433,7 @@ pub(crate) fn build_for<'r>(
             if let Some((_, o)) = who.practitioner {
                 let facts = &mut built.input.facts;
                 facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-                facts.set(Fact::ConsentOtherHolder, f.consent_other_holder(o));
+                facts.set(Fact::ConsentOtherHolder, ctx.consent().permit_elsewhere(o));
             }
         }
         Action::Share => {
@@ -418,7 +441,7 @@ pub(crate) fn build_for<'r>(
                 built
                     .input
                     .facts
-                    .set(Fact::DossierConsent, f.active(FactKey::DossierConsent(o)));
+                    .set(Fact::DossierConsent, ctx.consent().permit_at(o));
             }
         }
         Action::StartModule { module } | Action::Contribute { module } => {
@@ -453,27 +476,50 @@ pub(crate) fn build_for<'r>(
 }
 
 /// Turns a `view` input into the same view of another category: only the
-/// category and the referral-objection fact depend on it (the property test
+/// category, the referral-objection fact and the consent facts (through the
+/// category's data category, SPEC.md §7.2) depend on it (the property test
 /// `dashboard_equals_views` holds this against [`build`])
+///
+/// `consent` remembers the consent facts per data category across the calls
+/// of one dashboard.
 pub(crate) fn with_category<'r>(
     input: &mut Input<'r>,
     registry: &Registry,
+    vocabulary: &Vocabulary,
     category: &'r Category,
+    consent: &mut ConsentMemo,
 ) {
     input.category = Some(category);
-    if let (PrincipalIn::Practitioner { .. }, Some(holder)) = (input.principal, input.holder) {
-        let covered = match (
-            registry.patient(input.patient),
-            registry.organisation_index(holder),
-        ) {
-            (Some(x), Some(h)) => {
-                objection(&x.facts(input.at), h, registry.category_index(category))
-            }
-            _ => false,
-        };
-        input.facts.set(Fact::ReferralObjection, covered);
-    }
+    let PrincipalIn::Practitioner { organisation, .. } = input.principal else {
+        return;
+    };
+    let (Some(holder), Some(x)) = (input.holder, registry.patient(input.patient)) else {
+        return;
+    };
+    let (Some(h), Some(o)) = (
+        registry.organisation_index(holder),
+        registry.organisation_index(organisation),
+    ) else {
+        return;
+    };
+    let facts = x.facts(input.at);
+    let covered = objection(&facts, h, registry.category_index(category));
+    input.facts.set(Fact::ReferralObjection, covered);
+    let patient = PatientConsent::new(registry, vocabulary, facts, x.birth_date(), input.at);
+    let data = patient.data_of(category);
+    let answer = match consent.iter().find(|(d, _)| *d == data) {
+        Some(&(_, known)) => known,
+        None => {
+            let known = patient.for_requester(h, o, data);
+            consent.push((data, known));
+            known
+        }
+    };
+    set_consent(&mut input.facts, answer);
 }
+
+/// The consent facts per data category of one dashboard's holder
+pub(crate) type ConsentMemo = smallvec::SmallVec<[(Option<u16>, ConsentFacts); 4]>;
 
 impl Input<'_> {
     /// The input as JSON: what the policies see, for explanations and for

@@ -7,6 +7,7 @@
 //! policy set, nothing shared with the fast path but the input.
 
 mod audit;
+pub(crate) mod consent;
 pub(crate) mod cedar;
 mod explain;
 pub(crate) mod input;
@@ -65,7 +66,7 @@ impl DashboardError {
 /// use zorg_pdp::{Engine, Event, Organisation, OrganisationId, Patient, PatientId};
 /// let engine = Engine::new()?;
 /// engine.register_organisation(Organisation::new(OrganisationId::new("huisarts-west")?))?;
-/// engine.register_patient(&Patient { id: PatientId::new("client-1")? })?;
+/// engine.register_patient(&Patient::new(PatientId::new("client-1")?))?;
 /// engine.apply(&Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started",
 ///     "patient":"client-1","organisation":"huisarts-west"}"#)?)?;
 /// assert_eq!(engine.seq(), 1);
@@ -604,8 +605,15 @@ impl Board<'_> {
         match &built {
             Ok(base) => {
                 let mut input = base.input.clone();
+                let mut consent = input::ConsentMemo::new();
                 for category in categories {
-                    input::with_category(&mut input, registry, category);
+                    input::with_category(
+                        &mut input,
+                        registry,
+                        policies.vocabulary(),
+                        category,
+                        &mut consent,
+                    );
                     decide_input(loaded, registry, &input, |summary| {
                         tally.note(category, &summary.outcome);
                         if self.audit {

@@ -59,8 +59,10 @@ pub enum Data<K> {
     Category(K),
 }
 
-/// What the patient chose
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What the patient chose (`permit` or `deny` on the wire)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum Choice {
     /// Yes: the holder may make the data available (a Mitz "ja", a
     /// `dossier_consent_given`)

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{OrganisationId, PatientId, PractitionerId, Role, Task};
+use super::consent::BirthDate;
+use super::ids::{OrganisationId, PatientId, PractitionerId, ProviderType, Role, Task};
+use super::national::{Bsn, Ura};
 
 /// A care provider (zorgaanbieder), dossier holder or external party
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +19,15 @@ pub struct Organisation {
     /// What kind of organisation (`verloskundigenpraktijk`, `survey_bureau`, …); never used in decisions
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Its URA number, the national organisation id Mitz uses (SPEC.md §7.1);
+    /// FHIR import finds the holder by it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ura: Option<Ura>,
+    /// Its national provider-type code (`Z3`, `V4`, `K4`, …): the consent
+    /// vocabulary maps it to a holder and a requesting category (R42: none
+    /// without one)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_type: Option<ProviderType>,
 }
 
 impl Organisation {
@@ -26,6 +37,8 @@ impl Organisation {
             id,
             name: None,
             kind: None,
+            ura: None,
+            provider_type: None,
         }
     }
 }
@@ -65,6 +78,26 @@ impl Practitioner {
 pub struct Patient {
     /// Its id
     pub id: PatientId,
+    /// Its BSN, 9 digits passing the elfproef (SPEC.md §7.1); FHIR import
+    /// finds the patient by it. Never printed by `Debug`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bsn: Option<Bsn>,
+    /// Its date of birth, `YYYY-MM-DD`: the age at a decision's time decides
+    /// whether its Mitz choices need a guardian's confirmation (R41); without
+    /// one the patient counts as an adult
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<BirthDate>,
+}
+
+impl Patient {
+    /// A patient with only an id
+    pub fn new(id: PatientId) -> Self {
+        Self {
+            id,
+            bsn: None,
+            birth_date: None,
+        }
+    }
 }
 
 /// Any entity, for hosts that register through one JSON entry point
@@ -130,7 +163,15 @@ mod tests {
         assert!(m.starts_with("entity: field `id`: "), "{m}");
         assert!(m.contains("(line 2, column"), "{m}");
         let m = message(r#"{"patient":{"id":"c1","bsn":"123"}}"#);
-        assert!(m.contains("unknown field `bsn`"), "{m}");
+        assert!(m.contains("field `bsn`") && m.contains("9 digits"), "{m}");
+        let m = message(r#"{"patient":{"id":"c1","bsn":"123456789"}}"#);
+        assert!(m.contains("elfproef") && !m.contains("123456789"), "{m}");
+        let m = message(r#"{"patient":{"id":"c1","ssn":"1"}}"#);
+        assert!(m.contains("unknown field `ssn`"), "{m}");
+        let m = message(r#"{"patient":{"id":"c1","birth_date":"2026-02-30"}}"#);
+        assert!(m.contains("field `birth_date`"), "{m}");
+        let m = message(r#"{"organisation":{"id":"o","ura":"1234"}}"#);
+        assert!(m.contains("field `ura`") && m.contains("8 digits"), "{m}");
         let m =
             message(r#"{"practitioner":{"id":"p","organisation":"o","role":"huisarts","id":"q"}}"#);
         assert!(m.contains("duplicate field `id`"), "{m}");
@@ -138,6 +179,17 @@ mod tests {
         assert!(m.starts_with("entity: ") && m.contains("`robot`"), "{m}");
         let m = message(r#"{"practitioner":{"id":"p","organisation":"o"}}"#);
         assert!(m.contains("missing field `role`"), "{m}");
+    }
+
+    #[test]
+    fn national_fields_round_trip_and_debug_hides_the_bsn() {
+        let json = r#"{"patient":{"id":"c1","bsn":"999999990","birth_date":"2011-02-28"}}"#;
+        let p = EntityRecord::from_json(json).unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), json);
+        assert!(!format!("{p:?}").contains("999999990"), "{p:?}");
+        let json = r#"{"organisation":{"id":"kz","ura":"00000001","provider_type":"K4"}}"#;
+        let o = EntityRecord::from_json(json).unwrap();
+        assert_eq!(serde_json::to_string(&o).unwrap(), json);
     }
 
     #[test]

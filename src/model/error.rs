@@ -60,6 +60,18 @@ pub enum EntityError {
         /// The value
         value: String,
     },
+    /// A national identifier (`ura` of an organisation, `bsn` of a patient)
+    /// that another entity already has; the value is not repeated (a BSN
+    /// names a patient)
+    #[error("{kind} `{id}`: field `{field}`: already registered to another {kind}")]
+    Taken {
+        /// `organisation` or `patient`
+        kind: &'static str,
+        /// The entity being registered
+        id: String,
+        /// `ura` or `bsn`
+        field: &'static str,
+    },
     /// A registry holds at most `u32::MAX` entities of one kind
     #[error("too many {0} registered")]
     Capacity(&'static str),

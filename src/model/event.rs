@@ -4,8 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::consent::Choice;
 use super::ids::{
-    CareModule, Category, DocumentRef, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,
+    CareModule, Category, DataCategory, DocumentRef, HolderCategory, OrganisationId, PatientId,
+    PractitionerId, RecordId, RequesterCategory, StudyId,
 };
 use super::time::Timestamp;
 use super::vocab::{Purpose, Source};
@@ -118,6 +120,8 @@ event_types! {
             / ObjectionWithdrawn = "objection_withdrawn",
         ResearchConsent: ResearchConsentGiven = "research_consent_given"
             / ResearchConsentWithdrawn = "research_consent_withdrawn",
+        MitzChoice: MitzChoiceRecorded = "mitz_choice_recorded"
+            / MitzChoiceCleared = "mitz_choice_cleared",
     }
     singles {
         AccessRequested = "access_requested",
@@ -126,7 +130,34 @@ event_types! {
         ModuleOwnershipAccepted = "module_ownership_accepted",
         RecordAdded = "record_added",
         RecordFlagged = "record_flagged",
+        MitzChoicesConfirmed = "mitz_choices_confirmed",
     }
+}
+
+/// Whose data a Mitz choice is about: one organisation, or a holder category
+/// (SPEC.md §7.3: exactly one of `holder` / `holder_category`)
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MitzHolder {
+    /// `holder`: one organisation (a dossierhoudersknop choice)
+    Organisation(OrganisationId),
+    /// `holder_category`: every organisation of a holder category
+    Category(HolderCategory),
+}
+
+/// Where a Mitz choice was recorded (SPEC.md §7.3 `recorded_via`); never
+/// used in decisions
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RecordedVia {
+    /// The patient's own MijnMitz portal
+    Mijnmitz,
+    /// The holder's dossierhoudersknop
+    Dossierhoudersknop,
+    /// The requester's raadplegersknop
+    Raadplegersknop,
+    /// A FHIR notification (`zorg-pdp fhir import`)
+    Fhir,
 }
 
 impl fmt::Display for EventType {
@@ -249,6 +280,22 @@ pub enum EventKind {
         patient: PatientId,
         study: StudyId,
     },
+    /// `mitz_choice_recorded` (`choice` is `Some`) / `mitz_choice_cleared`
+    /// (`choice` and `recorded_via` are `None`): a later one with the same
+    /// key (patient, holder, data category, requesting category) replaces
+    /// the earlier one
+    MitzChoice {
+        change: Change,
+        patient: PatientId,
+        holder: MitzHolder,
+        data_category: DataCategory,
+        requester_category: RequesterCategory,
+        choice: Option<Choice>,
+        recorded_via: Option<RecordedVia>,
+    },
+    /// `mitz_choices_confirmed`: a parent or guardian confirmed the choices
+    /// the patient recorded at or before this event's time (R41)
+    MitzChoicesConfirmed { patient: PatientId },
 }
 
 /// The flat wire form of an event, as in JSON and scenario files
@@ -296,6 +343,16 @@ pub struct EventRecord {
     pub purpose: Option<Purpose>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<StudyId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_category: Option<HolderCategory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_category: Option<DataCategory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_category: Option<RequesterCategory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_via: Option<RecordedVia>,
 }
 
 /// What is wrong with one field of an event
@@ -374,6 +431,11 @@ impl EventRecord {
             party: None,
             purpose: None,
             study: None,
+            holder_category: None,
+            data_category: None,
+            requester_category: None,
+            choice: None,
+            recorded_via: None,
         }
     }
 }
@@ -395,7 +457,7 @@ macro_rules! need {
 impl Fields {
     fn finish(self) -> Result<(), EventError> {
         let r = &self.r;
-        let left: [(&'static str, bool); 15] = [
+        let left: [(&'static str, bool); 20] = [
             ("patient", r.patient.is_some()),
             ("organisation", r.organisation.is_some()),
             ("holder", r.holder.is_some()),
@@ -411,6 +473,11 @@ impl Fields {
             ("party", r.party.is_some()),
             ("purpose", r.purpose.is_some()),
             ("study", r.study.is_some()),
+            ("holder_category", r.holder_category.is_some()),
+            ("data_category", r.data_category.is_some()),
+            ("requester_category", r.requester_category.is_some()),
+            ("choice", r.choice.is_some()),
+            ("recorded_via", r.recorded_via.is_some()),
         ];
         match left.iter().find(|(_, present)| *present) {
             Some((field, _)) => Err(EventError::new(self.t, field, EventProblem::NotUsed)),
@@ -525,6 +592,43 @@ impl TryFrom<EventRecord> for Event {
                 change,
                 patient: need!(f, patient),
                 study: need!(f, study),
+            },
+            Shape::MitzChoice => {
+                let patient = need!(f, patient);
+                let holder = match (f.r.holder.take(), f.r.holder_category.take()) {
+                    (Some(h), None) => MitzHolder::Organisation(h),
+                    (None, Some(c)) => MitzHolder::Category(c),
+                    (None, None) => {
+                        return Err(EventError::new(f.t, "holder", EventProblem::Missing));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(EventError::new(
+                            f.t,
+                            "holder_category",
+                            EventProblem::Invalid(
+                                "give exactly one of `holder` and `holder_category`".into(),
+                            ),
+                        ));
+                    }
+                };
+                let data_category = need!(f, data_category);
+                let requester_category = need!(f, requester_category);
+                let (choice, recorded_via) = match change {
+                    Change::Given => (Some(need!(f, choice)), f.r.recorded_via.take()),
+                    Change::Withdrawn => (None, None),
+                };
+                K::MitzChoice {
+                    change,
+                    patient,
+                    holder,
+                    data_category,
+                    requester_category,
+                    choice,
+                    recorded_via,
+                }
+            }
+            Shape::MitzChoicesConfirmed => K::MitzChoicesConfirmed {
+                patient: need!(f, patient),
             },
         };
         f.finish()?;
@@ -651,6 +755,26 @@ impl From<Event> for EventRecord {
                 r.patient = Some(patient);
                 r.study = Some(study);
             }
+            K::MitzChoice {
+                patient,
+                holder,
+                data_category,
+                requester_category,
+                choice,
+                recorded_via,
+                ..
+            } => {
+                r.patient = Some(patient);
+                match holder {
+                    MitzHolder::Organisation(h) => r.holder = Some(h),
+                    MitzHolder::Category(c) => r.holder_category = Some(c),
+                }
+                r.data_category = Some(data_category);
+                r.requester_category = Some(requester_category);
+                r.choice = choice;
+                r.recorded_via = recorded_via;
+            }
+            K::MitzChoicesConfirmed { patient } => r.patient = Some(patient),
         }
         r
     }
@@ -675,13 +799,15 @@ impl EventKind {
             | K::ModuleStorageConsent { change, .. }
             | K::PartyConsent { change, .. }
             | K::Objection { change, .. }
-            | K::ResearchConsent { change, .. } => *change,
+            | K::ResearchConsent { change, .. }
+            | K::MitzChoice { change, .. } => *change,
             K::AccessRequested { .. }
             | K::ReferralSent { .. }
             | K::ModuleStarted { .. }
             | K::ModuleOwnershipAccepted { .. }
             | K::RecordAdded { .. }
-            | K::RecordFlagged { .. } => Change::Given,
+            | K::RecordFlagged { .. }
+            | K::MitzChoicesConfirmed { .. } => Change::Given,
         }
     }
 
@@ -704,6 +830,8 @@ impl EventKind {
             K::PartyConsent { .. } => Shape::PartyConsent,
             K::Objection { .. } => Shape::Objection,
             K::ResearchConsent { .. } => Shape::ResearchConsent,
+            K::MitzChoice { .. } => Shape::MitzChoice,
+            K::MitzChoicesConfirmed { .. } => Shape::MitzChoicesConfirmed,
         }
     }
 }
@@ -775,8 +903,8 @@ mod tests {
             .iter()
             .filter(|t| t.change() == Change::Withdrawn)
             .count();
-        assert_eq!(withdrawn, 10, "ten facts can be withdrawn");
-        assert_eq!(EventType::ALL.len(), 26);
+        assert_eq!(withdrawn, 11, "eleven facts can be withdrawn or cleared");
+        assert_eq!(EventType::ALL.len(), 29);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub(crate) enum Fact {
     PartyConsent,
     Objection,
     ResearchConsent,
+    ConsentRefused,
+    ConsentUnconfirmed,
 }
 
 impl Fact {
@@ -48,6 +50,8 @@ impl Fact {
             Fact::PartyConsent => "party_consent",
             Fact::Objection => "objection",
             Fact::ResearchConsent => "research_consent",
+            Fact::ConsentRefused => "consent_refused",
+            Fact::ConsentUnconfirmed => "consent_unconfirmed",
         }
     }
 
@@ -65,6 +69,8 @@ impl Fact {
                 F::OwnershipAccepted,
                 F::RecordFlagged,
                 F::RecordDeleted,
+                F::ConsentRefused,
+                F::ConsentUnconfirmed,
             ],
             ActionKind::RequestAccess => &[F::Relationship, F::ConsentOtherHolder],
             ActionKind::Share => &[F::DossierConsent],

@@ -7,7 +7,8 @@ use hashbrown::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{CareModule, Category, Role, Task};
+use super::consent_vocab::ConsentVocabulary;
+use super::ids::{CareModule, Category, DataCategory, HolderCategory, RequesterCategory, Role, Task};
 use super::request::{Action, Request, RequestError};
 
 macro_rules! fixed_enum {
@@ -117,6 +118,12 @@ fixed_enum!(
         NoTreatmentRelationship = "no_treatment_relationship",
         /// No active dossier consent for the holder
         NoDossierConsent = "no_dossier_consent",
+        /// Beside `no_dossier_consent`: the deciding consent statement is an
+        /// explicit refusal (a Mitz "nee" or a withdrawal)
+        ConsentRefused = "consent_refused",
+        /// Beside `no_dossier_consent`: a Mitz choice would have applied but
+        /// the patient is under 16 and no guardian confirmed it (R41)
+        ConsentUnconfirmed = "consent_unconfirmed",
         /// The practitioner has not requested access
         AccessNotRequested = "access_not_requested",
         /// The role may not see this category or do this
@@ -172,6 +179,10 @@ impl Reason {
             Reason::NoDossierConsent => {
                 "the patient has not consented to sharing this holder's dossier"
             }
+            Reason::ConsentRefused => "the patient refused sharing this data with your organisation",
+            Reason::ConsentUnconfirmed => {
+                "the patient's choice needs a parent's or guardian's confirmation first (under 16)"
+            }
             Reason::AccessNotRequested => "request access to this patient first",
             Reason::RoleNotPermitted => "your role may not see this category or do this",
             Reason::RecordFlagged => "the record is marked as wrong or mixed-up data",
@@ -222,6 +233,7 @@ pub struct Vocabulary {
     task_index: HashMap<Task, u16>,
     category_index: HashMap<Category, u16>,
     module_index: HashMap<CareModule, u16>,
+    consent: ConsentVocabulary,
 }
 
 fn index_of<T: Clone + Eq + std::hash::Hash>(values: &[T]) -> HashMap<T, u16> {
@@ -249,7 +261,12 @@ impl Vocabulary {
             tasks,
             categories,
             modules,
+            consent: ConsentVocabulary::default(),
         }
+    }
+    /// The consent vocabulary (SPEC.md §7.2)
+    pub fn consent(&self) -> &ConsentVocabulary {
+        &self.consent
     }
     /// The roles
     pub fn roles(&self) -> &[Role] {
@@ -282,6 +299,18 @@ impl Vocabulary {
     /// Whether `module` is known
     pub fn has_module(&self, module: &CareModule) -> bool {
         self.module_index.contains_key(module)
+    }
+    /// Whether the consent vocabulary knows the Mitz data category `c`
+    pub fn has_data_category(&self, c: &DataCategory) -> bool {
+        self.consent.data_index(c).is_some()
+    }
+    /// Whether the consent vocabulary knows the holder category `c`
+    pub fn has_holder_category(&self, c: &HolderCategory) -> bool {
+        self.consent.holder_index(c).is_some()
+    }
+    /// Whether the consent vocabulary knows the requesting category `c`
+    pub fn has_requester_category(&self, c: &RequesterCategory) -> bool {
+        self.consent.requester_index(c).is_some()
     }
     /// The position of `role` in [`Vocabulary::roles`]
     pub(crate) fn role_index(&self, role: &Role) -> Option<u16> {

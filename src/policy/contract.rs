@@ -707,6 +707,8 @@ mod tests {
                 "ownership_accepted",
                 "record_flagged",
                 "record_deleted",
+                "consent_refused",
+                "consent_unconfirmed",
             ]
         );
         assert!(supplied_context(ActionKind::ViewRecord).contains(&"module"));
@@ -772,10 +774,10 @@ mod tests {
         assert_eq!(e.action(), Some(ActionKind::RequestAccess));
         assert_eq!(e.attribute(), Some("consent_other_holder"));
         // Not declared: the line of the context type that lacks it
-        assert_eq!((e.file(), e.line()), ("zorg.cedarschema", Some(62)));
+        assert_eq!((e.file(), e.line()), ("zorg.cedarschema", Some(64)));
         assert_eq!(
             e.to_string(),
-            "`zorg.cedarschema` line 62, action `request_access`, attribute \
+            "`zorg.cedarschema` line 64, action `request_access`, attribute \
              `consent_other_holder`: not declared; the engine sends a `Bool`"
         );
         let errors = match crate::policy::Policies::from_sources(&schema, []) {
@@ -813,7 +815,7 @@ mod tests {
         // Both names are placed on their context type's declaration (the
         // unknown one is not looked up on its own line yet)
         let lines: Vec<Option<usize>> = errors.iter().map(ContractError::line).collect();
-        assert_eq!(lines, [Some(73), Some(73), Some(73), Some(73)]);
+        assert_eq!(lines, [Some(75), Some(75), Some(75), Some(75)]);
     }
 
     #[test]
@@ -829,7 +831,7 @@ mod tests {
             errors[0].message(),
             "declared as `Long`; the engine sends a `Bool`"
         );
-        assert_eq!(errors[0].line(), Some(70), "the attribute's own line");
+        assert_eq!(errors[0].line(), Some(72), "the attribute's own line");
 
         // `holder` absent for PGO records: the engine leaves it out of some
         // `view_record` requests (and `view` always sends it).
@@ -860,7 +862,7 @@ mod tests {
         assert!(errors.iter().all(|e| e.attribute().is_none()));
         assert!(errors[0].message().contains("Practitioner"), "{errors:?}");
         // No attribute: the line of the action's declaration
-        assert!(errors.iter().all(|e| e.line() == Some(137)), "{errors:?}");
+        assert!(errors.iter().all(|e| e.line() == Some(139)), "{errors:?}");
 
         let schema = edit(
             "\"nza_registration\",\n  \"research\"",

@@ -1,8 +1,29 @@
 //! Questions about one patient's timed facts, as of a time `t`.
 
+use smallvec::SmallVec;
+
 use super::{Entry, Idx};
+use crate::model::consent::{Choice, Data, Holder, Requester, StatementEvent, StatementKey};
 use crate::model::time::Timestamp;
 use crate::model::vocab::Purpose;
+
+/// The holder of a Mitz choice, interned: an organisation or a holder category
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum MitzHolderIdx {
+    /// One organisation
+    Organisation(Idx),
+    /// A holder category
+    Category(Idx),
+}
+
+/// The top bit of a packed Mitz holder: a category, not an organisation
+const HOLDER_CATEGORY_BIT: u32 = 1 << 31;
+/// The top bit of a packed Mitz data category: the choice is a permit
+const PERMIT_BIT: u32 = 1 << 31;
+
+/// A patient's consent statements as events, with organisations and
+/// categories as registry indices (the resolver's `K`)
+pub(crate) type Statements = SmallVec<[StatementEvent<Idx>; 16]>;
 
 /// What a fact is about; the entry's `on` says given or withdrawn
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +60,16 @@ pub(crate) enum FactKey {
     Objection(Purpose),
     /// `research_consent_given` / `_withdrawn` for a study
     ResearchConsent(Idx),
+    /// `mitz_choice_recorded` (the entry is on) / `_cleared` (off); the
+    /// choice is part of the packed key, the resolver compares the rest
+    Mitz {
+        holder: MitzHolderIdx,
+        requester: Idx,
+        data: Idx,
+        permit: bool,
+    },
+    /// `mitz_choices_confirmed`
+    MitzConfirmed,
 }
 
 /// The kind of a [`FactKey`], the top bits of its [`PackedKey`]: the scans
@@ -61,6 +92,8 @@ enum FactKind {
     PartyConsent,
     Objection,
     ResearchConsent,
+    Mitz,
+    MitzConfirmed,
 }
 
 impl FactKey {
@@ -95,6 +128,24 @@ impl FactKey {
             } => (K::PartyConsent, holder, party, purpose as u32),
             FactKey::Objection(purpose) => (K::Objection, purpose as u32, 0, 0),
             FactKey::ResearchConsent(s) => (K::ResearchConsent, s, 0, 0),
+            FactKey::Mitz {
+                holder,
+                requester,
+                data,
+                permit,
+            } => {
+                let h = match holder {
+                    MitzHolderIdx::Organisation(o) => o & !HOLDER_CATEGORY_BIT,
+                    MitzHolderIdx::Category(c) => c | HOLDER_CATEGORY_BIT,
+                };
+                let d = if permit {
+                    data | PERMIT_BIT
+                } else {
+                    data & !PERMIT_BIT
+                };
+                (K::Mitz, h, requester, d)
+            }
+            FactKey::MitzConfirmed => (K::MitzConfirmed, 0, 0, 0),
         };
         PackedKey(
             u128::from(kind as u8) << 96
@@ -115,6 +166,54 @@ impl PackedKey {
     }
     fn a(self) -> u32 {
         u32::try_from((self.0 >> 64) & 0xffff_ffff).unwrap_or(u32::MAX)
+    }
+    fn b(self) -> u32 {
+        u32::try_from((self.0 >> 32) & 0xffff_ffff).unwrap_or(u32::MAX)
+    }
+    fn c(self) -> u32 {
+        u32::try_from(self.0 & 0xffff_ffff).unwrap_or(u32::MAX)
+    }
+}
+
+impl Entry {
+    /// The consent statement event of a `dossier_consent_*` or
+    /// `mitz_choice_*` entry (R38: a dossier consent is the statement
+    /// (holder, every requester, every data category))
+    fn statement(&self) -> Option<StatementEvent<Idx>> {
+        let k = self.key;
+        let at = self.at();
+        if k.is(FactKind::DossierConsent) {
+            let choice = if self.on { Choice::Permit } else { Choice::Deny };
+            return Some(StatementEvent {
+                key: StatementKey::dossier(k.a()),
+                choice: Some(choice),
+                at,
+            });
+        }
+        if !k.is(FactKind::Mitz) {
+            return None;
+        }
+        let (h, d) = (k.a(), k.c());
+        let holder = if h & HOLDER_CATEGORY_BIT == 0 {
+            Holder::Organisation(h)
+        } else {
+            Holder::Category(h & !HOLDER_CATEGORY_BIT)
+        };
+        let choice = if d & PERMIT_BIT == 0 {
+            Choice::Deny
+        } else {
+            Choice::Permit
+        };
+        Some(StatementEvent {
+            key: StatementKey {
+                origin: crate::model::consent::Origin::Mitz,
+                holder,
+                requester: Requester::Category(k.b()),
+                data: Data::Category(d & !PERMIT_BIT),
+            },
+            choice: self.on.then_some(choice),
+            at,
+        })
     }
 }
 
@@ -179,6 +278,39 @@ impl<'a> PatientFacts<'a> {
         self.relationship_start(org).is_some_and(|start| {
             self.any_since(FactKey::AccessRequested(practitioner), true, start)
         })
+    }
+
+    /// The consent statement events about `holder` (itself, or its holder
+    /// category `category`), in arrival-within-time order, up to `t`: the
+    /// resolver's input for a question about that holder
+    pub(crate) fn statements_about(&self, holder: Idx, category: Option<Idx>) -> Statements {
+        self.seen
+            .iter()
+            .filter_map(Entry::statement)
+            .filter(|e| match e.key.holder {
+                Holder::Organisation(h) => h == holder,
+                Holder::Category(c) => Some(c) == category,
+            })
+            .collect()
+    }
+
+    /// Every consent statement event up to `t`
+    pub(crate) fn statements(&self) -> Statements {
+        self.seen.iter().filter_map(Entry::statement).collect()
+    }
+
+    /// Whether the patient has any Mitz event (if not, only the holders' own
+    /// consents decide and no category needs looking up)
+    pub(crate) fn any_mitz(&self) -> bool {
+        self.seen
+            .iter()
+            .any(|e| e.key.is(FactKind::Mitz) || e.key.is(FactKind::MitzConfirmed))
+    }
+
+    /// The latest `mitz_choices_confirmed` up to `t` (R41)
+    pub(crate) fn mitz_confirmed(&self) -> Option<Timestamp> {
+        let key = FactKey::MitzConfirmed.pack();
+        self.seen.iter().rev().find(|e| e.key == key).map(Entry::at)
     }
 
     /// Whether some holder other than `org` has active dossier consent

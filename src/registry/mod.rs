@@ -18,18 +18,23 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
+use crate::model::consent::{BirthDate, Choice};
 use crate::model::entities::{Organisation, Patient, Practitioner};
 use crate::model::error::EntityError;
-use crate::model::event::{Change, Event, EventError, EventKind, EventProblem, EventType};
-use crate::model::ids::{
-    CareModule, Category, OrganisationId, PatientId, PractitionerId, RecordId, StudyId,
+use crate::model::event::{
+    Change, Event, EventError, EventKind, EventProblem, EventType, MitzHolder,
 };
+use crate::model::ids::{
+    CareModule, Category, DataCategory, HolderCategory, OrganisationId, PatientId, PractitionerId,
+    ProviderType, RecordId, RequesterCategory, StudyId,
+};
+use crate::model::national::{Bsn, Ura};
 use crate::model::names::{Names, Tag};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
 use facts::PackedKey;
-pub(crate) use facts::{FactKey, PatientFacts};
+pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts};
 use intern::Interner;
 
 /// Index of an interned organisation, practitioner, category, module or study
@@ -101,9 +106,16 @@ pub(crate) struct PatientState {
     tag: Tag,
     /// Sorted by `(at, arrival)`
     entries: Vec<Entry>,
+    /// For the minor rule (R41)
+    birth_date: Option<BirthDate>,
 }
 
 impl PatientState {
+    /// The date of birth, when registered
+    pub(crate) fn birth_date(&self) -> Option<BirthDate> {
+        self.birth_date
+    }
+
     /// Its place in the table of ids
     pub(crate) fn tag(&self) -> Tag {
         self.tag
@@ -176,6 +188,16 @@ pub(crate) struct Registry {
     categories: Interner<Category>,
     modules: Interner<CareModule>,
     studies: Interner<StudyId>,
+    /// Each organisation's provider type, by index (R42: `None` without one)
+    provider_types: Vec<Option<ProviderType>>,
+    /// Organisations by URA number (FHIR import)
+    uras: HashMap<Ura, Idx>,
+    /// Patients by BSN (FHIR import)
+    bsns: HashMap<Bsn, PatientId>,
+    /// The Mitz codes the events named (SPEC.md §7.2)
+    data_categories: Interner<DataCategory>,
+    holder_categories: Interner<HolderCategory>,
+    requester_categories: Interner<RequesterCategory>,
     records: HashMap<RecordId, RecordState>,
     /// Every registered id, for audit records (only grows)
     names: Arc<Names>,
@@ -208,6 +230,9 @@ struct Intern {
     category: Option<Category>,
     module: Option<CareModule>,
     study: Option<StudyId>,
+    data_category: Option<DataCategory>,
+    holder_category: Option<HolderCategory>,
+    requester_category: Option<RequesterCategory>,
 }
 
 impl Registry {
@@ -221,18 +246,30 @@ impl Registry {
         self.seq
     }
 
-    /// Registers an organisation (registering a known id again changes nothing)
+    /// Registers an organisation (registering a known id again changes
+    /// nothing: its URA number and provider type are the first record's)
     pub(crate) fn register_organisation(&mut self, org: &Organisation) -> Result<(), EntityError> {
         if self.organisations.get(&org.id).is_some() {
             return Ok(());
         }
-        let full = EntityError::Capacity("organisations");
-        if self.organisations.peek(&org.id).is_none() {
-            return Err(full);
+        if org.ura.is_some_and(|u| self.uras.contains_key(&u)) {
+            return Err(EntityError::Taken {
+                kind: "organisation",
+                id: org.id.to_string(),
+                field: "ura",
+            });
         }
+        let full = EntityError::Capacity("organisations");
+        let Some(idx) = self.organisations.peek(&org.id) else {
+            return Err(full);
+        };
         let tag = self.names.add(org.id.as_str()).ok_or(full)?;
         self.organisations.intern(&org.id);
         self.organisation_tags.push(tag);
+        self.provider_types.push(org.provider_type.clone());
+        if let Some(ura) = org.ura {
+            self.uras.insert(ura, idx);
+        }
         Ok(())
     }
 
@@ -286,10 +323,18 @@ impl Registry {
         Ok(())
     }
 
-    /// Registers a patient (registering a known id again changes nothing)
+    /// Registers a patient (registering a known id again changes nothing:
+    /// its BSN and date of birth are the first record's)
     pub(crate) fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
         if self.patients.contains_key(&patient.id) {
             return Ok(());
+        }
+        if patient.bsn.is_some_and(|b| self.bsns.contains_key(&b)) {
+            return Err(EntityError::Taken {
+                kind: "patient",
+                id: patient.id.to_string(),
+                field: "bsn",
+            });
         }
         let full = EntityError::Capacity("patients");
         if self.patients.len() >= Idx::MAX as usize {
@@ -301,9 +346,62 @@ impl Registry {
             PatientState {
                 tag,
                 entries: Vec::new(),
+                birth_date: patient.birth_date,
             },
         );
+        if let Some(bsn) = patient.bsn {
+            self.bsns.insert(bsn, patient.id.clone());
+        }
         Ok(())
+    }
+
+    /// The organisation with URA number `ura`
+    pub(crate) fn organisation_by_ura(&self, ura: Ura) -> Option<&OrganisationId> {
+        self.uras
+            .get(&ura)
+            .and_then(|&i| self.organisations.value(i))
+    }
+
+    /// The patient with BSN `bsn`
+    pub(crate) fn patient_by_bsn(&self, bsn: Bsn) -> Option<&PatientId> {
+        self.bsns.get(&bsn)
+    }
+
+    /// An organisation's provider type (R42: `None` without one)
+    pub(crate) fn provider_type(&self, org: Idx) -> Option<&ProviderType> {
+        self.provider_types
+            .get(usize::try_from(org).ok()?)
+            .and_then(Option::as_ref)
+    }
+
+    /// The index events gave a Mitz data category, if any named it
+    pub(crate) fn data_category_index(&self, c: &DataCategory) -> Option<Idx> {
+        self.data_categories.get(c)
+    }
+
+    /// The Mitz data category of an index
+    pub(crate) fn data_category(&self, i: Idx) -> Option<&DataCategory> {
+        self.data_categories.value(i)
+    }
+
+    /// The index events gave a holder category, if any named it
+    pub(crate) fn holder_category_index(&self, c: &HolderCategory) -> Option<Idx> {
+        self.holder_categories.get(c)
+    }
+
+    /// The holder category of an index
+    pub(crate) fn holder_category(&self, i: Idx) -> Option<&HolderCategory> {
+        self.holder_categories.value(i)
+    }
+
+    /// The index events gave a requesting category, if any named it
+    pub(crate) fn requester_category_index(&self, c: &RequesterCategory) -> Option<Idx> {
+        self.requester_categories.get(c)
+    }
+
+    /// The requesting category of an index
+    pub(crate) fn requester_category(&self, i: Idx) -> Option<&RequesterCategory> {
+        self.requester_categories.value(i)
     }
 
     /// A registered organisation's index
@@ -405,6 +503,15 @@ impl Registry {
         }
         if let Some(s) = &intern.study {
             self.studies.intern(s);
+        }
+        if let Some(c) = &intern.data_category {
+            self.data_categories.intern(c);
+        }
+        if let Some(c) = &intern.holder_category {
+            self.holder_categories.intern(c);
+        }
+        if let Some(c) = &intern.requester_category {
+            self.requester_categories.intern(c);
         }
         match (&event.kind, record_tag) {
             (
@@ -629,6 +736,50 @@ impl Registry {
                 };
                 (pid, Some(FactKey::ResearchConsent(index)))
             }
+            K::MitzChoice {
+                patient,
+                holder,
+                data_category,
+                requester_category,
+                choice,
+                ..
+            } => {
+                let pid = look.patient(patient)?;
+                let holder = match holder {
+                    MitzHolder::Organisation(h) => MitzHolderIdx::Organisation(look.org(h, "holder")?),
+                    MitzHolder::Category(c) => MitzHolderIdx::Category(look.code(
+                        &self.holder_categories,
+                        c,
+                        vocabulary.has_holder_category(c),
+                        "holder_category",
+                        &mut intern.holder_category,
+                    )?),
+                };
+                let data = look.code(
+                    &self.data_categories,
+                    data_category,
+                    vocabulary.has_data_category(data_category),
+                    "data_category",
+                    &mut intern.data_category,
+                )?;
+                let requester = look.code(
+                    &self.requester_categories,
+                    requester_category,
+                    vocabulary.has_requester_category(requester_category),
+                    "requester_category",
+                    &mut intern.requester_category,
+                )?;
+                let key = FactKey::Mitz {
+                    holder,
+                    requester,
+                    data,
+                    permit: *choice == Some(Choice::Permit),
+                };
+                (pid, Some(key))
+            }
+            K::MitzChoicesConfirmed { patient } => {
+                (look.patient(patient)?, Some(FactKey::MitzConfirmed))
+            }
         };
         Ok(Checked {
             patient,
@@ -694,6 +845,25 @@ impl Checker<'_> {
             .ok_or_else(|| capacity(self.t, "category"))
     }
 
+    /// The index a Mitz code the vocabulary knows (`known`) has or will get
+    fn code<C: std::hash::Hash + Eq + Clone + std::fmt::Display>(
+        &self,
+        interner: &Interner<C>,
+        c: &C,
+        known: bool,
+        field: &'static str,
+        intern: &mut Option<C>,
+    ) -> Result<Idx, EventError> {
+        if !known {
+            return Err(self.unknown(field, c));
+        }
+        if let Some(i) = interner.get(c) {
+            return Ok(i);
+        }
+        *intern = Some(c.clone());
+        interner.peek(c).ok_or_else(|| capacity(self.t, field))
+    }
+
     /// The index a module in the vocabulary has or will get
     fn module(&self, m: &CareModule, intern: &mut Intern) -> Result<Idx, EventError> {
         if !self.vocabulary.has_module(m) {
@@ -728,9 +898,7 @@ mod tests {
         let mut r = Registry::new();
         let org = |s: &str| Organisation::new(OrganisationId::new(s).unwrap());
         r.register_organisation(&org("vp")).unwrap();
-        r.register_patient(&Patient {
-            id: PatientId::new("c1").unwrap(),
-        })
+        r.register_patient(&Patient::new(PatientId::new("c1").unwrap()))
         .unwrap();
         (r, vocabulary)
     }

@@ -340,8 +340,9 @@ fn granting_echo_to_kraamverzorgende_changes_exactly_that_pair() {
     // Every input of that role and category (not from a PGO) differs: the
     // matrix's forbid fired for all of them before and for none after.
     // Practitioner view: 2^3 task sets x 2 mfa x 6 purposes x 2 id patterns
-    // (organisation = holder or not) x 2^6 facts; view_record adds two
-    // record facts, module records a third and 3 modules.
+    // (organisation = holder or not) x 2^8 facts (the consent facts
+    // included); view_record adds two record facts, module records a third
+    // and 3 modules.
     let space = Space::of(&old).unwrap();
     let expected: u64 = space
         .shapes()
@@ -350,7 +351,7 @@ fn granting_echo_to_kraamverzorgende_changes_exactly_that_pair() {
         .filter(|s| s.principal() == PrincipalKind::Practitioner && s.source() != Some(Source::Pgo))
         .map(|s| s.len() / (12 * 14))
         .sum();
-    assert_eq!(expected, 8 * 2 * 6 * 2 * (64 + 256 + 3 * 512));
+    assert_eq!(expected, 8 * 2 * 6 * 2 * (256 + 1024 + 3 * 2048));
     assert_eq!(report.differing, expected);
     // Some of them become allowed: the own dossier with mfa and relationship
     let gained: u64 = report

@@ -915,3 +915,229 @@ fn a_minors_unconfirmed_repetition_of_a_confirmed_refusal_still_refuses() {
     }
     assert!(implementation(&after, &ask).unconfirmed);
 }
+
+// --- Through the engine: decisions use the resolved consent (R39–R42) ---------
+
+/// A provider type of each holder category of the generators (`None`: no
+/// provider type, R42)
+fn provider_of_holder(c: Option<&str>) -> Option<&'static str> {
+    match c {
+        Some("huisartsen") => Some("Z3"),
+        Some("ziekenhuizen") => Some("V4"),
+        _ => None,
+    }
+}
+
+/// A provider type of each requesting category of the generators
+fn provider_of_requester(c: Option<&str>) -> Option<&'static str> {
+    match c {
+        Some("RPZAC001") => Some("Z3"),
+        Some("RPZAC005") => Some("J8"),
+        _ => None,
+    }
+}
+
+/// Mitz events as Mitz records them: a requesting category and a data
+/// category always (the every-requester and every-category statements are
+/// the holders' own consents)
+fn engine_events() -> impl Strategy<Value = Vec<Ev>> {
+    let mitz = mitz_event().prop_filter("a Mitz event names both categories", |e| {
+        e.requester.is_some() && e.data.is_some()
+    });
+    prop::collection::vec(prop_oneof![3 => mitz, 1 => dossier_event()], 0..16)
+}
+
+/// The world of one case: holders `h0`, `h1` with the holder categories
+/// given, a requesting organisation `o` with a practitioner (a `huisarts`,
+/// who may see every category) in treatment with access requested, the
+/// patient with the birth date, the holders' treatment relationships, the
+/// events and the confirmations
+fn engine_world(
+    events: &[Ev],
+    holder_categories: [Option<&str>; 2],
+    requester: Option<&str>,
+    birth_date: Option<&str>,
+    confirmations: &[u32],
+) -> zorg_pdp::Engine {
+    use zorg_pdp::{Engine, Event, EntityRecord};
+    let engine = Engine::new().unwrap();
+    let entity = |json: String| {
+        let record = EntityRecord::from_json(&json).unwrap();
+        engine.register(record).unwrap();
+    };
+    let typed = |t: Option<&str>| t.map_or(String::new(), |t| format!(r#","provider_type":"{t}""#));
+    for (org, c) in ORGS.iter().zip(holder_categories) {
+        entity(format!(
+            r#"{{"organisation":{{"id":"{org}"{}}}}}"#,
+            typed(provider_of_holder(c))
+        ));
+    }
+    entity(format!(
+        r#"{{"organisation":{{"id":"o"{}}}}}"#,
+        typed(provider_of_requester(requester))
+    ));
+    entity(r#"{"practitioner":{"id":"p","organisation":"o","role":"huisarts"}}"#.into());
+    let birth = birth_date.map_or(String::new(), |b| format!(r#","birth_date":"{b}""#));
+    entity(format!(r#"{{"patient":{{"id":"x"{birth}}}}}"#));
+    let apply = |json: String| {
+        engine.apply(&Event::from_json(&json).unwrap()).unwrap();
+    };
+    let before = "2025-12-31T00:00:00Z";
+    apply(format!(
+        r#"{{"at":"{before}","type":"treatment_started","patient":"x","organisation":"o"}}"#
+    ));
+    apply(format!(
+        r#"{{"at":"{before}","type":"access_requested","patient":"x","practitioner":"p"}}"#
+    ));
+    // The holders treated the patient: they hold data and are on every dashboard.
+    for org in ORGS {
+        apply(format!(
+            r#"{{"at":"{before}","type":"treatment_started","patient":"x","organisation":"{org}"}}"#
+        ));
+    }
+    for e in events {
+        let at = hour(e.at);
+        let json = if e.origin == "dossier" {
+            let t = if e.choice == Some(true) {
+                "dossier_consent_given"
+            } else {
+                "dossier_consent_withdrawn"
+            };
+            format!(r#"{{"at":"{at}","type":"{t}","patient":"x","holder":"{}"}}"#, e.holder)
+        } else {
+            let holder = if e.holder_is_org {
+                format!(r#""holder":"{}""#, e.holder)
+            } else {
+                format!(r#""holder_category":"{}""#, e.holder)
+            };
+            let (t, choice) = match e.choice {
+                Some(true) => ("mitz_choice_recorded", r#","choice":"permit""#),
+                Some(false) => ("mitz_choice_recorded", r#","choice":"deny""#),
+                None => ("mitz_choice_cleared", ""),
+            };
+            format!(
+                r#"{{"at":"{at}","type":"{t}","patient":"x",{holder},"data_category":"{}","requester_category":"{}"{choice}}}"#,
+                e.data.unwrap_or_default(),
+                e.requester.unwrap_or_default(),
+            )
+        };
+        apply(json);
+    }
+    for &c in confirmations {
+        apply(format!(
+            r#"{{"at":"{}","type":"mitz_choices_confirmed","patient":"x"}}"#,
+            hour(c)
+        ));
+    }
+    engine
+}
+
+/// The dashboard category of each Mitz data category (SPEC.md §7.2)
+const CATEGORY_OF: [(&str, &str); 3] = [
+    ("GGC002", "basis"),
+    ("GGC012", "labuitslagen"),
+    ("GGC013", "medicatie"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..config() })]
+
+    /// R39–R42 through the whole engine: a `view` of another holder's data
+    /// is allowed exactly when the oracle resolves a permit for the
+    /// category's data category, and a deny carries `consent_refused` and
+    /// `consent_unconfirmed` exactly when the oracle says so; a dashboard
+    /// shows exactly the categories its views allow (R44)
+    #[test]
+    fn the_engine_decides_with_the_resolved_consent(
+        events in engine_events(),
+        holder_categories in [
+            prop::option::weighted(0.8, 0..HOLDER_CATEGORIES.len()),
+            prop::option::weighted(0.8, 0..HOLDER_CATEGORIES.len()),
+        ],
+        requester in prop::option::weighted(0.8, 0..REQUESTER_CATEGORIES.len()),
+        b in 0..BIRTH_DATES.len(),
+        confirmations in prop::collection::vec(0..HOURS + 2, 0..3),
+        t in 0..HOURS + 2,
+    ) {
+        use zorg_pdp::{Decision, Reason};
+        let holder_categories = holder_categories.map(|c| c.map(|i| HOLDER_CATEGORIES[i]));
+        let requester = requester.map(|i| REQUESTER_CATEGORIES[i]);
+        let engine = engine_world(&events, holder_categories, requester, BIRTH_DATES[b], &confirmations);
+        let when = hour(t).to_string();
+        for (h, holder_category) in ORGS.iter().zip(holder_categories) {
+            let board = engine
+                .dashboard(&zorg_pdp::DashboardQuery::from_json(&format!(
+                    r#"{{"principal":{{"practitioner":"p"}},"patient":"x","at":"{when}","mfa":true,"purpose":"treatment"}}"#
+                )).unwrap())
+                .unwrap();
+            let shown = board.holders.iter().find(|v| v.holder.as_str() == *h);
+            prop_assert!(shown.is_some(), "{} is on the dashboard", h);
+            for (data, category) in CATEGORY_OF {
+                let ask = Ask {
+                    holder: h,
+                    holder_category,
+                    requester_category: requester,
+                    data,
+                    t,
+                    birth_date: BIRTH_DATES[b],
+                    confirmations: confirmations.clone(),
+                };
+                let want = oracle(&events, &ask);
+                let r = engine.decide(&crate::common::view("p", "x", h, category, &when));
+                let what = format!("{h} {category} at {when}: {r:?}, oracle {want:?}");
+                prop_assert_eq!(r.decision == Decision::Allow, want.answer == Answer::Permit, "{}", what);
+                prop_assert_eq!(r.reasons.contains(&Reason::ConsentRefused), want.answer == Answer::Refused, "{}", what);
+                prop_assert_eq!(r.reasons.contains(&Reason::ConsentUnconfirmed), want.unconfirmed, "{}", what);
+                if r.decision == Decision::Deny {
+                    prop_assert!(r.reasons.contains(&Reason::NoDossierConsent), "{}", what);
+                }
+                let on_board = shown.is_some_and(|v| v.visible.iter().any(|c| c.as_str() == category));
+                prop_assert_eq!(on_board, r.decision == Decision::Allow, "dashboard: {}", what);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_engine_worlds_reach_allow_refused_and_unconfirmed() {
+    // The engine property above sees every outcome often: an allow, each of
+    // the two consent reasons, and a category lookup that fails (R42).
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    use zorg_pdp::{Decision, Reason};
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]),
+    );
+    let n = 150;
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for i in 0..n {
+        let events = engine_events().new_tree(&mut runner).unwrap().current();
+        let birth = BIRTH_DATES[i % BIRTH_DATES.len()];
+        let requester = [None, Some("RPZAC001"), Some("RPZAC005")][i % 3];
+        let holders = [Some("huisartsen"), [None, Some("ziekenhuizen")][i % 2]];
+        let engine = engine_world(&events, holders, requester, birth, &[(i % 20) as u32]);
+        for t in [5, 15, 31] {
+            let when = hour(t).to_string();
+            for h in ORGS {
+                for (_, category) in CATEGORY_OF {
+                    let r = engine.decide(&crate::common::view("p", "x", h, category, &when));
+                    let mut hit = |what| *count.entry(what).or_default() += 1;
+                    if r.decision == Decision::Allow {
+                        hit("allow");
+                    }
+                    if r.reasons.contains(&Reason::ConsentRefused) {
+                        hit("refused");
+                    }
+                    if r.reasons.contains(&Reason::ConsentUnconfirmed) {
+                        hit("unconfirmed");
+                    }
+                }
+            }
+        }
+    }
+    for what in ["allow", "refused", "unconfirmed"] {
+        let c = count.get(what).copied().unwrap_or(0);
+        assert!(c >= 20, "only {c} decisions with {what}: {count:?}");
+    }
+}

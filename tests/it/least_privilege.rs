@@ -590,13 +590,13 @@ fn a_set_missing_a_forbid_is_refused_naming_file_line_and_policy() {
             ),
             (
                 "view-shared-dossier.cedar",
-                6,
+                9,
                 "permit-view-shared-dossier",
                 View
             ),
             (
                 "view-shared-dossier.cedar",
-                6,
+                9,
                 "permit-view-shared-dossier",
                 ViewRecord
             ),
@@ -629,7 +629,7 @@ fn a_set_missing_a_forbid_is_refused_naming_file_line_and_policy() {
     assert_eq!(
         message.lines().nth(6),
         Some(
-            "  `view-shared-dossier.cedar` line 6, policy `permit-view-shared-dossier`: grants \
+            "  `view-shared-dossier.cedar` line 9, policy `permit-view-shared-dossier`: grants \
              `view` to `Practitioner`, but no forbid covering that carries \
              `@reason(\"access_not_requested\")` (R6)"
         ),

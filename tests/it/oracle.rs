@@ -198,6 +198,13 @@ impl Oracle {
             } => pat(patient) || org(holder) || org(party),
             K::Objection { patient, .. } => pat(patient),
             K::ResearchConsent { patient, .. } => pat(patient),
+            K::MitzChoice {
+                patient, holder, ..
+            } => {
+                pat(patient)
+                    || matches!(holder, zorg_pdp::MitzHolder::Organisation(o) if org(o))
+            }
+            K::MitzChoicesConfirmed { patient } => pat(patient),
         }
     }
 
@@ -308,6 +315,23 @@ impl Oracle {
             } if patient.as_str() == x && holder.as_str() == h => Some(false),
             _ => None,
         })
+    }
+
+    /// Whether the latest dossier consent event of `x` for `h` is a
+    /// withdrawal: an explicit refusal (SPEC.md §7.4 `consent_refused`)
+    fn withdrawn(seen: &[&Event], x: &str, h: &str) -> bool {
+        seen.iter()
+            .rev()
+            .find_map(|e| match &e.kind {
+                EventKind::DossierConsent {
+                    change,
+                    patient,
+                    holder,
+                    ..
+                } if patient.as_str() == x && holder.as_str() == h => Some(*change),
+                _ => None,
+            })
+            == Some(Change::Withdrawn)
     }
 
     fn unplanned(seen: &[&Event], x: &str, h: &str) -> bool {
@@ -507,6 +531,7 @@ impl Oracle {
             match purpose {
                 Purpose::Treatment => {
                     check(Self::consent(&seen, x, h), Reason::NoDossierConsent);
+                    check(!Self::withdrawn(&seen, x, h), Reason::ConsentRefused);
                     check(Self::requested(&seen, p, x, o), Reason::AccessNotRequested);
                     true
                 }
