@@ -82,10 +82,6 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         }
     }
 
-    /// Whether the patient has any Mitz event
-    pub(crate) fn has_mitz(&self) -> bool {
-        self.mitz
-    }
 
     /// The data category of a dashboard category (SPEC.md §7.2)
     pub(crate) fn data_of(&self, category: &Category) -> DataAsked {

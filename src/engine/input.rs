@@ -507,13 +507,12 @@ pub(crate) fn with_category<'r>(
     input.facts.set(Fact::ReferralObjection, covered);
     let patient = PatientConsent::new(registry, vocabulary, facts, x.birth_date(), input.at);
     let data = patient.data_of(category);
-    let answer = match consent.iter().find(|(d, _)| *d == data) {
-        Some(&(_, known)) => known,
-        None => {
-            let known = patient.for_requester(h, o, data);
-            consent.push((data, known));
-            known
-        }
+    let answer = if let Some(&(_, known)) = consent.iter().find(|(d, _)| *d == data) {
+        known
+    } else {
+        let known = patient.for_requester(h, o, data);
+        consent.push((data, known));
+        known
     };
     set_consent(&mut input.facts, answer);
 }

@@ -294,10 +294,6 @@ impl<'a> PatientFacts<'a> {
             .collect()
     }
 
-    /// Every consent statement event up to `t`
-    pub(crate) fn statements(&self) -> Statements {
-        self.seen.iter().filter_map(Entry::statement).collect()
-    }
 
     /// Whether the patient has any Mitz event (if not, only the holders' own
     /// consents decide and no category needs looking up)
@@ -313,21 +309,6 @@ impl<'a> PatientFacts<'a> {
         self.seen.iter().rev().find(|e| e.key == key).map(Entry::at)
     }
 
-    /// Whether some holder other than `org` has active dossier consent
-    pub(crate) fn consent_other_holder(&self, org: Idx) -> bool {
-        let mut holders: smallvec::SmallVec<[Idx; 8]> = smallvec::SmallVec::new();
-        for e in self.seen {
-            if e.key.is(FactKind::DossierConsent) {
-                let h = e.key.a();
-                if h != org && !holders.contains(&h) {
-                    holders.push(h);
-                }
-            }
-        }
-        holders
-            .iter()
-            .any(|&h| self.active(FactKey::DossierConsent(h)))
-    }
 
     /// Whether the patient has any referral objection (to skip the category lookup)
     pub(crate) fn any_referral_objection(&self) -> bool {
@@ -457,7 +438,56 @@ mod tests {
         assert_eq!(f.holders().as_slice(), &[3, 5]);
         assert_eq!(f.modules_started().as_slice(), &[2]);
         assert!(f.any_referral_objection());
-        assert!(f.consent_other_holder(3));
-        assert!(!f.consent_other_holder(5));
+        let about = f.statements_about(5, None);
+        assert_eq!(about.len(), 1);
+        assert_eq!(about[0].key, StatementKey::dossier(5));
+        assert_eq!(about[0].choice, Some(Choice::Permit));
+        assert!(f.statements_about(3, None).is_empty());
+        assert!(!f.any_mitz());
+    }
+
+    #[test]
+    fn a_mitz_entry_unpacks_into_its_statement() {
+        let mitz = |holder, permit, on| {
+            let key = FactKey::Mitz {
+                holder,
+                requester: 4,
+                data: 2,
+                permit,
+            };
+            Entry {
+                key: key.pack(),
+                secs: 1,
+                nanos: 0,
+                on,
+            }
+        };
+        let v = vec![
+            mitz(MitzHolderIdx::Category(7), true, true),
+            mitz(MitzHolderIdx::Organisation(7), false, true),
+            mitz(MitzHolderIdx::Organisation(7), true, false),
+            Entry {
+                key: FactKey::MitzConfirmed.pack(),
+                secs: 1,
+                nanos: 0,
+                on: true,
+            },
+        ];
+        let f = PatientFacts::new(&v, t(1));
+        assert!(f.any_mitz());
+        assert_eq!(f.mitz_confirmed(), Some(t(1)));
+        // Holder 7 as an organisation; category 7 only when it is the holder's
+        let by_org = f.statements_about(7, None);
+        assert_eq!(by_org.len(), 2);
+        assert_eq!(by_org[0].key.holder, Holder::Organisation(7));
+        assert_eq!(by_org[0].key.requester, Requester::Category(4));
+        assert_eq!(by_org[0].key.data, Data::Category(2));
+        assert_eq!(by_org[0].choice, Some(Choice::Deny));
+        assert_eq!(by_org[1].choice, None, "a clear");
+        let with_category = f.statements_about(7, Some(7));
+        assert_eq!(with_category.len(), 3);
+        assert_eq!(with_category[0].key.holder, Holder::Category(7));
+        assert_eq!(with_category[0].choice, Some(Choice::Permit));
+        assert_eq!(f.statements_about(8, Some(6)).len(), 0);
     }
 }

@@ -355,17 +355,7 @@ impl Registry {
         Ok(())
     }
 
-    /// The organisation with URA number `ura`
-    pub(crate) fn organisation_by_ura(&self, ura: Ura) -> Option<&OrganisationId> {
-        self.uras
-            .get(&ura)
-            .and_then(|&i| self.organisations.value(i))
-    }
 
-    /// The patient with BSN `bsn`
-    pub(crate) fn patient_by_bsn(&self, bsn: Bsn) -> Option<&PatientId> {
-        self.bsns.get(&bsn)
-    }
 
     /// An organisation's provider type (R42: `None` without one)
     pub(crate) fn provider_type(&self, org: Idx) -> Option<&ProviderType> {
@@ -379,30 +369,18 @@ impl Registry {
         self.data_categories.get(c)
     }
 
-    /// The Mitz data category of an index
-    pub(crate) fn data_category(&self, i: Idx) -> Option<&DataCategory> {
-        self.data_categories.value(i)
-    }
 
     /// The index events gave a holder category, if any named it
     pub(crate) fn holder_category_index(&self, c: &HolderCategory) -> Option<Idx> {
         self.holder_categories.get(c)
     }
 
-    /// The holder category of an index
-    pub(crate) fn holder_category(&self, i: Idx) -> Option<&HolderCategory> {
-        self.holder_categories.value(i)
-    }
 
     /// The index events gave a requesting category, if any named it
     pub(crate) fn requester_category_index(&self, c: &RequesterCategory) -> Option<Idx> {
         self.requester_categories.get(c)
     }
 
-    /// The requesting category of an index
-    pub(crate) fn requester_category(&self, i: Idx) -> Option<&RequesterCategory> {
-        self.requester_categories.value(i)
-    }
 
     /// A registered organisation's index
     pub(crate) fn organisation_index(&self, id: &OrganisationId) -> Option<Idx> {
