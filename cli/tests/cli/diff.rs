@@ -143,10 +143,11 @@ fn a_one_line_grant_names_exactly_that_pair_with_its_count() {
     // Every input of kraamverzorgende x echo outside PGO records differs: the
     // matrix's forbid fired for each before and for none after. A
     // practitioner's view: 2^3 task sets, mfa, 6 purposes, 2 id patterns
-    // (organisation = holder or not), 2^6 facts; a dossier record two
-    // record facts more; a module record a third and 3 modules.
-    let expected: u64 = 8 * 2 * 6 * 2 * (64 + 256 + 3 * 512);
-    assert_eq!(expected, 356_352);
+    // (organisation = holder or not), 2^8 facts (the consent facts
+    // included); a dossier record two record facts more; a module record a
+    // third and 3 modules.
+    let expected: u64 = 8 * 2 * 6 * 2 * (256 + 1024 + 3 * 2048);
+    assert_eq!(expected, 1_425_408);
 
     let (code, out, err) = diff(&old, &new, false);
     assert_eq!(code, Some(1), "{err}");
@@ -164,7 +165,7 @@ fn a_one_line_grant_names_exactly_that_pair_with_its_count() {
     for h in &groups {
         assert!(h.contains("role kraamverzorgende, category echo"), "{h}");
     }
-    assert!(out.contains("view, practitioner, role kraamverzorgende, category echo: 12288; allowed 1792 / denied 0"), "{out}");
+    assert!(out.contains("view, practitioner, role kraamverzorgende, category echo: 49152; allowed 7168 / denied 0"), "{out}");
 
     let v = report(&old, &new);
     assert_eq!(v["differing"], expected);

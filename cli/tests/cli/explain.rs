@@ -44,7 +44,7 @@ fn a_deny_names_the_forbid_that_fired_and_the_permit_it_overrode() {
     assert!(own.trim_start().starts_with("not satisfied"), "{own}");
     // Every policy of the `view` bucket is listed, nothing of other actions
     assert!(
-        text.contains("policies that could apply to `view` (12):"),
+        text.contains("policies that could apply to `view` (14):"),
         "{text}"
     );
     assert!(!text.contains("permit-share"), "{text}");
@@ -72,7 +72,7 @@ fn an_allow_names_its_permit_and_json_carries_every_verdict() {
         serde_json::json!(["permit-view-shared-dossier"])
     );
     let policies = v["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 12);
+    assert_eq!(policies.len(), 14);
     let fired: Vec<&str> = policies
         .iter()
         .filter(|p| p["verdict"] == "fired")
