@@ -7,6 +7,7 @@ use hashbrown::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::consent_vocab::ConsentVocabulary;
 use super::ids::{CareModule, Category, Role, Task};
 use super::request::{Action, Request, RequestError};
 
@@ -207,11 +208,12 @@ impl Reason {
 }
 
 /// The vocabulary the loaded policies declare: roles, tasks, categories (in
-/// canonical order) and care modules
+/// canonical order), care modules, and the consent vocabulary
 ///
-/// It comes from the enumerated entity types `Role`, `Task`, `Category` and
-/// `CareModule` of the Cedar schema, so a policy author extends it by editing
-/// `policies/zorg.cedarschema`.
+/// The first four come from the enumerated entity types `Role`, `Task`,
+/// `Category` and `CareModule` of the Cedar schema, so a policy author
+/// extends them by editing `policies/zorg.cedarschema`; the consent
+/// vocabulary ([`Vocabulary::consent`]) comes from `policies/consent.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Vocabulary {
     roles: Vec<Role>,
@@ -222,6 +224,7 @@ pub struct Vocabulary {
     task_index: HashMap<Task, u16>,
     category_index: HashMap<Category, u16>,
     module_index: HashMap<CareModule, u16>,
+    consent: ConsentVocabulary,
 }
 
 fn index_of<T: Clone + Eq + std::hash::Hash>(values: &[T]) -> HashMap<T, u16> {
@@ -249,8 +252,23 @@ impl Vocabulary {
             tasks,
             categories,
             modules,
+            consent: ConsentVocabulary::default(),
         }
     }
+
+    /// The same vocabulary with `consent` as its consent vocabulary
+    #[must_use]
+    pub(crate) fn with_consent(self, consent: ConsentVocabulary) -> Self {
+        Self { consent, ..self }
+    }
+
+    /// The consent vocabulary (SPEC.md §7.2): data, holder and requesting
+    /// categories and the provider-type table; empty in a
+    /// [`Vocabulary::default`]
+    pub fn consent(&self) -> &ConsentVocabulary {
+        &self.consent
+    }
+
     /// The roles
     pub fn roles(&self) -> &[Role] {
         &self.roles
