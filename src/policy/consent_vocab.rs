@@ -708,6 +708,33 @@ impl Checker<'_> {
     }
 }
 
+/// The shipped consent vocabulary with a `[category_data]` for exactly
+/// `categories` (`labuitslagen` → GGC012, `medicatie` → GGC013, every other
+/// → GGC002), for the crate's tests over toy schemas
+#[cfg(test)]
+pub(crate) fn consent_for(categories: &[&str]) -> String {
+    let start = SHIPPED_CONSENT.find("[category_data]\n").unwrap_or(0);
+    let end = SHIPPED_CONSENT
+        .get(start..)
+        .and_then(|rest| rest.find("\n\n"))
+        .map_or(SHIPPED_CONSENT.len(), |i| start + i);
+    let mut table = String::from("[category_data]\n");
+    for c in categories {
+        let data = match *c {
+            "labuitslagen" => "GGC012",
+            "medicatie" => "GGC013",
+            _ => "GGC002",
+        };
+        table.push_str(&format!("{c} = \"{data}\"\n"));
+    }
+    format!(
+        "{}{}{}",
+        SHIPPED_CONSENT.get(..start).unwrap_or(""),
+        table.trim_end(),
+        SHIPPED_CONSENT.get(end..).unwrap_or("")
+    )
+}
+
 /// The entries of a table in the order of the text
 fn sorted<'a, 'i>(table: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
     let mut entries: Vec<Entry<'a, 'i>> = table.iter().collect();
@@ -1261,6 +1288,47 @@ mod tests {
             "{e}"
         );
         assert_eq!(all.len(), 1);
+    }
+
+    #[test]
+    fn a_toy_schemas_consent_vocabulary_maps_its_categories() {
+        let text = consent_for(&["basis", "medicatie", "wondzorg"]);
+        let categories: Vec<Category> = ["basis", "medicatie", "wondzorg"]
+            .iter()
+            .map(|c| Category::new(c).unwrap())
+            .collect();
+        let v = parse(
+            &diagnostic::source("c.toml", &text),
+            Some(&categories),
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        let ggc013 = v.data_index(&DataCategory::new("GGC013").unwrap());
+        assert_eq!(v.data_of_category(1), ggc013);
+        assert_eq!(v.data_of_category(2), Some(0));
+        assert_eq!(v.holder_categories().len(), 7);
+        assert_eq!(consent_for(&categories_of_shipped()), SHIPPED_CONSENT);
+    }
+
+    /// The shipped schema's category names
+    fn categories_of_shipped() -> Vec<&'static str> {
+        vec![
+            "basis",
+            "zwangerschap",
+            "bevalling",
+            "kraambed",
+            "kind",
+            "echo",
+            "metingen",
+            "leefstijl",
+            "voeding",
+            "voet",
+            "labuitslagen",
+            "medicatie",
+            "voorgeschiedenis",
+            "psychosociaal",
+        ]
     }
 
     #[test]

@@ -22,6 +22,8 @@ use cedar_policy::{ActionConstraint, Effect, EntityUid, PolicySet, Schema};
 use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
+#[cfg(test)]
+pub(crate) use consent_vocab::consent_for;
 pub use error::PolicyLoadError;
 pub use format::{FORMAT_INDENT, FORMAT_LINE_WIDTH, format_policies};
 
