@@ -338,7 +338,12 @@ fn the_explicit_matrix_is_the_spec_matrix_and_decides_as_the_old_one() {
 #[test]
 fn a_new_category_is_visible_to_no_role() {
     let schema = schema_with("psychosociaal", "wondzorg");
-    let policies = load(&schema, &shipped()).unwrap();
+    let mut files = shipped();
+    files.push((
+        zorg_pdp::CONSENT_FILE,
+        common::consent_with("wondzorg", "GGC002"),
+    ));
+    let policies = load(&schema, &files).unwrap();
     assert!(
         policies
             .vocabulary()
