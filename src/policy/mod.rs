@@ -583,6 +583,20 @@ mod tests {
             .map(|(n, _)| (*n).to_owned())
             .collect();
         assert_eq!(on_disk, embedded);
+        // Beside them: the schema, the consent vocabulary (embedded too) and
+        // the properties `zorg-pdp prove` reads; nothing else is read or shipped
+        let mut others: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "cedar"))
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        others.sort();
+        assert_eq!(others, ["consent.toml", "properties.toml", SCHEMA_FILE]);
+        assert_eq!(
+            std::fs::read_to_string(std::path::Path::new(dir).join(CONSENT_FILE)).unwrap(),
+            consent_vocab::SHIPPED_CONSENT
+        );
         let from_dir = Policies::from_dir(dir).unwrap();
         assert_eq!(
             from_dir.content_hash(),
