@@ -65,3 +65,7 @@ struct AuditDocs;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/consent.md")]
 struct ConsentDocs;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/consent-vocabulary.md")]
+struct ConsentVocabularyDocs;

@@ -302,7 +302,7 @@ impl Checker<'_> {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(items.len());
-        for item in items.iter() {
+        for item in &**items {
             match item.get_ref() {
                 DeValue::String(s) => out.push((s.as_ref(), item.span())),
                 other => self.error(
@@ -725,7 +725,10 @@ pub(crate) fn consent_for(categories: &[&str]) -> String {
             "medicatie" => "GGC013",
             _ => "GGC002",
         };
-        table.push_str(&format!("{c} = \"{data}\"\n"));
+        table.push_str(c);
+        table.push_str(" = \"");
+        table.push_str(data);
+        table.push_str("\"\n");
     }
     format!(
         "{}{}{}",
@@ -822,6 +825,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use miette::Diagnostic as _;
+
     use super::*;
     use crate::diagnostic;
 
@@ -937,7 +942,6 @@ mod tests {
             "`c.toml`, field `category_data`: the file has no `[category_data]` table"
         );
         let unknown = all.iter().find(|e| e.field() == "category_dat").unwrap();
-        use miette::Diagnostic as _;
         assert_eq!(
             unknown.help().unwrap().to_string(),
             "did you mean `category_data`?"
@@ -1147,7 +1151,6 @@ mod tests {
         let Err(PolicyLoadError::Consent(all)) = load(&text) else {
             panic!()
         };
-        use miette::Diagnostic as _;
         let voett = all
             .iter()
             .find(|e| e.field() == "category_data.voett")
@@ -1187,8 +1190,8 @@ mod tests {
             "{found:?}"
         );
         // The second V4 (in ziekenhuizen) is the one at fault
-        let second_v4 = text.rfind("\"V4\"").unwrap();
-        let (line, column) = diagnostic::line_column(&text, second_v4);
+        let v4_again = text.rfind("\"V4\"").unwrap();
+        let (line, column) = diagnostic::line_column(&text, v4_again);
         assert!(
             found.contains(&(
                 Kind::ProviderTypeTwice,
@@ -1198,8 +1201,8 @@ mod tests {
             )),
             "{found:?}"
         );
-        let second_k4 = text.rfind("\"K4\"").unwrap();
-        let (line, column) = diagnostic::line_column(&text, second_k4);
+        let k4_again = text.rfind("\"K4\"").unwrap();
+        let (line, column) = diagnostic::line_column(&text, k4_again);
         assert!(
             found.contains(&(
                 Kind::Duplicate,
@@ -1232,7 +1235,6 @@ mod tests {
             Some(format!("also in `huisartsen` at c.toml:{}:{}", first.0, first.1).as_str())
         );
         assert!(v4.message().contains("`V4`"), "{v4}");
-        use miette::Diagnostic as _;
         let rpzac = all
             .iter()
             .find(|e| e.kind() == Kind::UndeclaredRequester)
@@ -1270,7 +1272,6 @@ mod tests {
 
     #[test]
     fn the_fallback_says_where_to_put_a_consent_file() {
-        use miette::Diagnostic as _;
         let mut categories = categories();
         categories.push(Category::new("wondzorg").unwrap());
         let source = diagnostic::source(SHIPPED_NAME, SHIPPED_CONSENT);

@@ -971,7 +971,8 @@ fn line_of(at: Option<&Location>) -> String {
         .unwrap_or_default()
 }
 
-/// `, field `x.y``, or nothing for an error about the whole file
+/// The field part of a message (a comma, `field`, the dotted path), or
+/// nothing for an error about the whole file
 fn field_of(field: &str) -> String {
     if field.is_empty() {
         String::new()

@@ -17,19 +17,19 @@ fn shipped() -> &'static ConsentVocabulary {
 fn data(c: &str) -> u16 {
     shipped()
         .data_index(&DataCategory::new(c).unwrap())
-        .unwrap_or_else(|| panic!("{c}"))
+        .expect(c)
 }
 
 fn holder(c: &str) -> u16 {
     shipped()
         .holder_index(&HolderCategory::new(c).unwrap())
-        .unwrap_or_else(|| panic!("{c}"))
+        .expect(c)
 }
 
 fn requester(c: &str) -> u16 {
     shipped()
         .requester_index(&RequesterCategory::new(c).unwrap())
-        .unwrap_or_else(|| panic!("{c}"))
+        .expect(c)
 }
 
 fn provider(t: &str) -> Option<(u16, u16)> {
