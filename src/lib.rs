@@ -17,6 +17,7 @@ pub mod consent {
         MITZ_AGE_WITHOUT_CONFIRMATION, Origin, Question, Requester, Resolution, Statement,
         StatementEvent, StatementKey, in_force, resolve,
     };
+    pub use crate::model::consent_vocab::ConsentVocabulary;
 }
 mod diagnostic;
 mod engine;
@@ -31,6 +32,7 @@ pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use diagnostic::Location;
 pub use engine::{DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 pub use model::MAX_JSON_LEN;
+pub use model::consent_vocab::ConsentVocabulary;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 pub use model::error::{EntityError, ParseError};
 pub use model::event::{
@@ -51,7 +53,7 @@ pub use model::time::{TimeError, Timestamp};
 pub use model::vocab::{ActionKind, Purpose, Reason, Source, Vocabulary};
 pub use policy::policy_load_errors;
 pub use policy::{
-    FORMAT_INDENT, FORMAT_LINE_WIDTH, MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING,
+    CONSENT_FILE, FORMAT_INDENT, FORMAT_LINE_WIDTH, MAX_POLICY_FILE_LEN, MAX_POLICY_NESTING,
     MAX_POLICY_OPERATORS, Policies, PolicyLoadError, SCHEMA_FILE, format_policies,
 };
 pub use scenario::{RunReport, Scenario, ScenarioError};
@@ -64,3 +66,7 @@ struct AuditDocs;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/consent.md")]
 struct ConsentDocs;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/consent-vocabulary.md")]
+struct ConsentVocabularyDocs;

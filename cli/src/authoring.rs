@@ -93,15 +93,22 @@ pub(crate) fn validate(args: &ValidateArgs, console: &mut Console) -> Result<Exi
         }
     };
     let v = policies.vocabulary();
+    let c = v.consent();
     writeln!(
         console.out,
-        "ok: {} policies in {}, schema `{SCHEMA_FILE}` ({} roles, {} tasks, {} categories, {} care modules), content hash {}",
+        "ok: {} policies in {}, schema `{SCHEMA_FILE}` ({} roles, {} tasks, {} categories, {} care modules), \
+         consent vocabulary ({} data categories, {} holder categories, {} requesting categories, \
+         {} provider types), content hash {}",
         policies.ids().len(),
         set.describe(),
         v.roles().len(),
         v.tasks().len(),
         v.categories().len(),
         v.modules().len(),
+        c.data_categories().len(),
+        c.holder_categories().len(),
+        c.requester_categories().len(),
+        c.provider_type_count(),
         policies.content_hash()
     )?;
     if args.paths.is_empty() {

@@ -839,8 +839,25 @@ mod tests {
         load(schema, &f(text(BASE)))
     }
 
+    /// A small schema's set, with a consent vocabulary that maps exactly
+    /// the schema's categories (on one line in [`small_schema`])
     fn load(schema: &str, text: &str) -> Policies {
-        Policies::from_sources_unguarded(schema, [("t.cedar", text)]).unwrap()
+        let categories: Vec<&str> = schema
+            .lines()
+            .find_map(|l| l.strip_prefix("entity Category enum ["))
+            .map(|l| {
+                l.trim_end_matches("];")
+                    .split(", ")
+                    .map(|c| c.trim_matches('"'))
+                    .collect()
+            })
+            .unwrap();
+        let consent = crate::policy::consent_for(&categories);
+        Policies::from_sources_unguarded(
+            schema,
+            [("t.cedar", text), (crate::CONSENT_FILE, consent.as_str())],
+        )
+        .unwrap()
     }
 
     /// The diff by brute force: every point of the union space, both

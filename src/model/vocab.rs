@@ -218,11 +218,12 @@ impl Reason {
 }
 
 /// The vocabulary the loaded policies declare: roles, tasks, categories (in
-/// canonical order) and care modules
+/// canonical order), care modules, and the consent vocabulary
 ///
-/// It comes from the enumerated entity types `Role`, `Task`, `Category` and
-/// `CareModule` of the Cedar schema, so a policy author extends it by editing
-/// `policies/zorg.cedarschema`.
+/// The first four come from the enumerated entity types `Role`, `Task`,
+/// `Category` and `CareModule` of the Cedar schema, so a policy author
+/// extends them by editing `policies/zorg.cedarschema`; the consent
+/// vocabulary ([`Vocabulary::consent`]) comes from `policies/consent.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Vocabulary {
     roles: Vec<Role>,
@@ -264,10 +265,20 @@ impl Vocabulary {
             consent: ConsentVocabulary::default(),
         }
     }
-    /// The consent vocabulary (SPEC.md §7.2)
+
+    /// The same vocabulary with `consent` as its consent vocabulary
+    #[must_use]
+    pub(crate) fn with_consent(self, consent: ConsentVocabulary) -> Self {
+        Self { consent, ..self }
+    }
+
+    /// The consent vocabulary (SPEC.md §7.2): data, holder and requesting
+    /// categories and the provider-type table; empty in a
+    /// [`Vocabulary::default`]
     pub fn consent(&self) -> &ConsentVocabulary {
         &self.consent
     }
+
     /// The roles
     pub fn roles(&self) -> &[Role] {
         &self.roles

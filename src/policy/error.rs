@@ -1,9 +1,10 @@
 //! [`PolicyLoadError`]: why a policy set did not load.
 
 use super::policy_load_errors::{
-    AnnotationError, ComplexityError, ContractErrors, DuplicateIdError, FileTooLargeError, IoError,
-    LeastPrivilegeErrors, NestingError, NoSchemaError, PolicyLoadErrors, PolicySyntaxError,
-    ReasonError, SchemaError, ValidationErrors, VocabularyError,
+    AnnotationError, ComplexityError, ConsentVocabularyErrors, ContractErrors, DuplicateIdError,
+    FileTooLargeError, IoError, LeastPrivilegeErrors, NestingError, NoSchemaError,
+    PolicyLoadErrors, PolicySyntaxError, ReasonError, SchemaError, ValidationErrors,
+    VocabularyError,
 };
 
 /// Why a policy set did not load
@@ -49,6 +50,10 @@ pub enum PolicyLoadError {
     /// the engine does not send
     #[error(transparent)]
     Contract(#[from] ContractErrors),
+    /// The consent vocabulary (`consent.toml`, SPEC.md §7.2) does not parse
+    /// or does not fit the schema: every error, each at its field
+    #[error(transparent)]
+    Consent(#[from] ConsentVocabularyErrors),
     /// A policy file does not parse
     #[error(transparent)]
     Parse(#[from] PolicySyntaxError),
@@ -71,8 +76,8 @@ pub enum PolicyLoadError {
     #[error(transparent)]
     LeastPrivilege(#[from] LeastPrivilegeErrors),
     /// The load failed in more than one of the ways above: every error, in a
-    /// fixed order (the schema's, then each file's in name order, then strict
-    /// validation's)
+    /// fixed order (the schema's, then the consent vocabulary's, then each
+    /// policy file's in name order, then strict validation's)
     #[error(transparent)]
     Several(#[from] PolicyLoadErrors),
 }
@@ -99,6 +104,7 @@ impl PolicyLoadError {
             Self::Schema(e) => e,
             Self::Vocabulary(e) => e,
             Self::Contract(e) => e,
+            Self::Consent(e) => e,
             Self::Parse(e) => e,
             Self::Annotation(e) => e,
             Self::DuplicateId(e) => e,

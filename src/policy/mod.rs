@@ -1,6 +1,7 @@
 //! Loading the Cedar schema and policies: strict validation, `@id` and
 //! `@reason` annotations, the vocabulary, the content hash.
 
+mod consent_vocab;
 mod contract;
 mod error;
 mod format;
@@ -21,6 +22,8 @@ use cedar_policy::{ActionConstraint, Effect, EntityUid, PolicySet, Schema};
 use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
+#[cfg(test)]
+pub(crate) use consent_vocab::consent_for;
 pub use error::PolicyLoadError;
 pub use format::{FORMAT_INDENT, FORMAT_LINE_WIDTH, format_policies};
 
@@ -42,6 +45,12 @@ pub const MAX_POLICY_OPERATORS: usize = 4096;
 
 /// The shipped schema file's name
 pub const SCHEMA_FILE: &str = "zorg.cedarschema";
+
+/// The consent vocabulary file's name (SPEC.md §7.2,
+/// `docs/consent-vocabulary.md`): read beside the schema by
+/// [`Policies::from_dir`], and recognised by this name among the files of
+/// [`Policies::from_sources`]
+pub const CONSENT_FILE: &str = "consent.toml";
 
 /// The shipped policies, embedded so the engine works with no files present
 const SHIPPED_SCHEMA: &str = include_str!("../../policies/zorg.cedarschema");
@@ -143,7 +152,13 @@ impl Policies {
         Self::from_sources(SHIPPED_SCHEMA, SHIPPED_POLICIES.iter().copied())
     }
 
-    /// Loads `zorg.cedarschema` and every `*.cedar` file of a directory
+    /// Loads `zorg.cedarschema`, `consent.toml` and every `*.cedar` file of
+    /// a directory
+    ///
+    /// A directory without a `consent.toml` ([`CONSENT_FILE`]) loads with the
+    /// shipped consent vocabulary, exactly as if it held a copy of the
+    /// shipped file (the same content hash); its errors then name the file
+    /// `<shipped consent.toml>`.
     ///
     /// # Errors
     ///
@@ -167,7 +182,10 @@ impl Policies {
     /// Builds a policy set from a schema text and named policy texts
     ///
     /// Files are read in name order; a later file of the same name replaces
-    /// an earlier one.
+    /// an earlier one. A file named `consent.toml` ([`CONSENT_FILE`]) is the
+    /// consent vocabulary (SPEC.md §7.2), every other file a Cedar policy
+    /// file; without one the shipped consent vocabulary applies, as if its
+    /// text had been given (the same content hash).
     ///
     /// # Errors
     ///
@@ -175,7 +193,10 @@ impl Policies {
     /// the place in the file (`location()`: line, column, span) where it is
     /// known: a file that is too large, too deep, does not parse or lacks an
     /// annotation; [`PolicyLoadError::Contract`] with every way the schema
-    /// does not accept what the engine sends; [`PolicyLoadError::Validation`]
+    /// does not accept what the engine sends; [`PolicyLoadError::Consent`]
+    /// with every error of the consent vocabulary (its TOML, its codes, its
+    /// references, and that it maps exactly the schema's categories);
+    /// [`PolicyLoadError::Validation`]
     /// with every strict-validation error; [`PolicyLoadError::LeastPrivilege`]
     /// with every permit that can grant an action lacking a forbid for a
     /// reason code RULES.md lists for it (R52, `docs/least-privilege.md`).
@@ -244,7 +265,13 @@ impl Policies {
                 None
             }
         };
-        let files: BTreeMap<&str, &str> = files.into_iter().collect();
+        let mut files: BTreeMap<&str, &str> = files.into_iter().collect();
+        let consent = consent_of(
+            files.remove(CONSENT_FILE),
+            &shown,
+            schema.as_ref().map(|(_, v)| v.categories()),
+            &mut errors,
+        );
         let mut loaded = load::Loaded::default();
         for (&name, &text) in &files {
             loaded.add_file(&shown(name), text, &mut errors);
@@ -259,6 +286,9 @@ impl Policies {
         }
         // No error: the schema parsed
         let (schema, vocabulary) = schema.ok_or_else(|| SchemaError::new("no schema"))?;
+        let (consent, consent_text) = consent;
+        let vocabulary = vocabulary
+            .with_consent(consent.ok_or_else(|| SchemaError::new("no consent vocabulary"))?);
         let actions = ActionScope::all(&schema)?;
         let checked = match guard {
             Guard::LeastPrivilege => least_privilege::check(&schema, &loaded, &actions),
@@ -275,6 +305,7 @@ impl Policies {
             })
         })?;
         let buckets = bucket_by_action(&actions, &loaded.set)?;
+        files.insert(CONSENT_FILE, consent_text);
         let digest = content_digest(schema_text, &files);
         let mut ids = loaded.ids;
         ids.sort();
@@ -346,7 +377,9 @@ impl Policies {
             .is_some_and(|i| i.effect == Effect::Permit)
     }
 
-    /// `sha256:` and the hex SHA-256 of the schema and every policy file (name and text), in name order
+    /// `sha256:` and the hex SHA-256 of the schema and every policy file
+    /// (name and text), in name order, the consent vocabulary among them as
+    /// `consent.toml` (the shipped text when the set has none)
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
@@ -380,6 +413,36 @@ impl Policies {
     /// The SHA-256 behind [`Policies::content_hash`]
     pub(crate) fn digest(&self) -> [u8; 32] {
         self.digest
+    }
+}
+
+/// The consent vocabulary of a load: `given` (the text of a `consent.toml`)
+/// or else the shipped one, checked against the schema's `categories` when
+/// they are known; its errors go to `errors`. With the vocabulary (`None`
+/// when it has errors or the schema did not load), the text it was read from.
+fn consent_of<'a>(
+    given: Option<&'a str>,
+    shown: &dyn Fn(&str) -> String,
+    categories: Option<&[crate::model::ids::Category]>,
+    errors: &mut Vec<PolicyLoadError>,
+) -> (
+    Option<crate::model::consent_vocab::ConsentVocabulary>,
+    &'a str,
+) {
+    let (name, text) = match given {
+        Some(text) => (shown(CONSENT_FILE), text),
+        None => (
+            consent_vocab::SHIPPED_NAME.to_owned(),
+            consent_vocab::SHIPPED_CONSENT,
+        ),
+    };
+    let source = diagnostic::source(&name, text);
+    match consent_vocab::parse(&source, categories, given.is_none()) {
+        Ok(v) => (v, text),
+        Err(e) => {
+            errors.push(e);
+            (None, text)
+        }
     }
 }
 
@@ -520,6 +583,20 @@ mod tests {
             .map(|(n, _)| (*n).to_owned())
             .collect();
         assert_eq!(on_disk, embedded);
+        // Beside them: the schema, the consent vocabulary (embedded too) and
+        // the properties `zorg-pdp prove` reads; nothing else is read or shipped
+        let mut others: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "cedar"))
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        others.sort();
+        assert_eq!(others, ["consent.toml", "properties.toml", SCHEMA_FILE]);
+        assert_eq!(
+            std::fs::read_to_string(std::path::Path::new(dir).join(CONSENT_FILE)).unwrap(),
+            consent_vocab::SHIPPED_CONSENT
+        );
         let from_dir = Policies::from_dir(dir).unwrap();
         assert_eq!(
             from_dir.content_hash(),

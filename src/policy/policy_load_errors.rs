@@ -847,8 +847,8 @@ impl miette::Diagnostic for ContractErrors {
 
 /// Every error of a policy set that failed in more than one way, in a fixed
 /// order: the schema's (its parse, its vocabulary, then the contract with
-/// the engine), then each policy file's in name order (each in the order of
-/// its text), then strict validation's
+/// the engine), then the consent vocabulary's, then each policy file's in
+/// name order (each in the order of its text), then strict validation's
 ///
 /// Never shorter than two: a load that fails in one way only fails with that
 /// error alone. [`Display`](fmt::Display) prints a heading and then each
@@ -907,6 +907,200 @@ impl fmt::Display for PolicyLoadErrors {
 impl std::error::Error for PolicyLoadErrors {}
 
 impl miette::Diagnostic for PolicyLoadErrors {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.errors.iter().map(|e| e as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// What is wrong in a consent vocabulary file (`consent.toml`, SPEC.md §7.2)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ConsentErrorKind {
+    /// The text is not TOML
+    Syntax,
+    /// A table or field the file format does not have
+    UnknownKey,
+    /// A value of the wrong TOML type (a string where a table belongs, …)
+    WrongType,
+    /// A required table or field is missing, or a name is empty
+    Missing,
+    /// A code or id breaks the id rules of SPEC.md §1
+    InvalidCode,
+    /// The same code twice in one list (`covers`, `provider_types`)
+    Duplicate,
+    /// `covers` or `[category_data]` names a data category that
+    /// `[data_categories]` does not declare
+    UndeclaredDataCategory,
+    /// Covering goes round: a data category covers itself, directly or
+    /// through others
+    CoversCycle,
+    /// A `[category_data]` key is not a category of the schema
+    UnknownCategory,
+    /// A category of the schema is missing from `[category_data]`
+    UnmappedCategory,
+    /// A holder category's `requester` is not declared in
+    /// `[requester_categories]`
+    UndeclaredRequester,
+    /// A provider type is listed in two holder categories
+    ProviderTypeTwice,
+    /// A table has more entries than a `u16` index can number
+    TooMany,
+}
+
+/// One error of a consent vocabulary file: the file, the field (a dotted
+/// TOML path such as `holder_categories.apotheken.requester`), what is wrong
+/// naming the value, and where (`location()`: line, column, span)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}`{}{}: {message}", line_of(.at.as_ref()), field_of(.field))]
+pub struct ConsentVocabularyError {
+    file: String,
+    kind: ConsentErrorKind,
+    field: String,
+    message: String,
+    at: Option<Location>,
+    help: Option<String>,
+}
+
+located!(ConsentVocabularyError, help);
+
+/// ` line N` when the place is known
+fn line_of(at: Option<&Location>) -> String {
+    at.map(|at| format!(" line {}", at.line()))
+        .unwrap_or_default()
+}
+
+/// The field part of a message (a comma, `field`, the dotted path), or
+/// nothing for an error about the whole file
+fn field_of(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!(", field `{field}`")
+    }
+}
+
+impl ConsentVocabularyError {
+    pub(crate) fn new(
+        file: impl Into<String>,
+        kind: ConsentErrorKind,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.into(),
+            kind,
+            field: field.into(),
+            message: message.into(),
+            at: None,
+            help: None,
+        }
+    }
+
+    /// The same error at a place in the file
+    #[must_use]
+    pub(crate) fn at(mut self, at: Option<Location>) -> Self {
+        self.at = at;
+        self
+    }
+
+    /// The same error with a hint, when there is one (a later hint replaces
+    /// an earlier one)
+    #[must_use]
+    pub(crate) fn with_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    /// The file, as the error names it
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// What kind of error it is
+    pub fn kind(&self) -> ConsentErrorKind {
+        self.kind
+    }
+
+    /// The field at fault, as a dotted TOML path (`category_data.wondzorg`);
+    /// empty for the file as a whole
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What is wrong, naming the value
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn key(&self) -> (usize, usize, &str, &str) {
+        let (start, end) = self
+            .at
+            .as_ref()
+            .map_or((0, 0), |at| (at.span().start, at.span().end));
+        (start, end, &self.field, &self.message)
+    }
+}
+
+/// Every error of a consent vocabulary file, in the order of the text (by
+/// place, then field and message: the same list on every load)
+///
+/// Never empty. [`Display`](fmt::Display) prints a heading and then one error
+/// per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentVocabularyErrors {
+    errors: Vec<ConsentVocabularyError>,
+}
+
+impl ConsentVocabularyErrors {
+    /// Sorts `errors` and drops repeats; `None` when there are none
+    pub(crate) fn new(mut errors: Vec<ConsentVocabularyError>) -> Option<Self> {
+        errors.sort_by(|a, b| a.key().cmp(&b.key()));
+        errors.dedup();
+        (!errors.is_empty()).then_some(Self { errors })
+    }
+
+    /// The errors, in order
+    pub fn iter(&self) -> std::slice::Iter<'_, ConsentVocabularyError> {
+        self.errors.iter()
+    }
+
+    /// How many errors there are (at least one)
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`: a load fails with at least one error
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a ConsentVocabularyErrors {
+    type Item = &'a ConsentVocabularyError;
+    type IntoIter = std::slice::Iter<'a, ConsentVocabularyError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Display for ConsentVocabularyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the consent vocabulary does not load:")?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConsentVocabularyErrors {}
+
+impl miette::Diagnostic for ConsentVocabularyErrors {
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
         Some(Box::new(
             self.errors.iter().map(|e| e as &dyn miette::Diagnostic),

@@ -1,11 +1,13 @@
-//! Reading a policy directory: the schema and every `*.cedar` file.
+//! Reading a policy directory: the schema, the consent vocabulary and every
+//! `*.cedar` file.
 
 use std::path::Path;
 
 use super::policy_load_errors::{FileTooLargeError, IoError, NoSchemaError};
-use super::{MAX_POLICY_FILE_LEN, PolicyLoadError, SCHEMA_FILE};
+use super::{CONSENT_FILE, MAX_POLICY_FILE_LEN, PolicyLoadError, SCHEMA_FILE};
 
-/// The schema text and the `(file name, text)` of every `*.cedar` file in `dir`
+/// The schema text and the `(file name, text)` of every `*.cedar` file in
+/// `dir`, and of `consent.toml` when there is one
 pub(super) fn read_dir(dir: &Path) -> Result<(String, Vec<(String, String)>), PolicyLoadError> {
     let entries = std::fs::read_dir(dir).map_err(|e| IoError::new(dir, e))?;
     let schema_path = dir.join(SCHEMA_FILE);
@@ -23,6 +25,10 @@ pub(super) fn read_dir(dir: &Path) -> Result<(String, Vec<(String, String)>), Po
                 .unwrap_or_default();
             files.push((name, read_limited(&path)?));
         }
+    }
+    let consent = dir.join(CONSENT_FILE);
+    if consent.is_file() {
+        files.push((CONSENT_FILE.to_owned(), read_limited(&consent)?));
     }
     files.sort();
     Ok((schema, files))

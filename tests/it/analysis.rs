@@ -413,12 +413,23 @@ fn schema_with_wondzorg() -> String {
     with
 }
 
+/// `files` and a consent vocabulary that maps `wondzorg` too (every schema
+/// category must have a data category)
+fn with_wondzorg_consent(files: &[(String, String)]) -> Vec<(String, String)> {
+    let mut files = files.to_vec();
+    files.push((
+        zorg_pdp::CONSENT_FILE.to_owned(),
+        crate::common::consent_with("wondzorg", "GGC002"),
+    ));
+    files
+}
+
 #[test]
 fn a_new_category_without_a_grant_gains_no_allow() {
     let (schema, _) = shipped_files();
     let files = with_matrix(&r12());
     let old = load(&schema, &files);
-    let new = load(&schema_with_wondzorg(), &files);
+    let new = load(&schema_with_wondzorg(), &with_wondzorg_consent(&files));
     let report = analysis::diff(&old, &new).unwrap();
     assert!(report.changed.is_empty(), "{:?}", report.changed);
     assert!(!report.is_empty());
@@ -447,7 +458,7 @@ fn a_new_category_shows_whom_a_wildcard_row_grants_it() {
         }
     }
     let old = load(&schema, &files);
-    let new = load(&schema_with_wondzorg(), &files);
+    let new = load(&schema_with_wondzorg(), &with_wondzorg_consent(&files));
     let report = analysis::diff(&old, &new).unwrap();
     let gaining: Vec<&analysis::DiffGroup> = report
         .groups

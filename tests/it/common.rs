@@ -77,6 +77,17 @@ pub(crate) const SHIPPED: [(&str, &str); 13] = [
     ),
 ];
 
+/// The shipped consent vocabulary (`policies/consent.toml`)
+pub(crate) const CONSENT: &str = include_str!("../../policies/consent.toml");
+
+/// The shipped consent vocabulary with one more dashboard category mapped
+/// (`category = "data"`), for a schema that adds that category
+pub(crate) fn consent_with(category: &str, data: &str) -> String {
+    let last = "psychosociaal = \"GGC002\"\n";
+    assert_eq!(CONSENT.matches(last).count(), 1, "{last}");
+    CONSENT.replacen(last, &format!("{last}{category} = \"{data}\"\n"), 1)
+}
+
 /// The shipped policies with more files beside them: a host's own policies
 /// (least privilege accepts a permit only beside the forbids its action needs)
 pub(crate) fn shipped_with(extra: &[(&str, &str)]) -> Result<Policies, PolicyLoadError> {

@@ -338,7 +338,14 @@ fn the_explicit_matrix_is_the_spec_matrix_and_decides_as_the_old_one() {
 #[test]
 fn a_new_category_is_visible_to_no_role() {
     let schema = schema_with("psychosociaal", "wondzorg");
-    let policies = load(&schema, &shipped()).unwrap();
+    // Every category of the schema has a data category (consent.toml)
+    let consent = (
+        zorg_pdp::CONSENT_FILE,
+        common::consent_with("wondzorg", "GGC002"),
+    );
+    let mut files = shipped();
+    files.push(consent.clone());
+    let policies = load(&schema, &files).unwrap();
     assert!(
         policies
             .vocabulary()
@@ -378,10 +385,9 @@ fn a_new_category_is_visible_to_no_role() {
     }
 
     // The old matrix with the same schema: its wildcard rows show it
-    let old = engine(
-        load(&schema, &shipped_but("role-matrix.cedar", Some(OLD_MATRIX))).unwrap(),
-        &world,
-    );
+    let mut old_files = shipped_but("role-matrix.cedar", Some(OLD_MATRIX));
+    old_files.push(consent);
+    let old = engine(load(&schema, &old_files).unwrap(), &world);
     let wildcard: Vec<&str> = roles
         .iter()
         .copied()

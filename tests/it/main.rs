@@ -25,6 +25,7 @@ mod architecture;
 mod audit;
 mod common;
 mod consent;
+mod consent_vocabulary;
 mod fuzz_regressions;
 mod least_privilege;
 mod oracle;

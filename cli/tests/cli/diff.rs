@@ -253,6 +253,12 @@ fn a_new_category_without_a_grant_gains_no_allow() {
     let with = schema.replacen("\"psychosociaal\"", "\"psychosociaal\", \"wondzorg\"", 1);
     assert_ne!(with, schema);
     fs::write(new.join("zorg.cedarschema"), with).unwrap();
+    // Every category of the schema has a data category in `consent.toml`
+    let consent = fs::read_to_string(new.join("consent.toml")).unwrap();
+    let last = "psychosociaal = \"GGC002\"\n";
+    assert!(consent.contains(last));
+    let mapped = consent.replacen(last, &format!("{last}wondzorg = \"GGC002\"\n"), 1);
+    fs::write(new.join("consent.toml"), mapped).unwrap();
     let (code, out, err) = diff(&old, &new, false);
     assert_eq!(code, Some(1), "{err}");
     assert!(out.contains("no policy differs"), "{out}");

@@ -1,5 +1,5 @@
 //! The command line end to end: `validate` and `fmt` (diagnostics at their
-//! place), `test` (walking folders, vocabulary typos, which policy set ran,
+//! place, the consent vocabulary too), `test` (walking folders, vocabulary typos, which policy set ran,
 //! `-v`, `--filter`, `--junit`),
 //! `test --audit-log`, `audit verify` and `audit overview` (also on a
 //! tampered log), `prove`, `explain`, `matrix` and `diff`, and output cut by a
@@ -9,6 +9,8 @@
 mod audit;
 #[cfg(test)]
 mod authoring;
+#[cfg(test)]
+mod consent_vocabulary;
 #[cfg(test)]
 mod coverage;
 #[cfg(test)]
