@@ -82,7 +82,6 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         }
     }
 
-
     /// The data category of a dashboard category (SPEC.md §7.2)
     pub(crate) fn data_of(&self, category: &Category) -> DataAsked {
         let position = self.vocabulary.category_index(category)?;
@@ -174,7 +173,9 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
             return f(None);
         }
         let n = self.vocabulary.consent().data_categories().len();
-        (0..n).filter_map(|d| u16::try_from(d).ok()).any(|d| f(Some(d)))
+        (0..n)
+            .filter_map(|d| u16::try_from(d).ok())
+            .any(|d| f(Some(d)))
     }
 
     /// The registry index of `h`'s holder category: `None` when `h` has no
@@ -184,7 +185,11 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
             return None;
         }
         let (c, _) = self.categories_of(h)?;
-        let name = self.vocabulary.consent().holder_categories().get(usize::from(c))?;
+        let name = self
+            .vocabulary
+            .consent()
+            .holder_categories()
+            .get(usize::from(c))?;
         Some(
             self.registry
                 .holder_category_index(name)

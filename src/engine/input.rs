@@ -179,12 +179,7 @@ impl<'r> Ctx<'r, '_> {
     }
 
     /// The facts about dossier data of `holder` in `category` for a practitioner
-    fn data_facts(
-        &self,
-        facts: &mut Facts,
-        holder: Option<Idx>,
-        category: &Category,
-    ) {
+    fn data_facts(&self, facts: &mut Facts, holder: Option<Idx>, category: &Category) {
         let Some((p, o)) = self.who.practitioner else {
             return;
         };
@@ -193,7 +188,10 @@ impl<'r> Ctx<'r, '_> {
         facts.set(Fact::AccessRequested, f.requested(p, o));
         if let Some(h) = holder {
             let consent = self.consent();
-            set_consent(facts, consent.for_requester(h, o, consent.data_of(category)));
+            set_consent(
+                facts,
+                consent.for_requester(h, o, consent.data_of(category)),
+            );
             let category = self.registry.category_index(category);
             facts.set(
                 Fact::Referral,

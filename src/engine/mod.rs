@@ -7,8 +7,8 @@
 //! policy set, nothing shared with the fast path but the input.
 
 mod audit;
-pub(crate) mod consent;
 pub(crate) mod cedar;
+pub(crate) mod consent;
 mod explain;
 pub(crate) mod input;
 mod memo;

@@ -150,7 +150,7 @@ pub enum MitzHolder {
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RecordedVia {
-    /// The patient's own MijnMitz portal
+    /// The patient's own `MijnMitz` portal
     Mijnmitz,
     /// The holder's dossierhoudersknop
     Dossierhoudersknop,

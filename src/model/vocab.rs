@@ -8,7 +8,9 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::consent_vocab::ConsentVocabulary;
-use super::ids::{CareModule, Category, DataCategory, HolderCategory, RequesterCategory, Role, Task};
+use super::ids::{
+    CareModule, Category, DataCategory, HolderCategory, RequesterCategory, Role, Task,
+};
 use super::request::{Action, Request, RequestError};
 
 macro_rules! fixed_enum {
@@ -179,7 +181,9 @@ impl Reason {
             Reason::NoDossierConsent => {
                 "the patient has not consented to sharing this holder's dossier"
             }
-            Reason::ConsentRefused => "the patient refused sharing this data with your organisation",
+            Reason::ConsentRefused => {
+                "the patient refused sharing this data with your organisation"
+            }
             Reason::ConsentUnconfirmed => {
                 "the patient's choice needs a parent's or guardian's confirmation first (under 16)"
             }

@@ -183,7 +183,11 @@ impl Entry {
         let k = self.key;
         let at = self.at();
         if k.is(FactKind::DossierConsent) {
-            let choice = if self.on { Choice::Permit } else { Choice::Deny };
+            let choice = if self.on {
+                Choice::Permit
+            } else {
+                Choice::Deny
+            };
             return Some(StatementEvent {
                 key: StatementKey::dossier(k.a()),
                 choice: Some(choice),
@@ -294,7 +298,6 @@ impl<'a> PatientFacts<'a> {
             .collect()
     }
 
-
     /// Whether the patient has any Mitz event (if not, only the holders' own
     /// consents decide and no category needs looking up)
     pub(crate) fn any_mitz(&self) -> bool {
@@ -308,7 +311,6 @@ impl<'a> PatientFacts<'a> {
         let key = FactKey::MitzConfirmed.pack();
         self.seen.iter().rev().find(|e| e.key == key).map(Entry::at)
     }
-
 
     /// Whether the patient has any referral objection (to skip the category lookup)
     pub(crate) fn any_referral_objection(&self) -> bool {

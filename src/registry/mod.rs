@@ -28,8 +28,8 @@ use crate::model::ids::{
     CareModule, Category, DataCategory, HolderCategory, OrganisationId, PatientId, PractitionerId,
     ProviderType, RecordId, RequesterCategory, StudyId,
 };
-use crate::model::national::{Bsn, Ura};
 use crate::model::names::{Names, Tag};
+use crate::model::national::{Bsn, Ura};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
@@ -355,8 +355,6 @@ impl Registry {
         Ok(())
     }
 
-
-
     /// An organisation's provider type (R42: `None` without one)
     pub(crate) fn provider_type(&self, org: Idx) -> Option<&ProviderType> {
         self.provider_types
@@ -369,18 +367,15 @@ impl Registry {
         self.data_categories.get(c)
     }
 
-
     /// The index events gave a holder category, if any named it
     pub(crate) fn holder_category_index(&self, c: &HolderCategory) -> Option<Idx> {
         self.holder_categories.get(c)
     }
 
-
     /// The index events gave a requesting category, if any named it
     pub(crate) fn requester_category_index(&self, c: &RequesterCategory) -> Option<Idx> {
         self.requester_categories.get(c)
     }
-
 
     /// A registered organisation's index
     pub(crate) fn organisation_index(&self, id: &OrganisationId) -> Option<Idx> {
@@ -724,7 +719,9 @@ impl Registry {
             } => {
                 let pid = look.patient(patient)?;
                 let holder = match holder {
-                    MitzHolder::Organisation(h) => MitzHolderIdx::Organisation(look.org(h, "holder")?),
+                    MitzHolder::Organisation(h) => {
+                        MitzHolderIdx::Organisation(look.org(h, "holder")?)
+                    }
                     MitzHolder::Category(c) => MitzHolderIdx::Category(look.code(
                         &self.holder_categories,
                         c,
@@ -877,7 +874,7 @@ mod tests {
         let org = |s: &str| Organisation::new(OrganisationId::new(s).unwrap());
         r.register_organisation(&org("vp")).unwrap();
         r.register_patient(&Patient::new(PatientId::new("c1").unwrap()))
-        .unwrap();
+            .unwrap();
         (r, vocabulary)
     }
 

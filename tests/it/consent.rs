@@ -959,7 +959,7 @@ fn engine_world(
     birth_date: Option<&str>,
     confirmations: &[u32],
 ) -> zorg_pdp::Engine {
-    use zorg_pdp::{Engine, Event, EntityRecord};
+    use zorg_pdp::{Engine, EntityRecord, Event};
     let engine = Engine::new().unwrap();
     let entity = |json: String| {
         let record = EntityRecord::from_json(&json).unwrap();
@@ -1003,7 +1003,10 @@ fn engine_world(
             } else {
                 "dossier_consent_withdrawn"
             };
-            format!(r#"{{"at":"{at}","type":"{t}","patient":"x","holder":"{}"}}"#, e.holder)
+            format!(
+                r#"{{"at":"{at}","type":"{t}","patient":"x","holder":"{}"}}"#,
+                e.holder
+            )
         } else {
             let holder = if e.holder_is_org {
                 format!(r#""holder":"{}""#, e.holder)
@@ -1116,7 +1119,13 @@ fn the_engine_worlds_reach_allow_refused_and_unconfirmed() {
         let birth = BIRTH_DATES[i % BIRTH_DATES.len()];
         let requester = [None, Some("RPZAC001"), Some("RPZAC005")][i % 3];
         let holders = [Some("huisartsen"), [None, Some("ziekenhuizen")][i % 2]];
-        let engine = engine_world(&events, holders, requester, birth, &[(i % 20) as u32]);
+        let engine = engine_world(
+            &events,
+            holders,
+            requester,
+            birth,
+            &[u32::try_from(i % 20).unwrap()],
+        );
         for t in [5, 15, 31] {
             let when = hour(t).to_string();
             for h in ORGS {

@@ -200,10 +200,7 @@ impl Oracle {
             K::ResearchConsent { patient, .. } => pat(patient),
             K::MitzChoice {
                 patient, holder, ..
-            } => {
-                pat(patient)
-                    || matches!(holder, zorg_pdp::MitzHolder::Organisation(o) if org(o))
-            }
+            } => pat(patient) || matches!(holder, zorg_pdp::MitzHolder::Organisation(o) if org(o)),
             K::MitzChoicesConfirmed { patient } => pat(patient),
         }
     }
@@ -320,18 +317,15 @@ impl Oracle {
     /// Whether the latest dossier consent event of `x` for `h` is a
     /// withdrawal: an explicit refusal (SPEC.md §7.4 `consent_refused`)
     fn withdrawn(seen: &[&Event], x: &str, h: &str) -> bool {
-        seen.iter()
-            .rev()
-            .find_map(|e| match &e.kind {
-                EventKind::DossierConsent {
-                    change,
-                    patient,
-                    holder,
-                    ..
-                } if patient.as_str() == x && holder.as_str() == h => Some(*change),
-                _ => None,
-            })
-            == Some(Change::Withdrawn)
+        seen.iter().rev().find_map(|e| match &e.kind {
+            EventKind::DossierConsent {
+                change,
+                patient,
+                holder,
+                ..
+            } if patient.as_str() == x && holder.as_str() == h => Some(*change),
+            _ => None,
+        }) == Some(Change::Withdrawn)
     }
 
     fn unplanned(seen: &[&Event], x: &str, h: &str) -> bool {
