@@ -832,7 +832,9 @@ mod tests {
         let lines: Vec<Option<usize>> = errors.iter().map(ContractError::line).collect();
         assert_eq!(lines, [Some(73), Some(77), Some(73), Some(77)]);
         assert_eq!(
-            errors[1].location().map(|at| (at.line(), at.column(), at.span().len())),
+            errors[1]
+                .location()
+                .map(|at| (at.line(), at.column(), at.span().len())),
             Some((77, 3, "pgo_acount".len()))
         );
     }

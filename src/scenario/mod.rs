@@ -357,13 +357,15 @@ impl Scenario {
     ///
     /// [`ScenarioError`] naming the file, and the line and field where known
     /// (the first error; `zorg-pdp test` and [`check_paths`] report every
-    /// syntax error of a TOML file).
+    /// syntax error of a TOML file, or every entry that does not fit the
+    /// format).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
         Self::parse_all(text, path).map_err(|errors| first(errors, path))
     }
 
-    /// As [`Scenario::parse`], with every syntax error of a TOML file (never
-    /// an empty list), in the order of the text
+    /// As [`Scenario::parse`], with every syntax error of a TOML file, or
+    /// else every entry's serde error (never an empty list), in the order of
+    /// the text
     pub(crate) fn parse_all(text: &str, path: &Path) -> Result<Self, Vec<ScenarioError>> {
         if text.len() > MAX_SCENARIO_LEN {
             return Err(vec![ScenarioError::new(path, None, too_large())]);
@@ -385,20 +387,38 @@ impl Scenario {
             Format::Toml => {
                 let (_, syntax) = toml::de::DeTable::parse_recoverable(text);
                 let source = source();
-                let one = |e: &toml::de::Error| {
+                let one = |entry: Option<&str>, e: &toml::de::Error| {
                     let message = e.message().replace('\n', " ");
+                    let message = match e.span() {
+                        Some(ref span) => crate::model::name_field(text, span.start, message),
+                        None => message,
+                    };
+                    let message = match entry {
+                        Some(entry) => format!("{entry}: {message}"),
+                        None => message,
+                    };
                     match e.span() {
                         Some(span) => {
-                            let message = crate::model::name_field(text, span.start, message);
                             ScenarioError::located(path, Location::new(&source, span), message)
                         }
                         None => ScenarioError::new(path, None, message),
                     }
                 };
                 if !syntax.is_empty() {
-                    return Err(sorted(syntax.iter().map(one).collect()));
+                    return Err(sorted(syntax.iter().map(|e| one(None, e)).collect()));
                 }
-                toml::from_str(text).map_err(|e| vec![one(&e)])
+                toml::from_str(text).map_err(|first| {
+                    // serde stops at the first wrong field: every entry on its own
+                    let errors: Vec<ScenarioError> = entry_errors(text)
+                        .iter()
+                        .map(|(entry, e)| one(entry.as_deref(), e))
+                        .collect();
+                    if errors.is_empty() {
+                        vec![one(None, &first)]
+                    } else {
+                        sorted(errors)
+                    }
+                })
             }
         }
     }
@@ -484,6 +504,74 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The serde errors of a TOML scenario text that parses, each with the
+/// label of its entry (`events #2`) when it is in one: at most one error per
+/// top-level value and per entry (serde stops at an entry's first wrong field)
+///
+/// Each top-level value is deserialized as a [`Scenario`] of its own (an
+/// array as an empty one) beside the values that fit before it; then each
+/// entry of a top-level array that fits (`[[expect]]`, `expect_error = [ … ]`)
+/// beside all of those, so one bad entry or value does not hide the next, and
+/// a required top-level field (should one be added) is there in each. Nothing
+/// here names a field of the format: a field added to it is checked as it is
+/// in the whole file.
+fn entry_errors(text: &str) -> Vec<(Option<String>, toml::de::Error)> {
+    use toml::Spanned;
+    use toml::de::{DeArray, DeTable, DeValue};
+
+    let Ok(root) = DeTable::parse(text) else {
+        return Vec::new();
+    };
+    let span = root.span();
+    let root = root.into_inner();
+    let check = |table: DeTable<'_>| {
+        Scenario::deserialize(toml::de::Deserializer::from(Spanned::new(
+            span.clone(),
+            table,
+        )))
+        .err()
+    };
+    let mut errors = Vec::new();
+    let mut base = DeTable::new();
+    let mut arrays = Vec::new();
+    for (key, value) in &root {
+        let shell = match value.get_ref() {
+            DeValue::Array(entries) => {
+                arrays.push((key, value.span(), entries));
+                Spanned::new(value.span(), DeValue::Array(DeArray::new()))
+            }
+            _ => value.clone(),
+        };
+        let mut table = base.clone();
+        table.insert(key.clone(), shell.clone());
+        match check(table) {
+            Some(e) => {
+                // An unknown or wrong top-level key: its entries are not looked at
+                arrays.retain(|(k, _, _)| *k != key);
+                errors.push((None, e));
+            }
+            None => {
+                base.insert(key.clone(), shell);
+            }
+        }
+    }
+    for (key, array_span, entries) in arrays {
+        for (i, entry) in entries.iter().enumerate() {
+            let mut one = DeArray::new();
+            one.push(entry.clone());
+            let mut table = base.clone();
+            table.insert(
+                key.clone(),
+                Spanned::new(array_span.clone(), DeValue::Array(one)),
+            );
+            if let Some(e) = check(table) {
+                errors.push((Some(format!("{} #{}", key.get_ref(), i + 1)), e));
+            }
+        }
+    }
+    errors
 }
 
 fn format_of(path: &Path) -> Format {
