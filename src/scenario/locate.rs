@@ -53,6 +53,10 @@ impl<'v, 't> Node<'v, 't> {
     fn span(self) -> Range<usize> {
         match self {
             Node::Toml(v) => v.span(),
+            // An object is its opening brace: the entry it is, not all its lines
+            Node::Json(json::Value::Object(object)) => {
+                object.range.start..object.range.start.saturating_add(1)
+            }
             Node::Json(v) => {
                 let r = v.range();
                 r.start..r.end
@@ -118,10 +122,7 @@ impl<'t> Spans<'t> {
         let root = if toml {
             DeTable::parse(text).ok().map(Root::Toml)
         } else {
-            jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default())
-                .ok()
-                .and_then(|parsed| parsed.value)
-                .map(Root::Json)
+            parse_json(text).map(Root::Json)
         };
         Self {
             root: root.unwrap_or(Root::None),
@@ -165,10 +166,75 @@ impl<'t> Spans<'t> {
         Some(found)
     }
 
+    /// The span of what a JSON error whose token ends at byte `end` is
+    /// about: the deepest value or key holding the byte before `end`; when
+    /// that is an object holding `field`, that field (as [`Step::Key`] finds
+    /// it); `None` for a TOML text, or one that does not parse
+    pub(crate) fn json_at(&self, end: usize, field: Option<&str>) -> Option<Range<usize>> {
+        let Root::Json(root) = &self.root else {
+            return None;
+        };
+        let at = end.checked_sub(1)?;
+        let holds = |r: jsonc_parser::common::Range| r.start <= at && at < r.end;
+        let mut node = root;
+        if !holds(node.range()) {
+            return None;
+        }
+        loop {
+            let next = match node {
+                json::Value::Object(object) => {
+                    let mut next = None;
+                    for p in &object.properties {
+                        let name = p.name.range();
+                        if holds(p.value.range()) {
+                            next = Some(&p.value);
+                            break;
+                        }
+                        // The name, or between it and its value (at the colon)
+                        if holds(p.range) {
+                            return Some(name.start..name.end);
+                        }
+                    }
+                    next
+                }
+                json::Value::Array(array) => array.elements.iter().find(|v| holds(v.range())),
+                _ => None,
+            };
+            match next {
+                Some(v) => node = v,
+                None => break,
+            }
+        }
+        if let (json::Value::Object(object), Some(field)) = (node, field)
+            && let Some((name, value)) = json_key(&object.properties, field)
+        {
+            return Some(if value.is_table() { name } else { value.span() });
+        }
+        Some(Node::Json(node).span())
+    }
+
+    /// The top-level object of a JSON text
+    pub(crate) fn json_object(&self) -> Option<&json::Object<'t>> {
+        match &self.root {
+            Root::Json(json::Value::Object(object)) => Some(object),
+            _ => None,
+        }
+    }
+
     /// A location at `span`
     pub(crate) fn location(&self, span: Range<usize>) -> Location {
         Location::new(&self.source, span)
     }
+}
+
+/// The syntax tree of a JSON text, with the byte span of every value (of a
+/// text `serde_json` accepted: `jsonc-parser`'s leniencies never come into play)
+pub(crate) fn parse_json(text: &str) -> Option<json::Value<'_>> {
+    let collect = jsonc_parser::CollectOptions::default();
+    let options = jsonc_parser::ParseOptions::default();
+    jsonc_parser::parse_to_ast(text, &collect, &options)
+        .ok()
+        .and_then(|parsed| parsed.value)
 }
 
 /// The span of a key of a TOML table, and its value
@@ -295,7 +361,8 @@ mod tests {
         // A path that goes too far stops at its last step found; an entry
         // that is not there has no span
         let entry = json_at(text, "events", 1, &[]).unwrap();
-        assert!(entry.starts_with('{') && entry.ends_with('}'), "{entry}");
+        assert_eq!(entry, "{", "an entry is its opening brace");
+        assert_eq!(json_place(text, "events", 1, &[]), (5, 5));
         assert_eq!(
             json_at(text, "events", 1, &[Step::Key("holder")]),
             Some(entry)
@@ -372,6 +439,32 @@ mod tests {
         assert_eq!(
             json_at(twice, "expect", 0, &[Step::Key("holder")]).as_deref(),
             Some("\"b\"")
+        );
+    }
+
+    #[test]
+    fn a_json_error_position_is_the_value_key_or_entry_it_ends_at() {
+        let text = "{\"events\": [{\"at\": \"x\" , \"k\" : 1, \"p\": {\"q\": 2}}]}";
+        let s = Spans::new(crate::diagnostic::source("t.json", text), text, false);
+        let under =
+            |end: usize, field: Option<&str>| s.json_at(end, field).and_then(|span| text.get(span));
+        let end_of = |needle: &str| text.find(needle).unwrap() + needle.len();
+        assert_eq!(under(end_of("\"x\""), None), Some("\"x\""));
+        // Between a key and its colon: the key
+        assert_eq!(under(end_of("\"k\" "), None), Some("\"k\""));
+        assert_eq!(under(end_of("\"q\": 2"), None), Some("2"));
+        // At an entry's closing brace: the field the message names, or the
+        // entry's opening brace
+        let close = text.len() - 2;
+        assert_eq!(under(close, Some("at")), Some("\"x\""));
+        assert_eq!(under(close, Some("p")), Some("\"p\""), "a table: its key");
+        let entry = text.find("[{").unwrap() + 1;
+        assert_eq!(s.json_at(close, Some("nothing")), Some(entry..entry + 1));
+        assert_eq!(s.json_at(0, None), None);
+        assert_eq!(
+            spans().json_at(3, None),
+            None,
+            "a TOML text has spans of its own"
         );
     }
 

@@ -2,6 +2,7 @@
 //! policy authors write in TOML (or JSON with the same structure), and the
 //! runner behind `zorg-pdp test`, the tests and the examples.
 
+mod entries;
 mod locate;
 mod run;
 
@@ -364,57 +365,49 @@ impl Scenario {
     }
 
     /// As [`Scenario::parse`], with every syntax error of a TOML file, or
-    /// else every entry's serde error (never an empty list), in the order of
-    /// the text
+    /// else every entry's serde error of a TOML or JSON file (never an empty
+    /// list), in the order of the text
     pub(crate) fn parse_all(text: &str, path: &Path) -> Result<Self, Vec<ScenarioError>> {
         if text.len() > MAX_SCENARIO_LEN {
             return Err(vec![ScenarioError::new(path, None, too_large())]);
         }
-        let source = || diagnostic::source(&path.display().to_string(), text);
+        let source = diagnostic::source(&path.display().to_string(), text);
         match format_of(path) {
-            Format::Json => serde_json::from_str(text).map_err(|e| {
-                let offset = crate::model::offset_of(text, e.line(), e.column());
-                let message = crate::model::name_field(
-                    text,
-                    offset,
-                    crate::model::strip_position(&e.to_string()),
-                );
-                // serde_json's column is the one after the token at fault
-                let column = e.column().saturating_sub(1).max(1);
-                let at = Location::at_line_column(&source(), e.line().max(1), column, 1);
-                vec![ScenarioError::located(path, at, message)]
+            Format::Json => serde_json::from_str(text).map_err(|first| {
+                let spans = locate::Spans::new(source, text, false);
+                let data = first.classify() == serde_json::error::Category::Data;
+                // serde_json stops at the first error: a syntax error after a
+                // wrong value is the next error, and then no entry is looked at
+                let syntax = serde_json::from_str::<serde::de::IgnoredAny>(text).err();
+                if let Some(syntax) = syntax.filter(|_| data) {
+                    let errors =
+                        [&first, &syntax].map(|e| entries::json_error(text, path, &spans, e));
+                    return sorted(errors.into());
+                }
+                // serde stops at the first wrong field: every entry on its own
+                let errors = if data {
+                    entries::json_errors(text, path, &spans)
+                } else {
+                    Vec::new()
+                };
+                if errors.is_empty() {
+                    vec![entries::json_error(text, path, &spans, &first)]
+                } else {
+                    sorted(errors)
+                }
             }),
             Format::Toml => {
                 let (_, syntax) = toml::de::DeTable::parse_recoverable(text);
-                let source = source();
-                let one = |entry: Option<&str>, e: &toml::de::Error| {
-                    let message = e.message().replace('\n', " ");
-                    let message = match e.span() {
-                        Some(ref span) => crate::model::name_field(text, span.start, message),
-                        None => message,
-                    };
-                    let message = match entry {
-                        Some(entry) => format!("{entry}: {message}"),
-                        None => message,
-                    };
-                    match e.span() {
-                        Some(span) => {
-                            ScenarioError::located(path, Location::new(&source, span), message)
-                        }
-                        None => ScenarioError::new(path, None, message),
-                    }
-                };
+                let one =
+                    |e: &toml::de::Error| entries::toml_error(text, path, &source, None, 0, e);
                 if !syntax.is_empty() {
-                    return Err(sorted(syntax.iter().map(|e| one(None, e)).collect()));
+                    return Err(sorted(syntax.iter().map(one).collect()));
                 }
                 toml::from_str(text).map_err(|first| {
                     // serde stops at the first wrong field: every entry on its own
-                    let errors: Vec<ScenarioError> = entry_errors(text)
-                        .iter()
-                        .map(|(entry, e)| one(entry.as_deref(), e))
-                        .collect();
+                    let errors = entries::toml_errors(text, path, &source);
                     if errors.is_empty() {
-                        vec![one(None, &first)]
+                        vec![one(&first)]
                     } else {
                         sorted(errors)
                     }
@@ -504,74 +497,6 @@ impl Scenario {
         }
         Ok(())
     }
-}
-
-/// The serde errors of a TOML scenario text that parses, each with the
-/// label of its entry (`events #2`) when it is in one: at most one error per
-/// top-level value and per entry (serde stops at an entry's first wrong field)
-///
-/// Each top-level value is deserialized as a [`Scenario`] of its own (an
-/// array as an empty one) beside the values that fit before it; then each
-/// entry of a top-level array that fits (`[[expect]]`, `expect_error = [ … ]`)
-/// beside all of those, so one bad entry or value does not hide the next, and
-/// a required top-level field (should one be added) is there in each. Nothing
-/// here names a field of the format: a field added to it is checked as it is
-/// in the whole file.
-fn entry_errors(text: &str) -> Vec<(Option<String>, toml::de::Error)> {
-    use toml::Spanned;
-    use toml::de::{DeArray, DeTable, DeValue};
-
-    let Ok(root) = DeTable::parse(text) else {
-        return Vec::new();
-    };
-    let span = root.span();
-    let root = root.into_inner();
-    let check = |table: DeTable<'_>| {
-        Scenario::deserialize(toml::de::Deserializer::from(Spanned::new(
-            span.clone(),
-            table,
-        )))
-        .err()
-    };
-    let mut errors = Vec::new();
-    let mut base = DeTable::new();
-    let mut arrays = Vec::new();
-    for (key, value) in &root {
-        let shell = match value.get_ref() {
-            DeValue::Array(entries) => {
-                arrays.push((key, value.span(), entries));
-                Spanned::new(value.span(), DeValue::Array(DeArray::new()))
-            }
-            _ => value.clone(),
-        };
-        let mut table = base.clone();
-        table.insert(key.clone(), shell.clone());
-        match check(table) {
-            Some(e) => {
-                // An unknown or wrong top-level key: its entries are not looked at
-                arrays.retain(|(k, _, _)| *k != key);
-                errors.push((None, e));
-            }
-            None => {
-                base.insert(key.clone(), shell);
-            }
-        }
-    }
-    for (key, array_span, entries) in arrays {
-        for (i, entry) in entries.iter().enumerate() {
-            let mut one = DeArray::new();
-            one.push(entry.clone());
-            let mut table = base.clone();
-            table.insert(
-                key.clone(),
-                Spanned::new(array_span.clone(), DeValue::Array(one)),
-            );
-            if let Some(e) = check(table) {
-                errors.push((Some(format!("{} #{}", key.get_ref(), i + 1)), e));
-            }
-        }
-    }
-    errors
 }
 
 fn format_of(path: &Path) -> Format {

@@ -969,7 +969,7 @@ struct Rejection {
 
 /// The first field a message names (`` field `x` ``, `` unknown field `x` ``,
 /// `` missing field `x` ``)
-fn field_named(message: &str) -> Option<String> {
+pub(super) fn field_named(message: &str) -> Option<String> {
     let start = message.find("field `")? + "field `".len();
     let rest = message.get(start..)?;
     rest.find('`')
