@@ -63,27 +63,63 @@ impl Misfit {
     }
 }
 
-/// A TOML error at its place (`entry`: the label of the entry it is in;
-/// `from`: where that part starts)
+/// The most errors of parts that do not fit reported for one file, in the
+/// order of the file; the rest are counted in one last error (each error's
+/// place costs a walk over the text before it, and nobody reads thousands)
+pub(super) const MAX_MISFITS: usize = 100;
+
+/// A TOML error at its place
 pub(super) fn toml_error(
     text: &str,
     path: &std::path::Path,
     source: &Source,
-    entry: Option<String>,
-    from: usize,
     e: &toml::de::Error,
 ) -> ScenarioError {
+    toml_misfit(None, 0, e).error(text, path, source)
+}
+
+/// A TOML error as a misfit (`entry`: the label of the entry it is in;
+/// `from`: where that part starts)
+fn toml_misfit(entry: Option<String>, from: usize, e: &toml::de::Error) -> Misfit {
     Misfit {
         entry,
         from,
         span: e.span(),
         message: e.message().replace('\n', " "),
     }
-    .error(text, path, source)
+}
+
+/// The errors of `misfits`, in the order of the file: the first
+/// [`MAX_MISFITS`], then one that counts the rest
+fn report(
+    mut misfits: Vec<Misfit>,
+    text: &str,
+    path: &std::path::Path,
+    source: &Source,
+) -> Vec<ScenarioError> {
+    misfits.sort_by_key(|m| m.span.as_ref().map(|s| (s.start, s.end)));
+    let rest = misfits.len().saturating_sub(MAX_MISFITS);
+    misfits.truncate(MAX_MISFITS);
+    let mut errors: Vec<ScenarioError> = misfits
+        .into_iter()
+        .map(|m| m.error(text, path, source))
+        .collect();
+    errors.dedup();
+    if rest > 0 {
+        errors.push(ScenarioError::new(
+            path,
+            None,
+            format!(
+                "{rest} more entries or values do not fit the format (the first {MAX_MISFITS} are shown)"
+            ),
+        ));
+    }
+    errors
 }
 
 /// Every serde error of a TOML scenario text that parses, each at its
-/// place; empty when the text does not parse or every part fits alone
+/// place, in the order of the text (at most [`MAX_MISFITS`], then their
+/// count); empty when the text does not parse or every part fits alone
 pub(super) fn toml_errors(
     text: &str,
     path: &std::path::Path,
@@ -101,7 +137,7 @@ pub(super) fn toml_errors(
         )))
         .err()
     };
-    let mut errors = Vec::new();
+    let mut misfits = Vec::new();
     let mut base = DeTable::new();
     let mut arrays = Vec::new();
     for (key, value) in &root {
@@ -118,7 +154,7 @@ pub(super) fn toml_errors(
             Some(e) => {
                 // An unknown or wrong top-level key: its entries are not looked at
                 arrays.retain(|(k, _, _)| *k != key);
-                errors.push(toml_error(text, path, source, None, key.span().start, &e));
+                misfits.push(toml_misfit(None, key.span().start, &e));
             }
             None => {
                 base.insert(key.clone(), shell);
@@ -137,11 +173,11 @@ pub(super) fn toml_errors(
             if let Some(e) = check(table) {
                 let label = format!("{} #{}", key.get_ref(), i + 1);
                 let from = entry.span().start;
-                errors.push(toml_error(text, path, source, Some(label), from, &e));
+                misfits.push(toml_misfit(Some(label), from, &e));
             }
         }
     }
-    errors
+    report(misfits, text, path, source)
 }
 
 /// A JSON error of `serde_json` at its place: the value, key or object the
@@ -190,7 +226,8 @@ fn place(
 }
 
 /// Every serde error of a JSON scenario text whose top level is an object,
-/// each at its place; empty when it is not, or every part fits alone
+/// each at its place, in the order of the text (at most [`MAX_MISFITS`],
+/// then their count); empty when it is not, or every part fits alone
 pub(super) fn json_errors(
     text: &str,
     path: &std::path::Path,
@@ -199,7 +236,7 @@ pub(super) fn json_errors(
     let Some(root) = spans.json_object() else {
         return Vec::new();
     };
-    let mut errors = Vec::new();
+    let mut misfits = Vec::new();
     // The top-level values that fit: their index among `root`'s properties,
     // and whether they are arrays (tried empty)
     let mut base: Vec<(usize, bool)> = Vec::new();
@@ -210,15 +247,12 @@ pub(super) fn json_errors(
             let data = e.classify() == serde_json::error::Category::Data;
             place(spans, end, data, from, &message, text)
         });
-        errors.push(
-            Misfit {
-                entry,
-                from,
-                span,
-                message,
-            }
-            .error(text, path, &spans.source),
-        );
+        misfits.push(Misfit {
+            entry,
+            from,
+            span,
+            message,
+        });
     };
     for (i, prop) in root.properties.iter().enumerate() {
         let array = matches!(prop.value, json::Value::Array(_));
@@ -245,7 +279,7 @@ pub(super) fn json_errors(
             }
         }
     }
-    errors
+    report(misfits, text, path, &spans.source)
 }
 
 /// A JSON text put together from pieces of the scenario text, and where
@@ -475,6 +509,37 @@ mod tests {
             "{said:#?}"
         );
         assert!(said[3].2.starts_with("events #1: field `at`"), "{said:#?}");
+    }
+
+    #[test]
+    fn past_the_limit_the_rest_is_counted_in_one_last_error() {
+        let entry = "[[patients]]\nid = 1\n";
+        let text = format!("[[expect]]\nat = 2\n{}", entry.repeat(MAX_MISFITS + 49));
+        let errors = Scenario::parse_all(&text, Path::new("s.toml")).unwrap_err();
+        assert_eq!(errors.len(), MAX_MISFITS + 1);
+        let lines: Vec<Option<usize>> = errors.iter().map(ScenarioError::line).collect();
+        // The first hundred of the file, whatever the order of its tables
+        assert_eq!(lines.first(), Some(&Some(2)), "expect #1 comes first");
+        assert_eq!(lines.get(MAX_MISFITS - 1), Some(&Some(2 * MAX_MISFITS)));
+        let last = errors.last().unwrap();
+        assert_eq!(
+            (last.line(), last.message()),
+            (
+                None,
+                "50 more entries or values do not fit the format (the first 100 are shown)"
+            )
+        );
+        let json = format!(
+            "{{\"patients\": [{}]}}",
+            vec!["{\"id\": 1}"; MAX_MISFITS + 1].join(",\n")
+        );
+        let errors = Scenario::parse_all(&json, Path::new("s.json")).unwrap_err();
+        assert_eq!(errors.len(), MAX_MISFITS + 1);
+        assert!(errors.last().unwrap().message().starts_with("1 more "));
+        assert_eq!(
+            errors.get(MAX_MISFITS - 1).and_then(ScenarioError::line),
+            Some(MAX_MISFITS)
+        );
     }
 
     #[test]

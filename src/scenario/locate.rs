@@ -182,22 +182,26 @@ impl<'t> Spans<'t> {
         }
         loop {
             let next = match node {
+                // Properties and elements are in the order of the text: the
+                // one that may hold `at` is the last starting at or before it
                 json::Value::Object(object) => {
-                    let mut next = None;
-                    for p in &object.properties {
-                        let name = p.name.range();
-                        if holds(p.value.range()) {
-                            next = Some(&p.value);
-                            break;
-                        }
+                    let i = object.properties.partition_point(|p| p.range.start <= at);
+                    match i.checked_sub(1).and_then(|i| object.properties.get(i)) {
+                        Some(p) if holds(p.value.range()) => Some(&p.value),
                         // The name, or between it and its value (at the colon)
-                        if holds(p.range) {
+                        Some(p) if holds(p.range) => {
+                            let name = p.name.range();
                             return Some(name.start..name.end);
                         }
+                        _ => None,
                     }
-                    next
                 }
-                json::Value::Array(array) => array.elements.iter().find(|v| holds(v.range())),
+                json::Value::Array(array) => {
+                    let i = array.elements.partition_point(|v| v.range().start <= at);
+                    i.checked_sub(1)
+                        .and_then(|i| array.elements.get(i))
+                        .filter(|v| holds(v.range()))
+                }
                 _ => None,
             };
             match next {

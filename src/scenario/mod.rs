@@ -393,13 +393,12 @@ impl Scenario {
                 if errors.is_empty() {
                     vec![entries::json_error(text, path, &spans, &first)]
                 } else {
-                    sorted(errors)
+                    errors
                 }
             }),
             Format::Toml => {
                 let (_, syntax) = toml::de::DeTable::parse_recoverable(text);
-                let one =
-                    |e: &toml::de::Error| entries::toml_error(text, path, &source, None, 0, e);
+                let one = |e: &toml::de::Error| entries::toml_error(text, path, &source, e);
                 if !syntax.is_empty() {
                     return Err(sorted(syntax.iter().map(one).collect()));
                 }
@@ -409,7 +408,7 @@ impl Scenario {
                     if errors.is_empty() {
                         vec![one(&first)]
                     } else {
-                        sorted(errors)
+                        errors
                     }
                 })
             }
