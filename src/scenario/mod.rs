@@ -444,7 +444,7 @@ impl Scenario {
     /// # Errors
     ///
     /// [`ScenarioError`] naming the entity or event (with its line and the
-    /// field's place in a TOML file) and the field.
+    /// field's place in a TOML or JSON file) and the field.
     pub fn load_into(
         &self,
         engine: &Engine,

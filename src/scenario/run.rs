@@ -551,7 +551,7 @@ const EXPECT_ERROR_KEYS: [&str; 4] = ["field", "message", "name", "note"];
 struct Run<'a> {
     engine: &'a Engine,
     file: &'a Path,
-    /// The TOML text, for line numbers
+    /// The file's text (TOML or JSON), for places and line numbers
     text: Option<&'a str>,
     /// The text's spans, made when the first error needs them
     spans: OnceCell<Spans<'a>>,
