@@ -196,15 +196,31 @@ fn attribute_in(
             return None;
         }
         let after = text.get(span.end..).unwrap_or("").trim_start();
-        let before = text.get(..span.start).unwrap_or("").trim_end();
         if (after.starts_with(':') || after.starts_with('?'))
-            && (before.ends_with('{') || before.ends_with(','))
+            && matches!(code_before(text, span.start), Some('{' | ','))
         {
             return Some(span);
         }
         from = span.end;
     }
     None
+}
+
+/// The last character before byte `at` that is neither white space nor in
+/// a `//` comment (the comment after the attribute declared on the line
+/// before, `a: Bool,   // note`)
+fn code_before(text: &str, at: usize) -> Option<char> {
+    let before = text.get(..at)?;
+    let mut lines = before.rsplit('\n');
+    // The line of `at` itself: a `//` before `at` would make it a comment
+    let current = lines.next().unwrap_or("");
+    if let Some(c) = current.trim_end().chars().next_back() {
+        return Some(c);
+    }
+    lines.find_map(|line| {
+        let code = line.split("//").next().unwrap_or("");
+        code.trim_end().chars().next_back()
+    })
 }
 
 /// Where the schema declares what a [`ContractError`] about `action` is
@@ -812,10 +828,17 @@ mod tests {
             errors[1].message(),
             "required, but the engine never sends it"
         );
-        // Both names are placed on their context type's declaration (the
-        // unknown one is not looked up on its own line yet)
+        // The name the engine sends is not declared: the context type's
+        // line; the name it never sends is on its own line (after a line
+        // that ends in a comment)
         let lines: Vec<Option<usize>> = errors.iter().map(ContractError::line).collect();
-        assert_eq!(lines, [Some(75), Some(75), Some(75), Some(75)]);
+        assert_eq!(lines, [Some(75), Some(79), Some(75), Some(79)]);
+        assert_eq!(
+            errors[1]
+                .location()
+                .map(|at| (at.line(), at.column(), at.span().len())),
+            Some((79, 3, "pgo_acount".len()))
+        );
     }
 
     #[test]

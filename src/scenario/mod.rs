@@ -2,6 +2,7 @@
 //! policy authors write in TOML (or JSON with the same structure), and the
 //! runner behind `zorg-pdp test`, the tests and the examples.
 
+mod entries;
 mod locate;
 mod run;
 
@@ -357,48 +358,59 @@ impl Scenario {
     ///
     /// [`ScenarioError`] naming the file, and the line and field where known
     /// (the first error; `zorg-pdp test` and [`check_paths`] report every
-    /// syntax error of a TOML file).
+    /// syntax error of a TOML file, or every entry that does not fit the
+    /// format).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
         Self::parse_all(text, path).map_err(|errors| first(errors, path))
     }
 
-    /// As [`Scenario::parse`], with every syntax error of a TOML file (never
-    /// an empty list), in the order of the text
+    /// As [`Scenario::parse`], with every syntax error of a TOML file, or
+    /// else every entry's serde error of a TOML or JSON file (never an empty
+    /// list), in the order of the text
     pub(crate) fn parse_all(text: &str, path: &Path) -> Result<Self, Vec<ScenarioError>> {
         if text.len() > MAX_SCENARIO_LEN {
             return Err(vec![ScenarioError::new(path, None, too_large())]);
         }
-        let source = || diagnostic::source(&path.display().to_string(), text);
+        let source = diagnostic::source(&path.display().to_string(), text);
         match format_of(path) {
-            Format::Json => serde_json::from_str(text).map_err(|e| {
-                let offset = crate::model::offset_of(text, e.line(), e.column());
-                let message = crate::model::name_field(
-                    text,
-                    offset,
-                    crate::model::strip_position(&e.to_string()),
-                );
-                // serde_json's column is the one after the token at fault
-                let column = e.column().saturating_sub(1).max(1);
-                let at = Location::at_line_column(&source(), e.line().max(1), column, 1);
-                vec![ScenarioError::located(path, at, message)]
+            Format::Json => serde_json::from_str(text).map_err(|first| {
+                let spans = locate::Spans::new(source, text, false);
+                let data = first.classify() == serde_json::error::Category::Data;
+                // serde_json stops at the first error: a syntax error after a
+                // wrong value is the next error, and then no entry is looked at
+                let syntax = serde_json::from_str::<serde::de::IgnoredAny>(text).err();
+                if let Some(syntax) = syntax.filter(|_| data) {
+                    let errors =
+                        [&first, &syntax].map(|e| entries::json_error(text, path, &spans, e));
+                    return sorted(errors.into());
+                }
+                // serde stops at the first wrong field: every entry on its own
+                let errors = if data {
+                    entries::json_errors(text, path, &spans)
+                } else {
+                    Vec::new()
+                };
+                if errors.is_empty() {
+                    vec![entries::json_error(text, path, &spans, &first)]
+                } else {
+                    errors
+                }
             }),
             Format::Toml => {
                 let (_, syntax) = toml::de::DeTable::parse_recoverable(text);
-                let source = source();
-                let one = |e: &toml::de::Error| {
-                    let message = e.message().replace('\n', " ");
-                    match e.span() {
-                        Some(span) => {
-                            let message = crate::model::name_field(text, span.start, message);
-                            ScenarioError::located(path, Location::new(&source, span), message)
-                        }
-                        None => ScenarioError::new(path, None, message),
-                    }
-                };
+                let one = |e: &toml::de::Error| entries::toml_error(text, path, &source, e);
                 if !syntax.is_empty() {
                     return Err(sorted(syntax.iter().map(one).collect()));
                 }
-                toml::from_str(text).map_err(|e| vec![one(&e)])
+                toml::from_str(text).map_err(|first| {
+                    // serde stops at the first wrong field: every entry on its own
+                    let errors = entries::toml_errors(text, path, &source);
+                    if errors.is_empty() {
+                        vec![one(&first)]
+                    } else {
+                        errors
+                    }
+                })
             }
         }
     }
@@ -432,7 +444,7 @@ impl Scenario {
     /// # Errors
     ///
     /// [`ScenarioError`] naming the entity or event (with its line and the
-    /// field's place in a TOML file) and the field.
+    /// field's place in a TOML or JSON file) and the field.
     pub fn load_into(
         &self,
         engine: &Engine,

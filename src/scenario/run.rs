@@ -551,7 +551,7 @@ const EXPECT_ERROR_KEYS: [&str; 4] = ["field", "message", "name", "note"];
 struct Run<'a> {
     engine: &'a Engine,
     file: &'a Path,
-    /// The TOML text, for line numbers
+    /// The file's text (TOML or JSON), for places and line numbers
     text: Option<&'a str>,
     /// The text's spans, made when the first error needs them
     spans: OnceCell<Spans<'a>>,
@@ -969,7 +969,7 @@ struct Rejection {
 
 /// The first field a message names (`` field `x` ``, `` unknown field `x` ``,
 /// `` missing field `x` ``)
-fn field_named(message: &str) -> Option<String> {
+pub(super) fn field_named(message: &str) -> Option<String> {
     let start = message.find("field `")? + "field `".len();
     let rest = message.get(start..)?;
     rest.find('`')
@@ -1263,5 +1263,163 @@ organisation = "kz-oost"
             let r = run("nothing");
             assert_eq!((r.passed + r.failed, r.filtered), (0, 3));
         });
+    }
+
+    #[test]
+    fn every_entry_that_does_not_fit_the_format_is_an_error_at_its_place() {
+        // A wrong-typed field, an unknown field and a missing field, in three
+        // entries of three tables, and a second wrong entry of the same table
+        let text = "name = \"x\"\n\n[[organisations]]\nid = \"vp-noord\"\n\n[[practitioners]]\nid = \"anna\"\norganisation = \"vp-noord\"\nrole = 3\n\n[[events]]\nat = \"2026-01-10T09:00:00Z\"\ntype = \"treatment_started\"\npateint = \"client-1\"\norganisation = \"vp-noord\"\n\n[[expect]]\nat = \"2026-02-01T00:00:00Z\"\nprincipal = { practitioner = \"anna\" }\naction = \"view\"\npatient = \"client-1\"\n\n[[expect]]\nat = 5\n";
+        let errors = Scenario::parse_all(text, Path::new("s.toml")).unwrap_err();
+        let found: Vec<(usize, usize, &str)> = errors
+            .iter()
+            .map(|e| {
+                let at = e.location().unwrap();
+                (at.line(), at.column(), text.get(at.span()).unwrap())
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (9, 8, "3"),
+                (14, 1, "pateint"),
+                (17, 1, "[[expect]]"),
+                (24, 6, "5")
+            ],
+            "{errors:?}"
+        );
+        let messages: Vec<&str> = errors.iter().map(ScenarioError::message).collect();
+        assert!(
+            messages[0].starts_with("practitioners #1: field `role`: invalid type: integer `3`"),
+            "{}",
+            messages[0]
+        );
+        assert!(
+            messages[1].starts_with("events #1: unknown field `pateint`"),
+            "{}",
+            messages[1]
+        );
+        assert_eq!(messages[2], "expect #1: missing field `decision`");
+        assert!(
+            messages[3].starts_with("expect #2: field `at`: "),
+            "{}",
+            messages[3]
+        );
+        // `parse` keeps the first
+        let first = Scenario::parse(text, Path::new("s.toml")).unwrap_err();
+        assert_eq!(first, errors[0]);
+        // A wrong top-level value is reported once, without an entry; an
+        // unknown table once, its entries not looked at
+        let wrong_name = text.replacen("name = \"x\"", "name = 1", 1);
+        let errors = Scenario::parse_all(&wrong_name, Path::new("s.toml")).unwrap_err();
+        assert!(
+            errors[0].message().starts_with("field `name`: "),
+            "{errors:?}"
+        );
+        let lines: Vec<Option<usize>> = errors.iter().map(ScenarioError::line).collect();
+        assert_eq!(
+            lines,
+            [Some(1), Some(9), Some(14), Some(17), Some(24)],
+            "{errors:?}"
+        );
+        let unknown = text.replace("[[events]]", "[[event]]");
+        let errors = Scenario::parse_all(&unknown, Path::new("s.toml")).unwrap_err();
+        let said: Vec<(Option<usize>, &str)> =
+            errors.iter().map(|e| (e.line(), e.message())).collect();
+        assert_eq!(said.len(), 4, "{said:?}");
+        assert!(
+            said[1].0 == Some(11) && said[1].1.starts_with("unknown field `event`"),
+            "{said:?}"
+        );
+        // A file that fits parses as before
+        let parsed = Scenario::parse_all(WORLD, Path::new("w.toml")).unwrap();
+        assert_eq!(parsed, toml::from_str::<Scenario>(WORLD).unwrap());
+        assert_eq!(parsed.events.len(), 1);
+    }
+
+    /// [`WORLD`] as JSON, with `expect` and `expect_dashboard` entries
+    /// naming an unknown category and an unknown holder, and an event the
+    /// engine rejects
+    const JSON: &str = r#"{
+  "name": "a small world",
+  "organisations": [{"id": "vp-noord"}, {"id": "kz-oost"}],
+  "practitioners": [
+    {"id": "anna", "organisation": "kz-oost", "role": "kraamverzorgende"}
+  ],
+  "patients": [{"id": "client-1"}],
+  "events": [
+    {
+      "at": "2026-01-10T09:00:00Z",
+      "type": "treatment_started",
+      "patient": "client-1",
+      "organisation": "kz-oost"
+    },
+    {
+      "at": "2026-01-10T09:00:00Z",
+      "type": "treatment_started",
+      "patient": "client-1",
+      "organisation": "kz-nergens"
+    }
+  ],
+  "expect": [
+    {
+      "at": "2026-02-01T00:00:00Z",
+      "principal": {"practitioner": "anna"},
+      "action": "view",
+      "patient": "client-1",
+      "holder": "kz-oost",
+      "category": "labuitslag",
+      "decision": "deny"
+    }
+  ],
+  "expect_dashboard": [
+    {
+      "at": "2026-02-01T00:00:00Z",
+      "principal": {"practitioner": "anna"},
+      "patient": "client-1",
+      "visible": {"kz-oost": ["basis", "kraambedd"], "vp-nergens": []}
+    }
+  ]
+}
+"#;
+
+    #[test]
+    fn json_errors_found_after_parsing_are_at_their_field() {
+        let report = with_file("world.json", JSON, |f| {
+            check_paths(&policies(), &[f.to_path_buf()])
+        });
+        let found: Vec<(usize, usize, &str)> = report
+            .errors
+            .iter()
+            .map(|e| {
+                let at = e.location().unwrap();
+                assert_eq!(e.line(), Some(at.line()));
+                (at.line(), at.column(), JSON.get(at.span()).unwrap())
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (19, 23, "\"kz-nergens\""),
+                (29, 19, "\"labuitslag\""),
+                (38, 40, "\"kraambedd\""),
+                (38, 54, "\"vp-nergens\"")
+            ],
+            "{:#?}",
+            report.errors
+        );
+        let said: Vec<String> = report.errors.iter().map(ScenarioError::to_string).collect();
+        assert!(said[0].contains("events #2: "), "{}", said[0]);
+        assert!(said[1].contains("expect #1: "), "{}", said[1]);
+        assert!(
+            said[2].contains("unknown category `kraambedd`"),
+            "{}",
+            said[2]
+        );
+        assert!(
+            said[3].contains("unknown holder `vp-nergens`"),
+            "{}",
+            said[3]
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The command line end to end: `validate` and `fmt` (diagnostics at their
-//! place, the consent vocabulary too), `test` (walking folders, vocabulary typos, which policy set ran,
+//! place, the consent vocabulary too; every error of a scenario file), `test` (walking folders, vocabulary typos, which policy set ran,
 //! `-v`, `--filter`, `--junit`),
 //! `test --audit-log`, `audit verify` and `audit overview` (also on a
 //! tampered log), `prove`, `explain`, `matrix` and `diff`, and output cut by a
@@ -31,6 +31,8 @@ mod pipe;
 mod prove;
 #[cfg(test)]
 mod readme;
+#[cfg(test)]
+mod scenario_errors;
 #[cfg(test)]
 mod test_flags;
 #[cfg(test)]
