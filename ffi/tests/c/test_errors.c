@@ -120,8 +120,8 @@ int main(void) {
     /* Entities: malformed, unknown kind, unknown organisation or role */
     register_fails(engine, "{\"patient\":{\"id\":\"a/b\"}}", ZPDP_STATUS_PARSE_ERROR, "invalid id");
     register_fails(engine, "{\"robot\":{\"id\":\"r2\"}}", ZPDP_STATUS_PARSE_ERROR, "robot");
-    register_fails(engine, "{\"patient\":{\"id\":\"c9\",\"bsn\":\"123\"}}", ZPDP_STATUS_PARSE_ERROR,
-                   "unknown field `bsn`");
+    register_fails(engine, "{\"patient\":{\"id\":\"c9\",\"ssn\":\"123\"}}", ZPDP_STATUS_PARSE_ERROR,
+                   "unknown field `ssn`");
     register_fails(engine,
                    "{\"practitioner\":{\"id\":\"bob\",\"organisation\":\"nowhere\","
                    "\"role\":\"huisarts\"}}",
