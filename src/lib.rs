@@ -30,8 +30,13 @@ pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use diagnostic::Location;
-pub use engine::{DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict};
+pub use engine::{ConsentQueryError, DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 pub use model::MAX_JSON_LEN;
+pub use model::consent_query::{
+    ConsentAnswer, ConsentCheckAnswer, ConsentCheckQuery, ConsentLocateAnswer, ConsentLocateQuery,
+    ConsentOverviewAnswer, ConsentOverviewQuery, ConsentStatement, DataCategoryAnswer,
+    LocatedHolder, OverviewAnswer, StatementOrigin,
+};
 pub use model::consent_vocab::ConsentVocabulary;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
 pub use model::error::{EntityError, ParseError};

@@ -9,6 +9,7 @@
 mod audit;
 pub(crate) mod cedar;
 pub(crate) mod consent;
+mod consent_questions;
 mod explain;
 pub(crate) mod input;
 mod memo;
@@ -34,6 +35,7 @@ use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
+pub use consent_questions::ConsentQueryError;
 pub use explain::{Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 use memo::Memo;
 

@@ -2,6 +2,7 @@
 //! Pure data with serde; nothing here knows about Cedar.
 
 pub(crate) mod consent;
+pub(crate) mod consent_query;
 pub(crate) mod consent_vocab;
 pub(crate) mod entities;
 pub(crate) mod error;

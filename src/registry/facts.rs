@@ -298,6 +298,12 @@ impl<'a> PatientFacts<'a> {
             .collect()
     }
 
+    /// Every consent statement event of the patient up to `t`, in
+    /// arrival-within-time order (overviews and exports)
+    pub(crate) fn statements(&self) -> Statements {
+        self.seen.iter().filter_map(Entry::statement).collect()
+    }
+
     /// Whether the patient has any Mitz event (if not, only the holders' own
     /// consents decide and no category needs looking up)
     pub(crate) fn any_mitz(&self) -> bool {

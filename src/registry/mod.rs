@@ -108,12 +108,19 @@ pub(crate) struct PatientState {
     entries: Vec<Entry>,
     /// For the minor rule (R41)
     birth_date: Option<BirthDate>,
+    /// For FHIR export
+    bsn: Option<Bsn>,
 }
 
 impl PatientState {
     /// The date of birth, when registered
     pub(crate) fn birth_date(&self) -> Option<BirthDate> {
         self.birth_date
+    }
+
+    /// The BSN, when registered
+    pub(crate) fn bsn(&self) -> Option<Bsn> {
+        self.bsn
     }
 
     /// Its place in the table of ids
@@ -192,6 +199,8 @@ pub(crate) struct Registry {
     provider_types: Vec<Option<ProviderType>>,
     /// Organisations by URA number (FHIR import)
     uras: HashMap<Ura, Idx>,
+    /// Each organisation's URA number, by index (FHIR export)
+    ura_of: Vec<Option<Ura>>,
     /// Patients by BSN (FHIR import)
     bsns: HashMap<Bsn, PatientId>,
     /// The Mitz codes the events named (SPEC.md §7.2)
@@ -267,6 +276,7 @@ impl Registry {
         self.organisations.intern(&org.id);
         self.organisation_tags.push(tag);
         self.provider_types.push(org.provider_type.clone());
+        self.ura_of.push(org.ura);
         if let Some(ura) = org.ura {
             self.uras.insert(ura, idx);
         }
@@ -347,6 +357,7 @@ impl Registry {
                 tag,
                 entries: Vec::new(),
                 birth_date: patient.birth_date,
+                bsn: patient.bsn,
             },
         );
         if let Some(bsn) = patient.bsn {
@@ -360,6 +371,36 @@ impl Registry {
         self.provider_types
             .get(usize::try_from(org).ok()?)
             .and_then(Option::as_ref)
+    }
+
+    /// An organisation's URA number, when registered with one
+    pub(crate) fn ura(&self, org: Idx) -> Option<Ura> {
+        self.ura_of.get(usize::try_from(org).ok()?).copied().flatten()
+    }
+
+    /// The organisation with this URA number
+    pub(crate) fn organisation_by_ura(&self, ura: &Ura) -> Option<Idx> {
+        self.uras.get(ura).copied()
+    }
+
+    /// The name of a Mitz data category by the index events gave it
+    pub(crate) fn data_category_name(&self, i: Idx) -> Option<&DataCategory> {
+        self.data_categories.value(i)
+    }
+
+    /// The name of a holder category by the index events gave it
+    pub(crate) fn holder_category_name(&self, i: Idx) -> Option<&HolderCategory> {
+        self.holder_categories.value(i)
+    }
+
+    /// The name of a requesting category by the index events gave it
+    pub(crate) fn requester_category_name(&self, i: Idx) -> Option<&RequesterCategory> {
+        self.requester_categories.value(i)
+    }
+
+    /// The patient with this BSN
+    pub(crate) fn patient_by_bsn(&self, bsn: &Bsn) -> Option<&PatientId> {
+        self.bsns.get(bsn)
     }
 
     /// The index events gave a Mitz data category, if any named it
@@ -440,6 +481,32 @@ impl Registry {
     /// The table of registered ids
     pub(crate) fn names(&self) -> &Arc<Names> {
         &self.names
+    }
+
+    /// Applies every event or none: each is checked against the state
+    /// before the batch first (so an event that needs an earlier one of the
+    /// same batch is rejected), then all are applied; returns the last
+    /// sequence number
+    ///
+    /// On a rejected event, its place in `events` and the error; when the
+    /// first pass rejects it, nothing has changed. The second pass can fail
+    /// only for an event that conflicts with an earlier one of the same
+    /// batch or a full table of ids, which leaves the earlier ones applied;
+    /// the events a FHIR notification gives (Mitz choices of registered
+    /// patients and holders) cannot.
+    pub(crate) fn apply_all(
+        &mut self,
+        events: &[Event],
+        vocabulary: &Vocabulary,
+    ) -> Result<u64, (usize, EventError)> {
+        for (i, event) in events.iter().enumerate() {
+            self.check(event.kind.event_type(), &event.kind, vocabulary)
+                .map_err(|e| (i, e))?;
+        }
+        for (i, event) in events.iter().enumerate() {
+            self.apply(event, vocabulary).map_err(|e| (i, e))?;
+        }
+        Ok(self.seq)
     }
 
     /// Applies one event and returns its sequence number
