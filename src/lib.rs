@@ -30,7 +30,9 @@ pub mod schema;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use diagnostic::Location;
-pub use engine::{ConsentQueryError, DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict};
+pub use engine::{
+    ConsentQueryError, DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict,
+};
 pub use model::MAX_JSON_LEN;
 pub use model::consent_query::{
     ConsentAnswer, ConsentCheckAnswer, ConsentCheckQuery, ConsentLocateAnswer, ConsentLocateQuery,

@@ -34,7 +34,7 @@ use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
 use facts::PackedKey;
-pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts};
+pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts, Statements};
 use intern::Interner;
 
 /// Index of an interned organisation, practitioner, category, module or study
@@ -375,7 +375,10 @@ impl Registry {
 
     /// An organisation's URA number, when registered with one
     pub(crate) fn ura(&self, org: Idx) -> Option<Ura> {
-        self.ura_of.get(usize::try_from(org).ok()?).copied().flatten()
+        self.ura_of
+            .get(usize::try_from(org).ok()?)
+            .copied()
+            .flatten()
     }
 
     /// The organisation with this URA number
