@@ -1302,3 +1302,120 @@ proptest! {
         }
     }
 }
+
+/// The birth-care world of `policies/tests/r36-r44-mitz.toml`, with every
+/// event applied
+fn mitz_world() -> zorg_pdp::Engine {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/tests/r36-r44-mitz.toml"
+    ));
+    let text = std::fs::read_to_string(path).unwrap();
+    let scenario = zorg_pdp::Scenario::parse(&text, path).unwrap();
+    let engine = zorg_pdp::Engine::new().unwrap();
+    scenario.load_into(&engine, path, Some(&text)).unwrap();
+    engine
+}
+
+#[test]
+fn the_consent_questions_are_audited_with_their_answers() {
+    use std::sync::Arc;
+    use zorg_pdp::audit::{AuditAction, ConsentTag, verify_records};
+    use zorg_pdp::{
+        AuditSink, ConsentCheckQuery, ConsentLocateQuery, ConsentOverviewQuery, Decision,
+        MemorySink, Reason,
+    };
+    let engine = mitz_world();
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    let at = r#""at":"2026-02-02T10:00:00Z""#;
+    engine
+        .consent_check(&ConsentCheckQuery::from_json(&format!(
+            r#"{{"principal":{{"practitioner":"anna"}},"patient":"client-1","holder":"zh-noord","requester":"kz-oost","data_categories":["GGC013","GGC002"],{at}}}"#
+        )).unwrap())
+        .unwrap();
+    engine
+        .consent_locate(
+            &ConsentLocateQuery::from_json(&format!(
+                r#"{{"patient":"client-1","requester":"kz-oost",{at}}}"#
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+    engine
+        .consent_overview(
+            &ConsentOverviewQuery::from_json(&format!(
+                r#"{{"principal":{{"patient":"client-1"}},"patient":"client-1",{at}}}"#
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+    // An unknown id is an error and leaves no record
+    assert!(engine
+        .consent_check(&ConsentCheckQuery::from_json(&format!(
+            r#"{{"patient":"client-1","holder":"nergens","requester":"kz-oost","data_categories":["GGC013"],{at}}}"#
+        )).unwrap())
+        .is_err());
+    let records = sink.drain().unwrap();
+    assert!(verify_records(&records).first_break.is_none());
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    // two data categories; three candidate holders; one overview
+    assert_eq!(
+        actions,
+        [
+            "consent_check",
+            "consent_check",
+            "consent_locate",
+            "consent_locate",
+            "consent_locate",
+            "consent_overview"
+        ]
+    );
+    let (medication, basis) = (&records[0], &records[1]);
+    assert_eq!(
+        medication.action,
+        AuditAction::Consent(ConsentTag::ConsentCheck)
+    );
+    assert_eq!(medication.principal.id, "anna");
+    assert_eq!(
+        medication.principal.organisation.as_ref().unwrap().as_str(),
+        "kz-oost"
+    );
+    assert_eq!(medication.decision, Decision::Allow);
+    assert_eq!(medication.holder.as_ref().unwrap().as_str(), "zh-noord");
+    assert_eq!(
+        medication.data_categories.as_ref().unwrap()[0].as_str(),
+        "GGC013"
+    );
+    assert_eq!(
+        medication.statements.as_deref().unwrap(),
+        ["org:zh-noord/RPZAC004/GGC013"]
+    );
+    assert!(medication.checks.consent);
+    assert_eq!(basis.decision, Decision::Deny);
+    assert_eq!(
+        basis.reasons,
+        [Reason::NoDossierConsent, Reason::ConsentRefused]
+    );
+    // locate: the hospital allowed with its medication, the others denied;
+    // the organisation asks when no principal is given
+    let located: Vec<(&str, Decision)> = records[2..5]
+        .iter()
+        .map(|r| (r.holder.as_ref().unwrap().as_str(), r.decision))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("ggz-zuid", Decision::Deny),
+            ("kz-oost", Decision::Deny),
+            ("zh-noord", Decision::Allow)
+        ]
+    );
+    assert_eq!(records[2].principal.id, "kz-oost");
+    assert_eq!(records[5].statements.as_ref().unwrap().len(), 4);
+    // A consent question is not an access to the patient's data
+    assert!(
+        zorg_pdp::audit::overview(&records, &zorg_pdp::PatientId::new("client-1").unwrap())
+            .is_empty()
+    );
+}
