@@ -354,6 +354,101 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         mixed.load(Ordering::Relaxed)
     );
 
+    // 9. Mitz: `view` in a world where every patient has a full Mitz picture
+    // (3 holders x 7 requesting categories x 3 data categories) against the
+    // same world without, in alternating rounds on the same requests; and
+    // `consent_check`
+    let msize = Size {
+        organisations: 1_000,
+        patients: 20_000,
+    };
+    let plain_world = Engine::new()?;
+    let mitz_world = Engine::new()?;
+    world::register_typed(&plain_world, msize);
+    world::register_typed(&mitz_world, msize);
+    for i in 0..msize.patients {
+        for e in world::events_of(msize, i) {
+            plain_world.apply(&e)?;
+            mitz_world.apply(&e)?;
+        }
+        for e in world::mitz_events_of(msize, i) {
+            mitz_world.apply(&e)?;
+        }
+    }
+    let mut rng = Rng::new(7);
+    let mrequests: Vec<Request> = (0..50_000)
+        .map(|_| world::view_request(msize, &mut rng))
+        .collect();
+    for q in &mrequests {
+        plain_world.decide(q);
+        mitz_world.decide(q);
+    }
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    let round = 5_000;
+    for r in 0..(mrequests.len() / round) {
+        let slice = &mrequests[r * round..(r + 1) * round];
+        let one = |engine: &Engine, into: &mut Vec<u64>| {
+            into.extend(time_each(
+                |i| {
+                    std::hint::black_box(engine.decide(&slice[i]));
+                },
+                slice.len(),
+            ));
+        };
+        if r % 2 == 0 {
+            one(&plain_world, &mut without);
+            one(&mitz_world, &mut with);
+        } else {
+            one(&mitz_world, &mut with);
+            one(&plain_world, &mut without);
+        }
+    }
+    without.sort_unstable();
+    with.sort_unstable();
+    let (without_p50, with_p50) = (percentile(&without, 0.5), percentile(&with, 0.5));
+    let mitz_ratio = with_p50 as f64 / without_p50.max(1) as f64;
+    let mitz_allowed = mrequests
+        .iter()
+        .take(10_000)
+        .filter(|q| mitz_world.decide(q).decision == Decision::Allow)
+        .count();
+    say!(
+        "decide (view), 20k patients with a full Mitz picture (63 choices each) vs without: p50 {with_p50} ns vs {without_p50} ns = {mitz_ratio:.2}x ({:.0}% allowed with Mitz)",
+        mitz_allowed as f64 / 100.0
+    );
+    let checks: Vec<zorg_pdp::ConsentCheckQuery> = (0..20_000)
+        .map(|_| {
+            let i = rng.below(msize.patients);
+            let orgs = world::orgs_of(msize, i);
+            zorg_pdp::ConsentCheckQuery {
+                principal: None,
+                patient: world::patient_id(i),
+                holder: world::org_id(orgs[rng.below(3)]),
+                requester: Some(world::org_id(orgs[rng.below(3)])),
+                requester_category: None,
+                data_categories: vec![
+                    zorg_pdp::DataCategory::new(world::DATA_CATEGORIES[rng.below(3)])
+                        .unwrap_or_else(|_| unreachable!("a shipped code")),
+                ],
+                at: world::at(200 + rng.below(200) as i64),
+            }
+        })
+        .collect();
+    let check_times = time_each(
+        |i| {
+            std::hint::black_box(mitz_world.consent_check(&checks[i]).ok());
+        },
+        checks.len(),
+    );
+    let (check_p50, check_p99) = (
+        percentile(&check_times, 0.5),
+        percentile(&check_times, 0.99),
+    );
+    say!(
+        "consent_check, one data category, full Mitz picture: p50 {check_p50} ns, p99 {check_p99} ns"
+    );
+    drop((plain_world, mitz_world, mrequests, checks));
+
     let ratio_plain = plain_p50 as f64 / p50.max(1) as f64;
     let ratio_rego = rego_p50 as f64 / p50.max(1) as f64;
     say!();
@@ -369,6 +464,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     say!("| memory at 1M patients | {bytes_per_patient} bytes/patient | <= 1,024 |");
     say!("| 2 threads vs 1 | {scaling:.2}x | >= 1.7x |");
     say!(
+        "| view with a full Mitz picture vs without: p50 | {with_p50} / {without_p50} ns = {mitz_ratio:.2}x | <= 1.3x |"
+    );
+    say!("| consent_check p50 / p99 | {check_p50} / {check_p99} ns | |");
+    say!(
         "| reload under load | slowest decision {worst_us:.0} µs, {} inconsistent | no blocking, 0 |",
         mixed.load(Ordering::Relaxed)
     );
@@ -381,6 +480,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "ratio_vs_plain": (ratio_plain * 10.0).round() / 10.0, "ratio_vs_rego": (ratio_rego * 10.0).round() / 10.0,
             "dashboard_p50_ns": dash_p50, "apply_events_per_s": apply_per_s.round(), "bytes_per_patient": bytes_per_patient,
             "thread_scaling": (scaling * 100.0).round() / 100.0,
+            "mitz_view_p50_ns": with_p50, "no_mitz_view_p50_ns": without_p50,
+            "mitz_view_ratio": (mitz_ratio * 100.0).round() / 100.0,
+            "consent_check_p50_ns": check_p50, "consent_check_p99_ns": check_p99,
         })
     );
     Ok(())

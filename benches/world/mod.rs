@@ -4,8 +4,9 @@
 //! account, unplanned-care consent).
 
 use zorg_pdp::{
-    Action, Category, Change, Engine, Event, EventKind, Organisation, OrganisationId, Patient,
-    PatientId, Practitioner, PractitionerId, Principal, Purpose, Request, Role, Timestamp,
+    Action, Category, Change, DataCategory, Engine, Event, EventKind, MitzHolder, Organisation,
+    OrganisationId, Patient, PatientId, Practitioner, PractitionerId, Principal, ProviderType,
+    Purpose, Request, RequesterCategory, Role, Timestamp, consent::Choice,
 };
 
 /// A small, fast, deterministic generator (xorshift64*)
@@ -227,6 +228,63 @@ pub fn events_of(size: Size, i: usize) -> Vec<Event> {
     ];
     for k in (1..events.len()).rev() {
         events.swap(k, rng.below(k + 1));
+    }
+    events
+}
+
+/// One provider type per requesting category of SPEC.md §7.2 (huisarts,
+/// GGZ, thuiszorg, apotheek, fysiotherapie (overige zorg), ziekenhuis), assigned to the
+/// organisations in turn by [`register_typed`]
+pub const PROVIDER_TYPES: [&str; 6] = ["Z3", "G5", "T2", "J8", "F1", "V4"];
+
+/// The seven requesting categories (SPEC.md §7.2)
+pub const REQUESTER_CATEGORIES: [&str; 7] = [
+    "RPZAC001", "RPZAC003", "RPZAC004", "RPZAC005", "RPZAC103", "RPZAC104", "RPZAC200",
+];
+
+/// The three Mitz data categories
+pub const DATA_CATEGORIES: [&str; 3] = ["GGC002", "GGC012", "GGC013"];
+
+/// [`register`], every organisation with a provider type (so that Mitz
+/// categories apply to it)
+pub fn register_typed(engine: &Engine, size: Size) {
+    for o in 0..size.organisations {
+        let mut org = Organisation::new(org_id(o));
+        org.provider_type =
+            Some(ProviderType::new(PROVIDER_TYPES[o % PROVIDER_TYPES.len()]).unwrap());
+        engine.register_organisation(org).unwrap();
+    }
+    register(engine, size);
+}
+
+/// Patient `i`'s full Mitz picture: at each of its three holders, a choice
+/// for every requesting category × data category (63 events), four in five
+/// a permit, recorded after the treatment relationships started
+pub fn mitz_events_of(size: Size, i: usize) -> Vec<Event> {
+    let mut rng = Rng::new(i as u64 * 15_485_863 + 5);
+    let x = patient_id(i);
+    let mut events = Vec::with_capacity(63);
+    for h in orgs_of(size, i) {
+        for r in REQUESTER_CATEGORIES {
+            for d in DATA_CATEGORIES {
+                events.push(Event {
+                    at: at(3 + rng.below(150) as i64),
+                    kind: EventKind::MitzChoice {
+                        change: Change::Given,
+                        patient: x.clone(),
+                        holder: MitzHolder::Organisation(org_id(h)),
+                        data_category: DataCategory::new(d).unwrap(),
+                        requester_category: RequesterCategory::new(r).unwrap(),
+                        choice: Some(if rng.below(5) == 0 {
+                            Choice::Deny
+                        } else {
+                            Choice::Permit
+                        }),
+                        recorded_via: None,
+                    },
+                });
+            }
+        }
     }
     events
 }

@@ -16,8 +16,8 @@ use crate::{arg_text, load_policies, world};
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConsentCommand {
     /// The closed question: per data category, may the holder make the patient's data available
-    /// to the requester? (permit, no_choice, refused or indeterminate, with the statements that
-    /// decided)
+    /// to the requester? (`permit`, `no_choice`, `refused` or `indeterminate`, with the
+    /// statements that decided)
     Check(QueryArgs),
     /// The open question: the holders where the requester may find data, with the data
     /// categories permitted there

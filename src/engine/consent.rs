@@ -8,15 +8,15 @@
 
 use smallvec::SmallVec;
 
-use crate::model::consent::{AgeFacts, Answer, Question, Resolution, resolve};
+use crate::model::consent::{
+    AgeFacts, Answer, Data, Holder, Question, Requester, Resolution, resolve,
+};
 use crate::model::ids::Category;
 use crate::model::time::Timestamp;
 use crate::model::vocab::Vocabulary;
-use crate::registry::{Idx, PatientFacts, Registry, Statements};
-
-/// An index no event gave: a category the vocabulary knows but no statement
-/// names, so no statement applies through it
-const NONE_NAMED: Idx = Idx::MAX;
+use crate::registry::{
+    ConsentMap, Idx, MitzHolderIdx, NONE_NAMED, PatientFacts, Registry, Statements,
+};
 
 /// The answer as the policies read it
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +44,8 @@ impl From<&Resolution> for ConsentFacts {
 pub(crate) struct PatientConsent<'r, 'v> {
     registry: &'r Registry,
     vocabulary: &'v Vocabulary,
+    /// The registry's table of the vocabulary's indices, when current
+    map: Option<&'r ConsentMap>,
     facts: PatientFacts<'r>,
     age: AgeFacts,
     at: Timestamp,
@@ -67,7 +69,10 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         at: Timestamp,
     ) -> Self {
         let mitz = facts.any_mitz();
-        let age = if mitz {
+        // The confirmations matter only for a minor (R41): an adult's
+        // decision does not look them up
+        let minor = mitz && birth_date.is_some_and(|b| b.is_minor_at(at));
+        let age = if minor {
             AgeFacts::at(birth_date, facts.mitz_confirmed(), at)
         } else {
             AgeFacts::ADULT
@@ -75,6 +80,11 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         Self {
             registry,
             vocabulary,
+            map: if mitz {
+                registry.consent_map(vocabulary.consent())
+            } else {
+                None
+            },
             facts,
             age,
             at,
@@ -97,6 +107,9 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
     /// organisation's provider type; `None` when it has none or the table
     /// lacks it (R42)
     pub(crate) fn categories_of(&self, org: Idx) -> Option<(u16, u16)> {
+        if let Some(map) = self.map {
+            return map.organisation(org);
+        }
         let t = self.registry.provider_type(org)?;
         self.vocabulary.consent().provider(t)
     }
@@ -105,7 +118,8 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
     /// `requester` (a vocabulary index; `None` when unknown, R42) and data
     /// category `data`
     pub(crate) fn resolve(&self, h: Idx, requester: Option<u16>, data: DataAsked) -> Resolution {
-        self.resolve_with(h, requester, data).0
+        let mut events = Statements::new();
+        self.resolve_into(h, requester, data, &mut events)
     }
 
     /// [`Self::resolve`], with the statement events it read: the
@@ -116,36 +130,112 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         requester: Option<u16>,
         data: DataAsked,
     ) -> (Resolution, Statements) {
+        let mut events = Statements::new();
+        let resolution = self.resolve_into(h, requester, data, &mut events);
+        (resolution, events)
+    }
+
+    /// [`Self::resolve_with`] into a buffer of the caller's (which the
+    /// decision path keeps on its stack)
+    fn resolve_into(
+        &self,
+        h: Idx,
+        requester: Option<u16>,
+        data: DataAsked,
+        events: &mut Statements,
+    ) -> Resolution {
         let category = self.holder_category(h);
-        let events = match category {
-            // R42: the resolver notes a category statement the holder's
-            // missing category would have needed, for `consent_check`
-            None if self.mitz => self.facts.statements_about_uncategorised(h),
-            _ => self.facts.statements_about(h, category),
-        };
-        let (holder_category, requester_category, data_idx, covers) = if self.mitz {
-            (
-                self.holder_category(h),
-                requester.map(|r| self.requester_idx(r)),
-                data.map_or(NONE_NAMED, |d| self.data_idx(d)),
-                self.covering(data),
-            )
+        if !self.mitz {
+            *events = self.facts.statements_about(h, category);
+            return self.resolve_events(events, h, None, None, NONE_NAMED, &[]);
+        }
+        let requester_category = requester.map(|r| self.requester_idx(r));
+        let data_idx = data.map_or(NONE_NAMED, |d| self.data_idx(d));
+        let covers = self.covering(data);
+        if let (Some(hc), Some(r)) = (category, requester_category) {
+            // Every category known: exactly the keys that can apply, by
+            // binary search (a Mitz choice names a requesting and a data
+            // category always)
+            let mut holders: SmallVec<[u32; 2]> =
+                smallvec::smallvec![MitzHolderIdx::Organisation(h).packed()];
+            if hc != NONE_NAMED {
+                holders.push(MitzHolderIdx::Category(hc).packed());
+            }
+            if r == NONE_NAMED {
+                holders.clear();
+            }
+            let mut datas: SmallVec<[Idx; 4]> = SmallVec::new();
+            if data_idx != NONE_NAMED {
+                datas.push(data_idx);
+            }
+            datas.extend(
+                covers
+                    .iter()
+                    .map(|&(up, _)| up)
+                    .filter(|&up| up != NONE_NAMED),
+            );
+            self.facts
+                .statements_of_keys(h, &holders, r, &datas, events);
         } else {
-            (None, None, NONE_NAMED, SmallVec::new())
-        };
-        let resolution = resolve(
-            &events,
+            self.statements_scanned(h, category, requester_category, data_idx, &covers, events);
+        }
+        self.resolve_events(events, h, category, requester_category, data_idx, &covers)
+    }
+
+    /// The statements about `h` that apply, or would but for a missing
+    /// category (R42: the resolver notes those for `consent_check`), by a
+    /// scan of every statement
+    fn statements_scanned(
+        &self,
+        h: Idx,
+        category: Option<Idx>,
+        requester_category: Option<Idx>,
+        data_idx: Idx,
+        covers: &[(Idx, Idx)],
+        events: &mut Statements,
+    ) {
+        self.facts.statements_where(
+            |key| {
+                let holder = match key.holder {
+                    Holder::Organisation(o) => o == h,
+                    Holder::Category(c) => category.is_none_or(|mine| c == mine),
+                };
+                let requester_ok = match key.requester {
+                    Requester::Every => true,
+                    Requester::Category(r) => requester_category.is_none_or(|mine| r == mine),
+                };
+                let data_ok = match key.data {
+                    Data::Every => true,
+                    Data::Category(d) => d == data_idx || covers.iter().any(|&(up, _)| up == d),
+                };
+                holder && requester_ok && data_ok
+            },
+            events,
+        );
+    }
+
+    /// The resolver on `events` for holder `h`
+    fn resolve_events(
+        &self,
+        events: &Statements,
+        h: Idx,
+        holder_category: Option<Idx>,
+        requester_category: Option<Idx>,
+        data: Idx,
+        covers: &[(Idx, Idx)],
+    ) -> Resolution {
+        resolve(
+            events,
             &Question {
                 holder: h,
                 holder_category,
                 requester_category,
-                data: data_idx,
-                covers: &covers,
+                data,
+                covers,
                 age: self.age,
                 at: self.at,
             },
-        );
-        (resolution, events)
+        )
     }
 
     /// [`Self::resolve`] for requesting organisation `o`
@@ -208,6 +298,9 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
             return None;
         }
         let (c, _) = self.categories_of(h)?;
+        if let Some(map) = self.map {
+            return Some(map.holder(c));
+        }
         let name = self
             .vocabulary
             .consent()
@@ -221,6 +314,9 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
     }
 
     fn requester_idx(&self, r: u16) -> Idx {
+        if let Some(map) = self.map {
+            return map.requester(r);
+        }
         self.vocabulary
             .consent()
             .requester_categories()
@@ -230,6 +326,9 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
     }
 
     fn data_idx(&self, d: u16) -> Idx {
+        if let Some(map) = self.map {
+            return map.data(d);
+        }
         self.vocabulary
             .consent()
             .data_categories()

@@ -163,7 +163,11 @@ impl Engine {
     /// [`EventError`]; nothing has changed then.
     pub fn apply_all(&self, events: &[Event]) -> Result<u64, (usize, EventError)> {
         let loaded = self.loaded.load();
-        self.write(|r| r.apply_all(events, loaded.policies.vocabulary()))
+        self.write(|r| {
+            let done = r.apply_all(events, loaded.policies.vocabulary());
+            r.sync_consent_map(loaded.policies.vocabulary().consent());
+            done
+        })
     }
 }
 
@@ -191,7 +195,7 @@ pub(crate) fn statements_in_force(
             statement_of(registry, event, counts)
         })
         .collect();
-    out.sort_by(|a, b| a.at.cmp(&b.at));
+    out.sort_by_key(|s| s.at);
     Ok(out)
 }
 

@@ -149,6 +149,8 @@ impl Engine {
             sink: old.sink.clone(),
             ..fresh.clone()
         });
+        // Until this, decisions translate the consent codes one by one
+        self.write(|r| r.sync_consent_map(fresh.policies.vocabulary().consent()));
     }
 
     /// How many answers the fast path remembers for the policies in force (a
@@ -180,7 +182,12 @@ impl Engine {
         reason = "takes the entity like the other `register_*` (the registry keeps only its id today)"
     )]
     pub fn register_organisation(&self, organisation: Organisation) -> Result<(), EntityError> {
-        self.write(|r| r.register_organisation(&organisation))
+        let loaded = self.loaded.load();
+        self.write(|r| {
+            let done = r.register_organisation(&organisation);
+            r.sync_consent_map(loaded.policies.vocabulary().consent());
+            done
+        })
     }
 
     /// Registers a practitioner, or updates its organisation, role and tasks
@@ -223,7 +230,11 @@ impl Engine {
     /// [`EventError`] naming the event and the field; nothing changes then.
     pub fn apply(&self, event: &Event) -> Result<u64, EventError> {
         let loaded = self.loaded.load();
-        self.write(|r| r.apply(event, loaded.policies.vocabulary()))
+        self.write(|r| {
+            let done = r.apply(event, loaded.policies.vocabulary());
+            r.sync_consent_map(loaded.policies.vocabulary().consent());
+            done
+        })
     }
 
     /// The sequence number of the last applied event

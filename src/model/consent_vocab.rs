@@ -45,6 +45,30 @@ pub struct ConsentVocabulary {
     requester_index: HashMap<RequesterCategory, u16>,
     /// Provider type → (holder index, requester index)
     providers: HashMap<ProviderType, (u16, u16)>,
+    /// Which construction this is (kept by clones), so that the registry
+    /// can tell whether its table of this vocabulary's indices is current
+    generation: Generation,
+}
+
+/// A number no other [`ConsentVocabulary::new`] in this process gave; it
+/// compares equal to every other, so that two vocabularies of the same
+/// content are equal
+#[derive(Debug, Clone, Copy, Default)]
+struct Generation(u64);
+
+impl PartialEq for Generation {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Generation {}
+
+impl Generation {
+    fn next() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// One data category as declared: its code, its display name, and the
@@ -139,7 +163,15 @@ impl ConsentVocabulary {
             requesters,
             requester_names,
             providers,
+            generation: Generation::next(),
         }
+    }
+
+    /// Which construction this vocabulary is: equal for it and its clones,
+    /// different for every other one built in this process (0 for the empty
+    /// default)
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.0
     }
 
     /// The Mitz data categories, in the order declared (an index is a
@@ -228,11 +260,17 @@ impl ConsentVocabulary {
     }
 }
 
+/// A small vocabulary for unit tests elsewhere in the crate
+#[cfg(test)]
+pub(crate) fn small_for_tests() -> ConsentVocabulary {
+    tests::small()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn small() -> ConsentVocabulary {
+    pub(super) fn small() -> ConsentVocabulary {
         let data = |code: &str, name: &str, covers: Vec<u16>| DataEntry {
             code: DataCategory::new(code).unwrap(),
             name: name.to_owned(),

@@ -23,7 +23,7 @@ const PERMIT_BIT: u32 = 1 << 31;
 
 /// A patient's consent statements as events, with organisations and
 /// categories as registry indices (the resolver's `K`)
-pub(crate) type Statements = SmallVec<[StatementEvent<Idx>; 16]>;
+pub(crate) type Statements = SmallVec<[StatementEvent<Idx>; 8]>;
 
 /// What a fact is about; the entry's `on` says given or withdrawn
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,6 +97,11 @@ enum FactKind {
 }
 
 impl FactKey {
+    /// Whether entries of this key are kept with the Mitz entries
+    pub(crate) fn is_mitz(self) -> bool {
+        matches!(self, FactKey::Mitz { .. } | FactKey::MitzConfirmed)
+    }
+
     /// The key as one number (kind and up to three indices), so that the
     /// scans over a patient's entries compare integers
     pub(crate) fn pack(self) -> PackedKey {
@@ -134,10 +139,7 @@ impl FactKey {
                 data,
                 permit,
             } => {
-                let h = match holder {
-                    MitzHolderIdx::Organisation(o) => o & !HOLDER_CATEGORY_BIT,
-                    MitzHolderIdx::Category(c) => c | HOLDER_CATEGORY_BIT,
-                };
+                let h = holder.packed();
                 let d = if permit {
                     data | PERMIT_BIT
                 } else {
@@ -161,6 +163,26 @@ impl FactKey {
 pub(crate) struct PackedKey(u128);
 
 impl PackedKey {
+    /// The key without a Mitz entry's choice bit: the statement's key
+    /// (holder, requester, data), by which the Mitz entries are sorted
+    fn statement_key(self) -> u128 {
+        if self.is(FactKind::Mitz) {
+            self.0 & !u128::from(PERMIT_BIT)
+        } else {
+            self.0
+        }
+    }
+
+    /// The statement key of a Mitz choice about packed holder `holder`
+    /// (an organisation, or a category with [`HOLDER_CATEGORY_BIT`]),
+    /// requesting category `requester` and data category `data`
+    fn mitz_statement(holder: u32, requester: Idx, data: Idx) -> u128 {
+        u128::from(FactKind::Mitz as u8) << 96
+            | u128::from(holder) << 64
+            | u128::from(requester) << 32
+            | u128::from(data & !PERMIT_BIT)
+    }
+
     fn is(self, kind: FactKind) -> bool {
         self.0 >> 96 == u128::from(kind as u8)
     }
@@ -224,16 +246,64 @@ impl Entry {
 /// One patient's facts with `at <= t`
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PatientFacts<'a> {
-    /// The entries with `at <= t`, sorted by `(at, arrival)`
+    /// The entries with `at <= t`, sorted by `(at, arrival)`, but the Mitz ones
     seen: &'a [Entry],
+    /// Every Mitz entry (`mitz_choice_*`, `mitz_choices_confirmed`), at any
+    /// time, sorted by statement key, then `(at, arrival)` (see
+    /// [`mitz_position`]): apart, so that a patient's full Mitz picture does
+    /// not lengthen every other fact's scan, and by key, so that a question
+    /// reads only the few keys that can apply
+    mitz: &'a [Entry],
+    t: Timestamp,
+}
+
+impl MitzHolderIdx {
+    /// The holder as packed into a Mitz key (for [`PatientFacts::statements_of_keys`])
+    pub(crate) fn packed(self) -> u32 {
+        match self {
+            MitzHolderIdx::Organisation(o) => o & !HOLDER_CATEGORY_BIT,
+            MitzHolderIdx::Category(c) => c | HOLDER_CATEGORY_BIT,
+        }
+    }
+}
+
+/// Where a new Mitz entry goes in a patient's Mitz entries: after every
+/// entry of a smaller statement key, and after every entry of its own key at
+/// or before its time (arrival order within a time)
+pub(super) fn mitz_position(entries: &[Entry], new: &Entry) -> usize {
+    let order = |e: &Entry| (e.key.statement_key(), e.secs, e.nanos);
+    let at = order(new);
+    entries.partition_point(|e| order(e) <= at)
 }
 
 impl<'a> PatientFacts<'a> {
+    #[cfg(test)]
     pub(super) fn new(entries: &'a [Entry], t: Timestamp) -> Self {
+        Self::with_mitz(entries, &[], t)
+    }
+
+    /// The facts of `entries` (by time) and `mitz` (by key) as of `t`
+    pub(super) fn with_mitz(entries: &'a [Entry], mitz: &'a [Entry], t: Timestamp) -> Self {
         let n = entries.partition_point(|e| e.not_after(t));
         Self {
             seen: entries.get(..n).unwrap_or(&[]),
+            mitz,
+            t,
         }
+    }
+
+    /// The Mitz entries at or before `t`, by key
+    fn mitz_seen(&self) -> impl Iterator<Item = &'a Entry> + 'a {
+        let t = self.t;
+        self.mitz.iter().filter(move |e| e.not_after(t))
+    }
+
+    /// The Mitz entries of one statement key (at any time), in `(at, arrival)` order
+    fn mitz_run(&self, key: u128) -> &'a [Entry] {
+        let from = self.mitz.partition_point(|e| e.key.statement_key() < key);
+        let rest = self.mitz.get(from..).unwrap_or(&[]);
+        let len = rest.partition_point(|e| e.key.statement_key() == key);
+        rest.get(..len).unwrap_or(&[])
     }
 
     /// The latest entry for `key` (by time, then arrival)
@@ -288,8 +358,7 @@ impl<'a> PatientFacts<'a> {
     /// category `category`), in arrival-within-time order, up to `t`: the
     /// resolver's input for a question about that holder
     pub(crate) fn statements_about(&self, holder: Idx, category: Option<Idx>) -> Statements {
-        self.seen
-            .iter()
+        self.statement_entries()
             .filter_map(Entry::statement)
             .filter(|e| match e.key.holder {
                 Holder::Organisation(h) => h == holder,
@@ -298,39 +367,90 @@ impl<'a> PatientFacts<'a> {
             .collect()
     }
 
-    /// The consent statement events about `holder` itself and about every
-    /// holder category: the resolver's input for a holder without a
-    /// (mapped) provider type, so that it can note a category statement
-    /// that would have been needed (R42)
-    pub(crate) fn statements_about_uncategorised(&self, holder: Idx) -> Statements {
+    /// The consent statement events whose key `keep` accepts, in
+    /// arrival-within-time order, up to `t`: every event of a kept key, so
+    /// the resolver's "latest of its key" is unchanged. Mitz entries are
+    /// judged on their packed key before they are unpacked.
+    pub(crate) fn statements_where(
+        &self,
+        keep: impl Fn(&StatementKey<Idx>) -> bool,
+        out: &mut Statements,
+    ) {
+        out.clear();
+        out.extend(
+            self.statement_entries()
+                .filter_map(Entry::statement)
+                .filter(|e| keep(&e.key)),
+        );
+    }
+
+    /// The entries that can be consent statements: the dossier consents,
+    /// then the Mitz entries (the resolver compares events of one key only,
+    /// and a dossier consent and a Mitz choice never share one)
+    fn statement_entries(&self) -> impl Iterator<Item = &'a Entry> + 'a {
         self.seen
             .iter()
-            .filter_map(Entry::statement)
-            .filter(|e| match e.key.holder {
-                Holder::Organisation(h) => h == holder,
-                Holder::Category(_) => true,
-            })
-            .collect()
+            .filter(|e| e.key.is(FactKind::DossierConsent))
+            .chain(self.mitz_seen())
+    }
+
+    /// The consent statement events of holder `holder`'s own dossier
+    /// consent and of the Mitz choices with one of `holders` (packed: an
+    /// organisation, or a category with its bit), requesting category
+    /// `requester` and a data category of `data`, up to `t`, into `out`: the
+    /// events of exactly those keys, found by binary search
+    pub(crate) fn statements_of_keys(
+        &self,
+        holder: Idx,
+        holders: &[u32],
+        requester: Idx,
+        data: &[Idx],
+        out: &mut Statements,
+    ) {
+        let dossier = FactKey::DossierConsent(holder).pack();
+        out.clear();
+        out.extend(
+            self.seen
+                .iter()
+                .filter(|e| e.key == dossier)
+                .filter_map(Entry::statement),
+        );
+        let t = self.t;
+        for &h in holders {
+            // One search per holder: its entries for `requester` are
+            // adjacent, by data category
+            let first = PackedKey::mitz_statement(h, requester, 0);
+            let last = PackedKey::mitz_statement(h, requester, !PERMIT_BIT);
+            let from = self.mitz.partition_point(|e| e.key.statement_key() < first);
+            let rest = self.mitz.get(from..).unwrap_or(&[]);
+            out.extend(
+                rest.iter()
+                    .take_while(|e| e.key.statement_key() <= last)
+                    .filter(|e| data.contains(&(e.key.c() & !PERMIT_BIT)) && e.not_after(t))
+                    .filter_map(Entry::statement),
+            );
+        }
     }
 
     /// Every consent statement event of the patient up to `t`, in
     /// arrival-within-time order (overviews and exports)
     pub(crate) fn statements(&self) -> Statements {
-        self.seen.iter().filter_map(Entry::statement).collect()
+        self.statement_entries()
+            .filter_map(Entry::statement)
+            .collect()
     }
 
     /// Whether the patient has any Mitz event (if not, only the holders' own
     /// consents decide and no category needs looking up)
     pub(crate) fn any_mitz(&self) -> bool {
-        self.seen
-            .iter()
-            .any(|e| e.key.is(FactKind::Mitz) || e.key.is(FactKind::MitzConfirmed))
+        self.mitz_seen().next().is_some()
     }
 
     /// The latest `mitz_choices_confirmed` up to `t` (R41)
     pub(crate) fn mitz_confirmed(&self) -> Option<Timestamp> {
-        let key = FactKey::MitzConfirmed.pack();
-        self.seen.iter().rev().find(|e| e.key == key).map(Entry::at)
+        let run = self.mitz_run(FactKey::MitzConfirmed.pack().0);
+        let n = run.partition_point(|e| e.not_after(self.t));
+        run.get(..n)?.last().map(Entry::at)
     }
 
     /// Whether the patient has any referral objection (to skip the category lookup)
@@ -496,7 +616,12 @@ mod tests {
                 on: true,
             },
         ];
-        let f = PatientFacts::new(&v, t(1));
+        let mut sorted: Vec<Entry> = Vec::new();
+        for e in v {
+            sorted.insert(mitz_position(&sorted, &e), e);
+        }
+        let v = sorted;
+        let f = PatientFacts::with_mitz(&[], &v, t(1));
         assert!(f.any_mitz());
         assert_eq!(f.mitz_confirmed(), Some(t(1)));
         // Holder 7 as an organisation; category 7 only when it is the holder's
@@ -509,11 +634,16 @@ mod tests {
         assert_eq!(by_org[1].choice, None, "a clear");
         let with_category = f.statements_about(7, Some(7));
         assert_eq!(with_category.len(), 3);
-        assert_eq!(with_category[0].key.holder, Holder::Category(7));
-        assert_eq!(with_category[0].choice, Some(Choice::Permit));
+        // by key: the organisation's entries, then the category's
+        assert_eq!(with_category[2].key.holder, Holder::Category(7));
+        assert_eq!(with_category[2].choice, Some(Choice::Permit));
         assert_eq!(f.statements_about(8, Some(6)).len(), 0);
-        // Without a category of its own, every category's statements
-        assert_eq!(f.statements_about_uncategorised(7).len(), 3);
-        assert_eq!(f.statements_about_uncategorised(8).len(), 1);
+        // Kept by key, before unpacking the rest
+        let mut categories = Statements::new();
+        f.statements_where(|k| matches!(k.holder, Holder::Category(_)), &mut categories);
+        assert_eq!(categories.len(), 1);
+        let mut every = Statements::new();
+        f.statements_where(|_| true, &mut every);
+        assert_eq!(every.len(), 3);
     }
 }

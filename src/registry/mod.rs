@@ -11,6 +11,7 @@
 //! with `&self` and only then changes anything, so a rejected event changes
 //! nothing, not even an interned value.
 
+mod consent_map;
 mod facts;
 mod intern;
 
@@ -33,6 +34,7 @@ use crate::model::national::{Bsn, Ura};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
+pub(crate) use consent_map::{ConsentMap, NONE_NAMED};
 use facts::PackedKey;
 pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts, Statements};
 use intern::Interner;
@@ -104,8 +106,14 @@ impl PractitionerState {
 #[derive(Debug, Clone)]
 pub(crate) struct PatientState {
     tag: Tag,
-    /// Sorted by `(at, arrival)`
+    /// Sorted by `(at, arrival)`, but the Mitz ones
     entries: Vec<Entry>,
+    /// The Mitz entries, by statement key, then `(at, arrival)`
+    #[expect(
+        clippy::box_collection,
+        reason = "8 bytes per patient instead of 24: most patients have no Mitz entry"
+    )]
+    mitz: Option<Box<Vec<Entry>>>,
     /// For the minor rule (R41)
     birth_date: Option<BirthDate>,
     /// For FHIR export
@@ -130,7 +138,11 @@ impl PatientState {
 
     /// The patient's facts as of `at`: the entries at or before it
     pub(crate) fn facts(&self, at: Timestamp) -> PatientFacts<'_> {
-        PatientFacts::new(&self.entries, at)
+        PatientFacts::with_mitz(
+            &self.entries,
+            self.mitz.as_deref().map_or(&[], Vec::as_slice),
+            at,
+        )
     }
 }
 
@@ -210,6 +222,8 @@ pub(crate) struct Registry {
     records: HashMap<RecordId, RecordState>,
     /// Every registered id, for audit records (only grows)
     names: Arc<Names>,
+    /// The consent vocabulary's indices as the registry's
+    consent_map: consent_map::ConsentMap,
 }
 
 impl std::fmt::Debug for Registry {
@@ -356,6 +370,7 @@ impl Registry {
             PatientState {
                 tag,
                 entries: Vec::new(),
+                mitz: None,
                 birth_date: patient.birth_date,
                 bsn: patient.bsn,
             },
@@ -382,8 +397,8 @@ impl Registry {
     }
 
     /// The organisation with this URA number
-    pub(crate) fn organisation_by_ura(&self, ura: &Ura) -> Option<Idx> {
-        self.uras.get(ura).copied()
+    pub(crate) fn organisation_by_ura(&self, ura: Ura) -> Option<Idx> {
+        self.uras.get(&ura).copied()
     }
 
     /// The name of a Mitz data category by the index events gave it
@@ -593,8 +608,13 @@ impl Registry {
             // Entries stay sorted by (at, arrival): a new entry goes after every
             // entry at or before its time. Events mostly arrive in order, so this
             // is usually a push.
-            let pos = state.entries.partition_point(|e| e.not_after(event.at));
-            state.entries.insert(pos, entry);
+            if key.is_mitz() {
+                let mitz = state.mitz.get_or_insert_with(Box::default);
+                mitz.insert(facts::mitz_position(mitz, &entry), entry);
+            } else {
+                let pos = state.entries.partition_point(|e| e.not_after(event.at));
+                state.entries.insert(pos, entry);
+            }
         }
         Ok(self.seq)
     }
