@@ -11,7 +11,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::model::consent::Choice;
-use crate::model::ids::{DataCategory, HolderCategory, OrganisationId, PatientId, RequesterCategory};
+use crate::model::ids::{
+    DataCategory, HolderCategory, OrganisationId, PatientId, RequesterCategory,
+};
 use crate::model::request::Principal;
 use crate::model::time::Timestamp;
 use crate::model::vocab::Reason;
@@ -363,7 +365,10 @@ mod tests {
     #[test]
     fn statement_ids_name_the_key() {
         let o = OrganisationId::new("vp-noord").unwrap();
-        assert_eq!(ConsentStatement::id_of(Ok(&o), None, None), "org:vp-noord/*/*");
+        assert_eq!(
+            ConsentStatement::id_of(Ok(&o), None, None),
+            "org:vp-noord/*/*"
+        );
         let c = HolderCategory::new("ziekenhuizen").unwrap();
         let r = RequesterCategory::new("RPZAC005").unwrap();
         let d = DataCategory::new("GGC013").unwrap();

@@ -375,7 +375,10 @@ impl Registry {
 
     /// An organisation's URA number, when registered with one
     pub(crate) fn ura(&self, org: Idx) -> Option<Ura> {
-        self.ura_of.get(usize::try_from(org).ok()?).copied().flatten()
+        self.ura_of
+            .get(usize::try_from(org).ok()?)
+            .copied()
+            .flatten()
     }
 
     /// The organisation with this URA number
