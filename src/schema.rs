@@ -3,11 +3,12 @@
 //! The same schemas are committed in `schemas/<name>.schema.json`; a test
 //! fails when they drift from the types (`UPDATE_SCHEMAS=1` rewrites them).
 //!
-//! Inputs (`event`, `request`, `dashboard-query`, `entity`, `scenario`) are
-//! described as the engine *reads* them: optional fields are not required,
-//! unknown fields are refused (`additionalProperties: false`). Outputs
-//! (`response`, `dashboard-answer`, `audit-record`) are described as the
-//! engine *writes* them, so every field it always writes is required.
+//! Inputs (`event`, `request`, `dashboard-query`, `entity`, `scenario`, the
+//! `consent-*-query`s) are described as the engine *reads* them: optional
+//! fields are not required, unknown fields are refused
+//! (`additionalProperties: false`). Outputs (`response`, `dashboard-answer`,
+//! `audit-record`, the `consent-*-answer`s) are described as the engine
+//! *writes* them, so every field it always writes is required.
 //!
 //! ```
 //! let schema = zorg_pdp::schema::by_name("request").unwrap();
@@ -20,6 +21,10 @@ use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::audit::AuditRecord;
+use crate::model::consent_query::{
+    ConsentCheckAnswer, ConsentCheckQuery, ConsentLocateAnswer, ConsentLocateQuery,
+    ConsentOverviewAnswer, ConsentOverviewQuery,
+};
 use crate::model::entities::EntityRecord;
 use crate::model::event::EventRecord;
 use crate::model::request::{DashboardAnswer, DashboardQuery, RequestRecord, Response};
@@ -51,6 +56,24 @@ const ENTRIES: &[Entry] = &[
     ("entity", || render::<EntityRecord>(Direction::In)),
     ("scenario", || render::<Scenario>(Direction::In)),
     ("audit-record", || render::<AuditRecord>(Direction::Out)),
+    ("consent-check-query", || {
+        render::<ConsentCheckQuery>(Direction::In)
+    }),
+    ("consent-check-answer", || {
+        render::<ConsentCheckAnswer>(Direction::Out)
+    }),
+    ("consent-locate-query", || {
+        render::<ConsentLocateQuery>(Direction::In)
+    }),
+    ("consent-locate-answer", || {
+        render::<ConsentLocateAnswer>(Direction::Out)
+    }),
+    ("consent-overview-query", || {
+        render::<ConsentOverviewQuery>(Direction::In)
+    }),
+    ("consent-overview-answer", || {
+        render::<ConsentOverviewAnswer>(Direction::Out)
+    }),
 ];
 
 /// The names of every schema, in the order of [`all`]
@@ -59,7 +82,10 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// Every schema with its name: `event`, `request`, `response`,
-/// `dashboard-query`, `dashboard-answer`, `entity`, `scenario`, `audit-record`
+/// `dashboard-query`, `dashboard-answer`, `entity`, `scenario`,
+/// `audit-record`, and the consent questions' `consent-check-query`,
+/// `consent-check-answer`, `consent-locate-query`, `consent-locate-answer`,
+/// `consent-overview-query`, `consent-overview-answer`
 pub fn all() -> Vec<(&'static str, Value)> {
     ENTRIES.iter().map(|(name, make)| (*name, make())).collect()
 }

@@ -4,6 +4,7 @@
 
 mod audit_log;
 mod authoring;
+mod consent;
 mod diagnostics;
 mod diff;
 mod explain;
@@ -83,6 +84,12 @@ enum Command {
         /// Load the schema and policies from this folder instead of the shipped ones
         #[arg(long)]
         policies: Option<PathBuf>,
+    },
+    /// The consent questions (SPEC.md §7.5) against a world file: `check` (the Mitz closed
+    /// question), `locate` (the open question), `overview` (every statement in force)
+    Consent {
+        #[command(subcommand)]
+        command: consent::ConsentCommand,
     },
     /// Print the JSON Schema of a wire type (events, requests, responses, ...), or list them
     Schema {
@@ -248,6 +255,7 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Consent { command } => consent::run(&command, console),
         Command::Matrix(args) => matrix::run(&args, console),
         Command::Diff(args) => diff::run(&args, console),
         Command::Audit {

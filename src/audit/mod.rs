@@ -22,7 +22,8 @@ pub use overview::{OverviewEntry, overview, overview_of_holder};
 pub use pending::PendingRecord;
 pub(crate) use pending::{AuditFacts, Decided, Summary};
 pub use record::{
-    AuditAction, AuditPrincipal, AuditRecord, Checks, DashboardTag, GENESIS_HASH, PrincipalKind,
+    AuditAction, AuditPrincipal, AuditRecord, Checks, ConsentTag, DashboardTag, GENESIS_HASH,
+    PrincipalKind,
 };
 pub use verify::{Break, ChainBreak, VerifyReport, verify, verify_records};
 

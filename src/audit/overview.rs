@@ -49,6 +49,8 @@ pub struct OverviewEntry {
 fn is_access(action: AuditAction) -> bool {
     match action {
         AuditAction::Dashboard(_) => true,
+        // A consent question reads the patient's choices, not their data
+        AuditAction::Consent(_) => false,
         AuditAction::Action(a) => matches!(
             a,
             ActionKind::View

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ids::{CareModule, Category, OrganisationId, PatientId, RecordId, Role, StudyId};
+use crate::model::ids::{
+    CareModule, Category, DataCategory, OrganisationId, PatientId, RecordId, RequesterCategory,
+    Role, StudyId,
+};
 use crate::model::request::{Decision, Principal};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Reason};
@@ -16,6 +19,8 @@ pub enum AuditAction {
     Action(ActionKind),
     /// One holder of a dashboard
     Dashboard(DashboardTag),
+    /// A consent question (SPEC.md §7.5)
+    Consent(ConsentTag),
 }
 
 /// The tag `"dashboard"`
@@ -27,12 +32,37 @@ pub enum DashboardTag {
     Dashboard,
 }
 
+/// The consent questions, as an audit record names them
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentTag {
+    /// `"consent_check"`: one record per data category asked
+    ConsentCheck,
+    /// `"consent_locate"`: one record per candidate holder
+    ConsentLocate,
+    /// `"consent_overview"`: one record per overview
+    ConsentOverview,
+}
+
+impl ConsentTag {
+    /// The wire name
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentTag::ConsentCheck => "consent_check",
+            ConsentTag::ConsentLocate => "consent_locate",
+            ConsentTag::ConsentOverview => "consent_overview",
+        }
+    }
+}
+
 impl AuditAction {
     /// The wire name
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Action(a) => a.as_str(),
             AuditAction::Dashboard(_) => "dashboard",
+            AuditAction::Consent(c) => c.as_str(),
         }
     }
 }
@@ -154,6 +184,18 @@ pub struct AuditRecord {
     /// The study
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<StudyId>,
+    /// For a consent question asked about a requesting category directly
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_category: Option<RequesterCategory>,
+    /// For a consent question: the data category asked (`consent_check`),
+    /// or the data categories permitted at the holder (`consent_locate`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_categories: Option<Vec<DataCategory>>,
+    /// For a consent question: the ids of the consent statements that
+    /// decided (`consent_check`, `consent_locate`) or were shown
+    /// (`consent_overview`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statements: Option<Vec<String>>,
     /// The answer
     pub decision: Decision,
     /// The deny reasons

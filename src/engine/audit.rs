@@ -160,6 +160,9 @@ pub(crate) fn unknown_record(
         module: flat.module,
         purpose: flat.purpose,
         study: flat.study,
+        requester_category: None,
+        data_categories: None,
+        statements: None,
         decision: outcome.decision,
         reasons: outcome.reasons.clone(),
         policies: outcome.policies.clone(),
@@ -195,6 +198,9 @@ pub(crate) fn dashboard_record(
         module: None,
         purpose: Some(query.purpose),
         study: None,
+        requester_category: None,
+        data_categories: None,
+        statements: None,
         decision: if allowed {
             Decision::Allow
         } else {

@@ -12,7 +12,7 @@ use crate::model::consent::{AgeFacts, Answer, Question, Resolution, resolve};
 use crate::model::ids::Category;
 use crate::model::time::Timestamp;
 use crate::model::vocab::Vocabulary;
-use crate::registry::{Idx, PatientFacts, Registry};
+use crate::registry::{Idx, PatientFacts, Registry, Statements};
 
 /// An index no event gave: a category the vocabulary knows but no statement
 /// names, so no statement applies through it
@@ -82,6 +82,11 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         }
     }
 
+    /// The patient's dashboard holders (SPEC.md §4), unsorted
+    pub(crate) fn holders(&self) -> smallvec::SmallVec<[Idx; 8]> {
+        self.facts.holders()
+    }
+
     /// The data category of a dashboard category (SPEC.md §7.2)
     pub(crate) fn data_of(&self, category: &Category) -> DataAsked {
         let position = self.vocabulary.category_index(category)?;
@@ -100,7 +105,24 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
     /// `requester` (a vocabulary index; `None` when unknown, R42) and data
     /// category `data`
     pub(crate) fn resolve(&self, h: Idx, requester: Option<u16>, data: DataAsked) -> Resolution {
-        let events = self.facts.statements_about(h, self.holder_category(h));
+        self.resolve_with(h, requester, data).0
+    }
+
+    /// [`Self::resolve`], with the statement events it read: the
+    /// resolution's [`Resolution::deciding`] indexes them
+    pub(crate) fn resolve_with(
+        &self,
+        h: Idx,
+        requester: Option<u16>,
+        data: DataAsked,
+    ) -> (Resolution, Statements) {
+        let category = self.holder_category(h);
+        let events = match category {
+            // R42: the resolver notes a category statement the holder's
+            // missing category would have needed, for `consent_check`
+            None if self.mitz => self.facts.statements_about_uncategorised(h),
+            _ => self.facts.statements_about(h, category),
+        };
         let (holder_category, requester_category, data_idx, covers) = if self.mitz {
             (
                 self.holder_category(h),
@@ -111,7 +133,7 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         } else {
             (None, None, NONE_NAMED, SmallVec::new())
         };
-        resolve(
+        let resolution = resolve(
             &events,
             &Question {
                 holder: h,
@@ -122,7 +144,8 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
                 age: self.age,
                 at: self.at,
             },
-        )
+        );
+        (resolution, events)
     }
 
     /// [`Self::resolve`] for requesting organisation `o`

@@ -298,6 +298,21 @@ impl<'a> PatientFacts<'a> {
             .collect()
     }
 
+    /// The consent statement events about `holder` itself and about every
+    /// holder category: the resolver's input for a holder without a
+    /// (mapped) provider type, so that it can note a category statement
+    /// that would have been needed (R42)
+    pub(crate) fn statements_about_uncategorised(&self, holder: Idx) -> Statements {
+        self.seen
+            .iter()
+            .filter_map(Entry::statement)
+            .filter(|e| match e.key.holder {
+                Holder::Organisation(h) => h == holder,
+                Holder::Category(_) => true,
+            })
+            .collect()
+    }
+
     /// Every consent statement event of the patient up to `t`, in
     /// arrival-within-time order (overviews and exports)
     pub(crate) fn statements(&self) -> Statements {
@@ -497,5 +512,8 @@ mod tests {
         assert_eq!(with_category[0].key.holder, Holder::Category(7));
         assert_eq!(with_category[0].choice, Some(Choice::Permit));
         assert_eq!(f.statements_about(8, Some(6)).len(), 0);
+        // Without a category of its own, every category's statements
+        assert_eq!(f.statements_about_uncategorised(7).len(), 3);
+        assert_eq!(f.statements_about_uncategorised(8).len(), 1);
     }
 }

@@ -34,7 +34,7 @@ use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
 use facts::PackedKey;
-pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts};
+pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts, Statements};
 use intern::Interner;
 
 /// Index of an interned organisation, practitioner, category, module or study

@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{self, Location, located};
 use crate::{
-    ActionKind, CareModule, Category, DashboardQuery, Decision, Engine, Event, EventRecord,
-    Organisation, OrganisationId, Patient, PatientId, Practitioner, Principal, Purpose, Reason,
-    RecordId, Request, RequestRecord, StudyId, Timestamp,
+    ActionKind, CareModule, Category, ConsentAnswer, ConsentCheckQuery, DashboardQuery,
+    DataCategory, Decision, Engine, Event, EventRecord, Organisation, OrganisationId, Patient,
+    PatientId, Practitioner, Principal, Purpose, Reason, RecordId, Request, RequestRecord,
+    RequesterCategory, StudyId, Timestamp,
 };
 
 pub use run::{
@@ -57,6 +58,9 @@ pub struct Scenario {
     /// `[[expect_dashboard]]`: dashboards
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect_dashboard: Vec<DashboardExpectation>,
+    /// `[[expect_consent]]`: `consent_check` answers (SPEC.md §7.5)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_consent: Vec<ConsentExpectation>,
     /// `[[expect_error]]`: events that must be rejected (kept raw, so a
     /// malformed id or an unknown type can be expected to fail too); besides
     /// the event's fields an entry may hold `field` (the field the rejection
@@ -193,6 +197,71 @@ impl DashboardExpectation {
             at: self.at,
             mfa: self.mfa.unwrap_or(true),
             purpose: self.purpose.unwrap_or(Purpose::Treatment),
+        }
+    }
+}
+
+/// One `[[expect_consent]]`: a `consent_check` (SPEC.md §7.5) and the
+/// answer expected per data category
+///
+/// ```toml
+/// [[expect_consent]]
+/// at = "2026-02-02T10:00:00Z"
+/// patient = "client-1"
+/// holder = "zh-noord"
+/// requester = "kz-oost"
+/// answers = { GGC013 = "permit", GGC002 = "refused" }
+/// statements = { GGC013 = ["org:zh-noord/RPZAC004/GGC013"] }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConsentExpectation {
+    /// A short name, for `zorg-pdp test -v`, `--filter` and `--junit`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When
+    pub at: Timestamp,
+    /// Who asks (for the audit log); absent: the organisation `requester`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Principal>,
+    /// Whose data
+    pub patient: PatientId,
+    /// The holder asked about
+    pub holder: OrganisationId,
+    /// The requesting organisation; exactly one of `requester` /
+    /// `requester_category`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<OrganisationId>,
+    /// A requesting category asked about directly
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_category: Option<RequesterCategory>,
+    /// Per data category asked, the expected answer (the categories asked
+    /// are exactly these keys)
+    pub answers: BTreeMap<DataCategory, ConsentAnswer>,
+    /// Per data category, exactly the ids of the statements that must
+    /// decide it; absent or a category not named: not checked
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statements: Option<BTreeMap<DataCategory, Vec<String>>>,
+    /// The rules of RULES.md this expectation exercises
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// A note for the reader
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ConsentExpectation {
+    /// The `consent_check` this expectation makes
+    pub fn query(&self) -> ConsentCheckQuery {
+        ConsentCheckQuery {
+            principal: self.principal.clone(),
+            patient: self.patient.clone(),
+            holder: self.holder.clone(),
+            requester: self.requester.clone(),
+            requester_category: self.requester_category.clone(),
+            data_categories: self.answers.keys().cloned().collect(),
+            at: self.at,
         }
     }
 }

@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 use super::locate::{Spans, Step};
 use super::{
-    DashboardExpectation, Expectation, Format, Scenario, ScenarioError, collect_files, format_of,
-    nth_field_line, nth_table_line, read_file, sorted,
+    ConsentExpectation, DashboardExpectation, Expectation, Format, Scenario, ScenarioError,
+    collect_files, format_of, nth_field_line, nth_table_line, read_file, sorted,
 };
 use crate::audit::AuditSink;
 use crate::diagnostic;
 use crate::{
-    Action, Category, DashboardAnswer, Decision, Engine, Event, EventRecord, OrganisationId,
-    Policies, Reason, Request, RequestError, Vocabulary,
+    Action, Category, ConsentAnswer, DashboardAnswer, Decision, Engine, Event, EventRecord,
+    OrganisationId, Policies, Reason, Request, RequestError, Vocabulary,
 };
 
 /// One failed expectation
@@ -452,8 +452,10 @@ fn run_scenario_on(
             ..RunReport::default()
         },
     };
-    let total =
-        scenario.expect.len() + scenario.expect_dashboard.len() + scenario.expect_error.len();
+    let total = scenario.expect.len()
+        + scenario.expect_dashboard.len()
+        + scenario.expect_consent.len()
+        + scenario.expect_error.len();
     let chosen = Chosen::of(scenario, select);
     if mode == Mode::Run && chosen.count() == 0 {
         run.report.filtered = total;
@@ -487,6 +489,13 @@ fn run_scenario_on(
             run.report.filtered += 1;
         }
     }
+    for (i, exp) in scenario.expect_consent.iter().enumerate() {
+        if chosen.consent.contains(&i) {
+            run.expect_consent(i, exp);
+        } else {
+            run.report.filtered += 1;
+        }
+    }
     for (i, raw) in scenario.expect_error.iter().enumerate() {
         if chosen.error.contains(&i) {
             run.expect_error(i, raw);
@@ -497,11 +506,22 @@ fn run_scenario_on(
     Ok(run.report)
 }
 
+/// The wire name of a consent answer
+fn answer_name(a: ConsentAnswer) -> &'static str {
+    match a {
+        ConsentAnswer::Permit => "permit",
+        ConsentAnswer::NoChoice => "no_choice",
+        ConsentAnswer::Refused => "refused",
+        ConsentAnswer::Indeterminate => "indeterminate",
+    }
+}
+
 /// The indexes of the expectations of each kind that run
 #[derive(Debug, Default)]
 struct Chosen {
     expect: HashSet<usize>,
     dashboard: HashSet<usize>,
+    consent: HashSet<usize>,
     error: HashSet<usize>,
 }
 
@@ -528,6 +548,14 @@ impl Chosen {
                     &e.rules,
                 )
             });
+        let consent = scenario.expect_consent.iter().enumerate().filter(|(i, e)| {
+            select.runs(
+                &label("expect_consent", *i),
+                e.name.as_deref(),
+                e.note.as_deref(),
+                &e.rules,
+            )
+        });
         let error = scenario.expect_error.iter().enumerate().filter(|(i, raw)| {
             let text = |key: &str| raw.get(key).and_then(serde_json::Value::as_str);
             select.runs(&label("expect_error", *i), text("name"), text("note"), &[])
@@ -535,12 +563,13 @@ impl Chosen {
         Self {
             expect: expect.map(|(i, _)| i).collect(),
             dashboard: dashboard.map(|(i, _)| i).collect(),
+            consent: consent.map(|(i, _)| i).collect(),
             error: error.map(|(i, _)| i).collect(),
         }
     }
 
     fn count(&self) -> usize {
-        self.expect.len() + self.dashboard.len() + self.error.len()
+        self.expect.len() + self.dashboard.len() + self.consent.len() + self.error.len()
     }
 }
 
@@ -815,6 +844,61 @@ impl<'a> Run<'a> {
             self.pass(at, name);
         } else {
             self.fail(at, name, "the dashboard".into(), problems.join("; "));
+        }
+    }
+
+    /// One `[[expect_consent]]`: a `consent_check`, its answer per data
+    /// category and, where given, exactly its deciding statements
+    fn expect_consent(&mut self, index: usize, exp: &ConsentExpectation) {
+        let at = Place {
+            table: "expect_consent",
+            index,
+        };
+        let name = exp.name.as_deref().or(exp.note.as_deref());
+        let answer = match self.engine.consent_check(&exp.query()) {
+            Ok(answer) => answer,
+            Err(e) => {
+                self.fail(at, name, "a consent answer".into(), e.to_string());
+                return;
+            }
+        };
+        let permits = answer.answers.iter().any(|a| a.answer.is_permit());
+        let shown = if permits {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        };
+        self.report
+            .coverage
+            .count(std::iter::empty(), &exp.rules, shown);
+        let mut problems = Vec::new();
+        for a in &answer.answers {
+            let g = &a.data_category;
+            if exp.answers.get(g) != Some(&a.answer) {
+                problems.push(format!(
+                    "{g}: expected {}, got {}",
+                    exp.answers.get(g).map_or("nothing", |w| answer_name(*w)),
+                    answer_name(a.answer)
+                ));
+            }
+            if let Some(want) = exp.statements.as_ref().and_then(|s| s.get(g)) {
+                let mut want = want.clone();
+                let mut got = a.statements.clone();
+                want.sort();
+                got.sort();
+                if want != got {
+                    problems.push(format!(
+                        "{g}: expected statements [{}], got [{}]",
+                        want.join(", "),
+                        got.join(", ")
+                    ));
+                }
+            }
+        }
+        if problems.is_empty() {
+            self.pass(at, name);
+        } else {
+            self.fail(at, name, "the consent answers".into(), problems.join("; "));
         }
     }
 

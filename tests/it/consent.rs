@@ -1150,3 +1150,272 @@ fn the_engine_worlds_reach_allow_refused_and_unconfirmed() {
         assert!(c >= 20, "only {c} decisions with {what}: {count:?}");
     }
 }
+
+// --- The consent questions (SPEC.md §7.5) -------------------------------------
+
+/// The id `consent_check` gives the statement of event `e`
+fn statement_id(e: &Ev) -> String {
+    let holder = if e.holder_is_org {
+        format!("org:{}", e.holder)
+    } else {
+        format!("category:{}", e.holder)
+    };
+    format!(
+        "{holder}/{}/{}",
+        e.requester.unwrap_or("*"),
+        e.data.unwrap_or("*")
+    )
+}
+
+/// What `consent_check` should answer, from the oracle
+fn oracle_check(events: &[Ev], ask: &Ask) -> (zorg_pdp::ConsentAnswer, BTreeSet<String>) {
+    use zorg_pdp::ConsentAnswer as C;
+    let v = oracle(events, ask);
+    if v.category_unknown {
+        return (C::Indeterminate, BTreeSet::new());
+    }
+    let answer = match v.answer {
+        Answer::Permit => C::Permit,
+        Answer::NoChoice => C::NoChoice,
+        Answer::Refused => C::Refused,
+    };
+    (
+        answer,
+        v.deciding
+            .iter()
+            .map(|&i| statement_id(&events[i]))
+            .collect(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..config() })]
+
+    /// `consent_check`, `consent_locate` and `consent_overview` answer what
+    /// the oracle resolves (R37–R42, R44): per holder and data category the
+    /// answer, the deciding statements, the reasons; locate lists exactly
+    /// the holders with a permitted data category; the overview's answers
+    /// are the checks of every requesting category, and its statements are
+    /// the oracle's statements in force
+    #[test]
+    fn the_consent_questions_answer_as_the_oracle(
+        events in engine_events(),
+        holder_categories in [
+            prop::option::weighted(0.8, 0..HOLDER_CATEGORIES.len()),
+            prop::option::weighted(0.8, 0..HOLDER_CATEGORIES.len()),
+        ],
+        requester in prop::option::weighted(0.8, 0..REQUESTER_CATEGORIES.len()),
+        b in 0..BIRTH_DATES.len(),
+        confirmations in prop::collection::vec(0..HOURS + 2, 0..3),
+        t in 0..HOURS + 2,
+    ) {
+        use zorg_pdp::{ConsentAnswer, ConsentCheckQuery, ConsentLocateQuery, ConsentOverviewQuery, Reason};
+        let holder_categories = holder_categories.map(|c| c.map(|i| HOLDER_CATEGORIES[i]));
+        let requester = requester.map(|i| REQUESTER_CATEGORIES[i]);
+        let engine = engine_world(&events, holder_categories, requester, BIRTH_DATES[b], &confirmations);
+        let when = hour(t).to_string();
+        let ask_for = |h: &'static str, hc, rc, data| Ask {
+            holder: h,
+            holder_category: hc,
+            requester_category: rc,
+            data,
+            t,
+            birth_date: BIRTH_DATES[b],
+            confirmations: confirmations.clone(),
+        };
+        let mut located = BTreeSet::new();
+        for (h, hc) in ORGS.iter().zip(holder_categories) {
+            let check = engine.consent_check(&ConsentCheckQuery::from_json(&format!(
+                r#"{{"patient":"x","holder":"{h}","requester":"o","data_categories":["GGC002","GGC012","GGC013"],"at":"{when}"}}"#
+            )).unwrap()).unwrap();
+            prop_assert_eq!(check.answers.len(), 3);
+            for (a, data) in check.answers.iter().zip(DATA) {
+                let ask = ask_for(h, hc, requester, data);
+                let (want, deciding) = oracle_check(&events, &ask);
+                // the reasons a `view` gives, which ignores a missing category
+                let view = oracle(&events, &ask);
+                let what = format!("{h} {data} at {when}: {:?}", a.answer);
+                prop_assert_eq!(a.data_category.as_str(), data);
+                prop_assert_eq!(a.answer, want, "{}", what);
+                prop_assert_eq!(a.statements.iter().cloned().collect::<BTreeSet<_>>(), deciding, "{}", what);
+                prop_assert_eq!(a.reasons.is_empty(), want == ConsentAnswer::Permit, "{}", what);
+                prop_assert_eq!(a.reasons.contains(&Reason::ConsentRefused), view.answer == Answer::Refused, "{}", what);
+                prop_assert_eq!(a.reasons.contains(&Reason::ConsentUnconfirmed), view.unconfirmed, "{}", what);
+                if want == ConsentAnswer::Permit {
+                    located.insert(*h);
+                }
+            }
+        }
+        let locate = engine.consent_locate(&ConsentLocateQuery::from_json(&format!(
+            r#"{{"patient":"x","requester":"o","at":"{when}"}}"#
+        )).unwrap()).unwrap();
+        let listed: BTreeSet<&str> = locate.holders.iter().map(|l| l.holder.as_str()).collect();
+        // `o` is a dashboard holder too (treated, no consent at itself):
+        // listed only when a statement permits it, which none of `ORGS` makes
+        // (its provider type, Z3 or J8, makes it a huisarts or an apotheek as a holder)
+        let o_category = match requester {
+            Some("RPZAC001") => Some("huisartsen"),
+            Some("RPZAC005") => Some("apotheken"),
+            _ => None,
+        };
+        let oracle_o = DATA.iter().any(|d| {
+            oracle_check(&events, &ask_for("o", o_category, requester, d)).0 == ConsentAnswer::Permit
+        });
+        let mut want = located.clone();
+        if oracle_o {
+            want.insert("o");
+        }
+        prop_assert_eq!(listed, want);
+        let overview = engine.consent_overview(&ConsentOverviewQuery::from_json(&format!(
+            r#"{{"principal":{{"patient":"x"}},"patient":"x","at":"{when}"}}"#
+        )).unwrap()).unwrap();
+        // three holders (h0, h1, o) × seven requesting categories × three data categories
+        prop_assert_eq!(overview.answers.len(), 3 * 7 * 3);
+        for a in &overview.answers {
+            let Some(i) = ORGS.iter().position(|h| *h == a.holder.as_str()) else { continue };
+            let rc: &'static str = ["RPZAC001", "RPZAC003", "RPZAC004", "RPZAC005", "RPZAC103", "RPZAC104", "RPZAC200"]
+                .into_iter()
+                .find(|c| *c == a.requester_category.as_str())
+                .unwrap();
+            let data = DATA.into_iter().find(|d| *d == a.data_category.as_str()).unwrap();
+            let (want, deciding) = oracle_check(&events, &ask_for(ORGS[i], holder_categories[i], Some(rc), data));
+            prop_assert_eq!(a.answer, want, "overview {} {} {}", ORGS[i], rc, data);
+            prop_assert_eq!(a.statements.iter().cloned().collect::<BTreeSet<_>>(), deciding);
+        }
+        // Every requesting category counts as given: "all seven" statements
+        let every_counts = Ask { requester_category: None, ..ask_for("h0", None, None, "GGC002") };
+        let in_force: BTreeSet<String> = statements_in_force(&events, t, |_| true)
+            .into_iter()
+            .map(|i| statement_id(&events[i]))
+            .collect();
+        let listed: BTreeSet<String> = overview.statements.iter().map(|s| s.id.clone()).collect();
+        prop_assert_eq!(listed, in_force);
+        for s in &overview.statements {
+            // the latest of its key by time, then arrival
+            let (_, e) = events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.at <= t && statement_id(e) == s.id)
+                .max_by_key(|(i, e)| (e.at, *i))
+                .unwrap();
+            prop_assert_eq!(s.counts, counts(e, &every_counts), "{}", s.id);
+        }
+    }
+}
+
+/// The birth-care world of `policies/tests/r36-r44-mitz.toml`, with every
+/// event applied
+fn mitz_world() -> zorg_pdp::Engine {
+    let path = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/tests/r36-r44-mitz.toml"
+    ));
+    let text = std::fs::read_to_string(path).unwrap();
+    let scenario = zorg_pdp::Scenario::parse(&text, path).unwrap();
+    let engine = zorg_pdp::Engine::new().unwrap();
+    scenario.load_into(&engine, path, Some(&text)).unwrap();
+    engine
+}
+
+#[test]
+fn the_consent_questions_are_audited_with_their_answers() {
+    use std::sync::Arc;
+    use zorg_pdp::audit::{AuditAction, ConsentTag, verify_records};
+    use zorg_pdp::{
+        AuditSink, ConsentCheckQuery, ConsentLocateQuery, ConsentOverviewQuery, Decision,
+        MemorySink, Reason,
+    };
+    let engine = mitz_world();
+    let sink = Arc::new(MemorySink::new());
+    engine.set_audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>);
+    let at = r#""at":"2026-02-02T10:00:00Z""#;
+    engine
+        .consent_check(&ConsentCheckQuery::from_json(&format!(
+            r#"{{"principal":{{"practitioner":"anna"}},"patient":"client-1","holder":"zh-noord","requester":"kz-oost","data_categories":["GGC013","GGC002"],{at}}}"#
+        )).unwrap())
+        .unwrap();
+    engine
+        .consent_locate(
+            &ConsentLocateQuery::from_json(&format!(
+                r#"{{"patient":"client-1","requester":"kz-oost",{at}}}"#
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+    engine
+        .consent_overview(
+            &ConsentOverviewQuery::from_json(&format!(
+                r#"{{"principal":{{"patient":"client-1"}},"patient":"client-1",{at}}}"#
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+    // An unknown id is an error and leaves no record
+    assert!(engine
+        .consent_check(&ConsentCheckQuery::from_json(&format!(
+            r#"{{"patient":"client-1","holder":"nergens","requester":"kz-oost","data_categories":["GGC013"],{at}}}"#
+        )).unwrap())
+        .is_err());
+    let records = sink.drain().unwrap();
+    assert!(verify_records(&records).first_break.is_none());
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    // two data categories; three candidate holders; one overview
+    assert_eq!(
+        actions,
+        [
+            "consent_check",
+            "consent_check",
+            "consent_locate",
+            "consent_locate",
+            "consent_locate",
+            "consent_overview"
+        ]
+    );
+    let (medication, basis) = (&records[0], &records[1]);
+    assert_eq!(
+        medication.action,
+        AuditAction::Consent(ConsentTag::ConsentCheck)
+    );
+    assert_eq!(medication.principal.id, "anna");
+    assert_eq!(
+        medication.principal.organisation.as_ref().unwrap().as_str(),
+        "kz-oost"
+    );
+    assert_eq!(medication.decision, Decision::Allow);
+    assert_eq!(medication.holder.as_ref().unwrap().as_str(), "zh-noord");
+    assert_eq!(
+        medication.data_categories.as_ref().unwrap()[0].as_str(),
+        "GGC013"
+    );
+    assert_eq!(
+        medication.statements.as_deref().unwrap(),
+        ["org:zh-noord/RPZAC004/GGC013"]
+    );
+    assert!(medication.checks.consent);
+    assert_eq!(basis.decision, Decision::Deny);
+    assert_eq!(
+        basis.reasons,
+        [Reason::NoDossierConsent, Reason::ConsentRefused]
+    );
+    // locate: the hospital allowed with its medication, the others denied;
+    // the organisation asks when no principal is given
+    let located: Vec<(&str, Decision)> = records[2..5]
+        .iter()
+        .map(|r| (r.holder.as_ref().unwrap().as_str(), r.decision))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("ggz-zuid", Decision::Deny),
+            ("kz-oost", Decision::Deny),
+            ("zh-noord", Decision::Allow)
+        ]
+    );
+    assert_eq!(records[2].principal.id, "kz-oost");
+    assert_eq!(records[5].statements.as_ref().unwrap().len(), 4);
+    // A consent question is not an access to the patient's data
+    assert!(
+        zorg_pdp::audit::overview(&records, &zorg_pdp::PatientId::new("client-1").unwrap())
+            .is_empty()
+    );
+}

@@ -69,6 +69,12 @@ fn committed_schemas_are_valid_json_with_the_expected_titles() {
         ("entity", "EntityRecord"),
         ("scenario", "Scenario"),
         ("audit-record", "AuditRecord"),
+        ("consent-check-query", "ConsentCheckQuery"),
+        ("consent-check-answer", "ConsentCheckAnswer"),
+        ("consent-locate-query", "ConsentLocateQuery"),
+        ("consent-locate-answer", "ConsentLocateAnswer"),
+        ("consent-overview-query", "ConsentOverviewQuery"),
+        ("consent-overview-answer", "ConsentOverviewAnswer"),
     ];
     for (name, title) in titles {
         let text = std::fs::read_to_string(schema_dir().join(format!("{name}.schema.json")))
@@ -84,10 +90,27 @@ fn committed_schemas_are_valid_json_with_the_expected_titles() {
 
 #[test]
 fn input_schemas_refuse_unknown_fields() {
-    for name in ["event", "request", "dashboard-query"] {
+    for name in [
+        "event",
+        "request",
+        "dashboard-query",
+        "consent-check-query",
+        "consent-locate-query",
+        "consent-overview-query",
+    ] {
         let schema = zorg_pdp::schema::by_name(name).unwrap();
         assert_eq!(schema["additionalProperties"], false, "{name}");
     }
+    // A check needs its patient, holder, data categories and time; the
+    // requester is one of two fields, so neither is required
+    let check = zorg_pdp::schema::by_name("consent-check-query").unwrap();
+    assert_eq!(
+        check["required"],
+        serde_json::json!(["patient", "holder", "data_categories", "at"])
+    );
+    // An answer always carries its per-category answers and its seq
+    let answer = zorg_pdp::schema::by_name("consent-check-answer").unwrap();
+    assert_eq!(answer["required"], serde_json::json!(["answers", "seq"]));
     // An entity record is one of three single-key objects, each closed
     let entity = zorg_pdp::schema::by_name("entity").unwrap();
     for variant in entity["oneOf"].as_array().unwrap() {

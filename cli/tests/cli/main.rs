@@ -10,6 +10,8 @@ mod audit;
 #[cfg(test)]
 mod authoring;
 #[cfg(test)]
+mod consent_questions;
+#[cfg(test)]
 mod consent_vocabulary;
 #[cfg(test)]
 mod coverage;
