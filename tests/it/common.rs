@@ -320,3 +320,21 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+/// The world of the FHIR import and export tests (`fixtures/fhir-world.toml`:
+/// organisations with URA numbers and provider types, patients with BSNs),
+/// shared with the `fhir_import` fuzz target and the CLI tests
+pub(crate) const FHIR_WORLD: &str = include_str!("fixtures/fhir-world.toml");
+
+/// The Mitz notification example of MITZ-AUTHZEN-NOTES.md §1.5
+/// (`fixtures/mitz-notification.json`)
+pub(crate) const MITZ_NOTIFICATION: &str = include_str!("fixtures/mitz-notification.json");
+
+/// An engine with the shipped policies and [`FHIR_WORLD`] loaded
+pub(crate) fn fhir_world() -> Engine {
+    let engine = Engine::with_policies(policies().clone());
+    let path = Path::new("fhir-world.toml");
+    let scenario = Scenario::parse(FHIR_WORLD, path).unwrap();
+    scenario.load_into(&engine, path, Some(FHIR_WORLD)).unwrap();
+    engine
+}
