@@ -338,3 +338,20 @@ pub(crate) fn fhir_world() -> Engine {
     scenario.load_into(&engine, path, Some(FHIR_WORLD)).unwrap();
     engine
 }
+
+/// What the consent questions see of [`FHIR_WORLD`]'s patients: `seq`, and
+/// every statement in force at two times (after the world's events, and far
+/// later). Equal before and after a rejected bundle: R45
+pub(crate) fn fhir_state(engine: &Engine) -> (u64, Vec<Vec<zorg_pdp::ConsentStatement>>) {
+    let mut statements = Vec::new();
+    for t in ["2026-03-01T00:00:00Z", "2200-01-01T00:00:00Z"] {
+        for p in ["client-1", "client-2", "client-3"] {
+            statements.push(
+                engine
+                    .consent_statements(&PatientId::new(p).unwrap(), at(t))
+                    .unwrap(),
+            );
+        }
+    }
+    (engine.seq(), statements)
+}
