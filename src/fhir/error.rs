@@ -167,6 +167,7 @@ impl fmt::Debug for FhirProblem {
 }
 
 impl fmt::Display for FhirProblem {
+    #[expect(clippy::too_many_lines, reason = "one sentence per problem")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FhirProblem::Xml => f.write_str(

@@ -3,7 +3,7 @@
 //! expected events; every class of rejection names its entry and field and
 //! changes nothing (R45); an export of random statements imports into a
 //! fresh engine with the same answers to every consent question (R46); and
-//! exports are valid FHIR R4 to an independent validator (the PyPI package
+//! exports are valid FHIR R4 to an independent validator (the `PyPI` package
 //! `fhir.resources`, R4 models, run by `tests/fhir-validator/validate.py`).
 
 use std::io::Write as _;
@@ -27,8 +27,7 @@ fn mutated(change: impl FnOnce(&mut Value)) -> String {
 }
 
 fn at_ptr<'a>(v: &'a mut Value, pointer: &str) -> &'a mut Value {
-    v.pointer_mut(pointer)
-        .unwrap_or_else(|| panic!("no {pointer}"))
+    v.pointer_mut(pointer).unwrap()
 }
 
 /// The events as flat JSON lines (the `zorg-pdp fhir import` output)
@@ -429,7 +428,7 @@ fn a_wrong_bundle_type_is_rejected() {
         assert!(e.to_string().contains(&format!("`{kind}`")), "{e}");
     }
     let e = rejected(&mutated(|v| {
-        at_ptr(v, "/resourceType").clone_from(&json!("Consent"))
+        at_ptr(v, "/resourceType").clone_from(&json!("Consent"));
     }));
     assert_eq!(e.path(), "resourceType", "{e}");
 }
@@ -860,7 +859,8 @@ fn round_trip(patient: &str, ops: &[Op]) -> (Value, Engine) {
     let bundle = export(&a, patient, when);
     let b = entities_only();
     b.fhir_apply(&bundle.to_string())
-        .unwrap_or_else(|e| panic!("{e}\n{bundle:#}"));
+        .map_err(|e| format!("{e}\n{bundle:#}"))
+        .unwrap();
     assert_eq!(
         statements(&b, when),
         statements(&a, when),
@@ -918,7 +918,7 @@ fn a_full_picture_round_trips() {
 
 /// The Python interpreter with `fhir.resources` (R4): `ZORG_PDP_FHIR_PYTHON`
 /// as `.ci/run` sets it, or the venv `tests/fhir-validator/setup.sh` makes
-/// under the target folder (it installs it when missing: PyPI, pinned)
+/// under the target folder (it installs it when missing: `PyPI`, pinned)
 fn validator_python() -> String {
     if let Ok(python) = std::env::var("ZORG_PDP_FHIR_PYTHON") {
         assert!(
@@ -1037,7 +1037,7 @@ fn the_validator_refuses_what_r4_refuses() {
         // A reference that resolves to no entry
         broken(&|b| {
             b["entry"][0]["resource"]["patient"]["reference"] =
-                json!("urn:uuid:00000000-0000-4000-8000-000000000000")
+                json!("urn:uuid:00000000-0000-4000-8000-000000000000");
         }),
         // The notification itself: a transaction without policyRule (ppc-1)
         serde_json::from_str(MITZ_NOTIFICATION).unwrap(),
