@@ -219,6 +219,80 @@ extern "C" {
 const char *zpdp_version(void);
 
 /**
+ * `consent_check`, the Mitz closed question: per data category asked, may
+ * the holder make the patient's data available to the requester?
+ *
+ * `query_json` is one question (`schemas/consent-check-query.schema.json`):
+ * `{"patient": "client-1", "holder": "zh-noord", "requester": "kz-oost",
+ * "data_categories": ["GGC013"], "at": "2026-02-02T10:00:00Z"}` (or
+ * `"requester_category": "RPZAC004"` with a `"principal"`). On success
+ * `*answer_json_out` receives the answer
+ * (`schemas/consent-check-answer.schema.json`): per data category `permit`,
+ * `no_choice`, `refused` or `indeterminate` (treat every answer but
+ * `permit` as deny), with the ids of the statements that decided. Audited
+ * like a decision: one record per data category.
+ *
+ * Statuses: `ZPDP_STATUS_PARSE_ERROR` (also for `requester` and
+ * `requester_category` both or neither given), `ZPDP_STATUS_INPUT_TOO_LARGE`,
+ * `ZPDP_STATUS_UNKNOWN_ENTITY` (an id or code is not known; the message
+ * names the field).
+ *
+ * Thread safety: as `zpdp_engine_decide`.
+ *
+ * # Safety
+ *
+ * - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+ * - `query_json` must not be NULL: NUL-terminated UTF-8, only read during the call.
+ * - `answer_json_out` must not be NULL and must be valid for writing one
+ *   pointer; written only on success with an *owned* string the caller
+ *   frees with `zpdp_string_free`.
+ * - `error_out` is NULL or valid for writing one pointer; on failure it
+ *   receives a `zpdp_error`, on success it is not touched.
+ */
+zpdp_status zpdp_engine_consent_check(const zpdp_engine *engine,
+                                      const char *query_json,
+                                      char **answer_json_out,
+                                      zpdp_error **error_out);
+
+/**
+ * `consent_locate`, the Mitz open question: the patient's holders where
+ * the requester may find data, with the data categories permitted there
+ *
+ * `query_json`: `{"patient": "client-1", "requester": "kz-oost", "at": …}`
+ * (`schemas/consent-locate-query.schema.json`); the answer:
+ * `schemas/consent-locate-answer.schema.json`. Audited: one record per
+ * candidate holder. Statuses, thread safety and `# Safety` as
+ * `zpdp_engine_consent_check`.
+ *
+ * # Safety
+ *
+ * As `zpdp_engine_consent_check`.
+ */
+zpdp_status zpdp_engine_consent_locate(const zpdp_engine *engine,
+                                       const char *query_json,
+                                       char **answer_json_out,
+                                       zpdp_error **error_out);
+
+/**
+ * `consent_overview`: every consent statement in force for the patient,
+ * and the resolved answer per holder × requesting category × data category
+ *
+ * `query_json`: `{"principal": {"patient": "client-1"}, "patient":
+ * "client-1", "at": …}` (`schemas/consent-overview-query.schema.json`);
+ * the answer: `schemas/consent-overview-answer.schema.json`. Audited: one
+ * record. Statuses, thread safety and `# Safety` as
+ * `zpdp_engine_consent_check`.
+ *
+ * # Safety
+ *
+ * As `zpdp_engine_consent_check`.
+ */
+zpdp_status zpdp_engine_consent_overview(const zpdp_engine *engine,
+                                         const char *query_json,
+                                         char **answer_json_out,
+                                         zpdp_error **error_out);
+
+/**
  * Makes an engine with the policies built into the library and an empty registry
  *
  * On success writes a new engine to `*engine_out`; the caller owns it and

@@ -2,7 +2,9 @@
 
 use std::ffi::{CString, c_char};
 
-use zorg_pdp::{DashboardError, EntityError, EventError, ParseError, PolicyLoadError};
+use zorg_pdp::{
+    ConsentQueryError, DashboardError, EntityError, EventError, ParseError, PolicyLoadError,
+};
 
 use crate::status::zpdp_status;
 
@@ -61,6 +63,17 @@ impl From<EntityError> for Failure {
 impl From<DashboardError> for Failure {
     fn from(e: DashboardError) -> Self {
         Self::new(zpdp_status::UnknownEntity, e.to_string())
+    }
+}
+
+impl From<ConsentQueryError> for Failure {
+    fn from(e: ConsentQueryError) -> Self {
+        let status = match e {
+            ConsentQueryError::Unknown { .. } => zpdp_status::UnknownEntity,
+            // Fields that do not fit together: the question is malformed
+            _ => zpdp_status::ParseError,
+        };
+        Self::new(status, e.to_string())
     }
 }
 

@@ -35,6 +35,7 @@
 )]
 
 mod audit;
+mod consent;
 mod decision;
 mod engine;
 mod error;
@@ -46,6 +47,9 @@ mod strings;
 use std::ffi::{CStr, c_char};
 
 pub use audit::zpdp_audit_callback;
+pub use consent::{
+    zpdp_engine_consent_check, zpdp_engine_consent_locate, zpdp_engine_consent_overview,
+};
 pub use decision::zpdp_decision;
 pub use engine::{
     zpdp_engine_apply, zpdp_engine_audit_failures, zpdp_engine_dashboard, zpdp_engine_decide,

@@ -900,3 +900,86 @@ fn status_names() {
     assert_eq!(name(8), "ZPDP_STATUS_POISONED");
     assert_eq!(name(999), "ZPDP_STATUS_UNKNOWN");
 }
+
+/// One consent question through `f`: the answer, or the status and message
+fn consent(
+    f: unsafe extern "C" fn(
+        *const zpdp_engine,
+        *const c_char,
+        *mut *mut c_char,
+        *mut *mut zpdp_error,
+    ) -> zpdp_status,
+    engine: *const zpdp_engine,
+    json: &str,
+) -> Result<serde_json::Value, (zpdp_status, String)> {
+    let json = c(json);
+    let mut out: *mut c_char = sentinel();
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and valid out-pointers
+    let status = unsafe { f(engine, json.as_ptr(), &raw mut out, &raw mut error) };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => Ok(serde_json::from_str(&take_string(out)).unwrap()),
+        Some((s, message)) if s == status => {
+            assert_eq!(out, sentinel(), "out-parameter written on failure");
+            Err((status, message))
+        }
+        other => panic!("status {status:?} with error {other:?}"),
+    }
+}
+
+#[test]
+fn the_consent_questions_answer_in_json() {
+    let engine = world();
+    let at = r#""at":"2026-02-01T00:00:00Z""#;
+    let check = consent(
+        zpdp_engine_consent_check,
+        engine,
+        &format!(
+            r#"{{"patient":"client-1","holder":"vp-noord","requester":"kz-oost","data_categories":["GGC002","GGC013"],{at}}}"#
+        ),
+    )
+    .unwrap();
+    assert_eq!(check["answers"][0]["answer"], "permit");
+    assert_eq!(check["answers"][1]["statements"][0], "org:vp-noord/*/*");
+    let locate = consent(
+        zpdp_engine_consent_locate,
+        engine,
+        &format!(r#"{{"patient":"client-1","requester":"kz-oost",{at}}}"#),
+    )
+    .unwrap();
+    assert_eq!(locate["holders"][0]["holder"], "vp-noord");
+    assert_eq!(locate["holders"].as_array().unwrap().len(), 1);
+    let overview = consent(
+        zpdp_engine_consent_overview,
+        engine,
+        &format!(r#"{{"principal":{{"patient":"client-1"}},"patient":"client-1",{at}}}"#),
+    )
+    .unwrap();
+    assert_eq!(overview["statements"][0]["id"], "org:vp-noord/*/*");
+    // Errors: an unknown holder, two requesters, a malformed question
+    let (status, message) = consent(
+        zpdp_engine_consent_check,
+        engine,
+        &format!(
+            r#"{{"patient":"client-1","holder":"nergens","requester":"kz-oost","data_categories":["GGC002"],{at}}}"#
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(status, zpdp_status::UnknownEntity);
+    assert!(message.contains("`holder`"), "{message}");
+    let (status, _) = consent(
+        zpdp_engine_consent_check,
+        engine,
+        &format!(
+            r#"{{"patient":"client-1","holder":"vp-noord","requester":"kz-oost","requester_category":"RPZAC004","data_categories":["GGC002"],{at}}}"#
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(status, zpdp_status::ParseError);
+    let (status, _) = consent(zpdp_engine_consent_locate, engine, "{").unwrap_err();
+    assert_eq!(status, zpdp_status::ParseError);
+    // NULL engine: refused, nothing written
+    let (status, _) = consent(zpdp_engine_consent_overview, ptr::null(), "{}").unwrap_err();
+    assert_eq!(status, zpdp_status::NullParameter);
+    free_engine(engine);
+}

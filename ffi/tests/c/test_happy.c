@@ -82,6 +82,25 @@ int main(int argc, char **argv) {
                            "\"bevalling\",\"kraambed\",\"kind\",\"medicatie\"]"));
     zpdp_string_free(answer);
 
+    /* The Mitz closed question: the midwife's own consent answers every data category */
+    CHECK_STATUS(zpdp_engine_consent_check(
+                     engine,
+                     "{\"patient\":\"client-1\",\"holder\":\"vp-noord\",\"requester\":\"kz-oost\","
+                     "\"data_categories\":[\"GGC013\"],\"at\":\"2026-02-01T00:00:00Z\"}",
+                     &answer, &error),
+                 ZPDP_STATUS_OK);
+    CHECK(contains(answer, "\"answer\":\"permit\",\"statements\":[\"org:vp-noord/*/*\"]"));
+    zpdp_string_free(answer);
+    CHECK_STATUS(zpdp_engine_consent_locate(
+                     engine,
+                     "{\"patient\":\"client-1\",\"requester\":\"nergens\","
+                     "\"at\":\"2026-02-01T00:00:00Z\"}",
+                     &answer, &error),
+                 ZPDP_STATUS_UNKNOWN_ENTITY);
+    CHECK(error != NULL && contains(zpdp_error_message(error), "`requester`"));
+    zpdp_error_free(error);
+    error = NULL;
+
     /* Audit: two decisions and one record per dashboard holder, chained from seq 1 */
     CHECK(log.count >= 3);
     CHECK(log.chained);
