@@ -53,6 +53,46 @@ pub(crate) fn event_json(data: &[u8]) {
     }
 }
 
+/// A FHIR bundle, imported into the FHIR test world (`common::fhir_world`):
+/// never a panic; on `Ok` every event applies with `apply_all`, `seq`
+/// growing by their number, and `fhir_apply` on a fresh world ends in the
+/// same state; on `Err` `fhir_apply` is refused too and nothing a consent
+/// question can see changed (R45)
+pub(crate) fn fhir_import(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let engine = common::fhir_world();
+    let before = common::fhir_state(&engine);
+    match engine.fhir_import(text) {
+        Ok(events) => {
+            let seq = engine.seq();
+            let count = u64::try_from(events.len()).unwrap();
+            assert_eq!(
+                engine.apply_all(&events),
+                Ok(seq + count),
+                "an imported event was refused"
+            );
+            let other = common::fhir_world();
+            assert_eq!(other.fhir_apply(text), Ok(seq + count));
+            assert_eq!(common::fhir_state(&other), common::fhir_state(&engine));
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            assert_eq!(
+                engine.fhir_apply(text).err(),
+                Some(e.clone()),
+                "apply differs from import"
+            );
+            assert_eq!(
+                common::fhir_state(&engine),
+                before,
+                "a rejected bundle changed the state: {e}"
+            );
+        }
+    }
+}
+
 /// One request as JSON, decided on the small world: fast path == plain path
 pub(crate) fn request_json(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {

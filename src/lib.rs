@@ -4,7 +4,7 @@
 // Every module is private but five namespaces (`analysis`, `audit`, `consent`,
 // `scenario`, `schema`); the rest of the public API is this one list, so each
 // item has one path. Data flows one way, and the modules depend only downstream-ward:
-// diagnostic ← model ← registry ← policy ← engine → audit, and engine ←
+// diagnostic ← model ← fhir, registry ← policy ← engine → audit, and engine ←
 // analysis (tests/it/architecture.rs checks it); `diagnostic` (where an error
 // is in its file) comes first of all.
 pub mod analysis;
@@ -21,6 +21,7 @@ pub mod consent {
 }
 mod diagnostic;
 mod engine;
+mod fhir;
 mod model;
 mod policy;
 mod registry;
@@ -33,6 +34,7 @@ pub use diagnostic::Location;
 pub use engine::{
     ConsentQueryError, DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict,
 };
+pub use fhir::{FhirError, FhirProblem, MAX_FHIR_BUNDLE_LEN};
 pub use model::MAX_JSON_LEN;
 pub use model::consent_query::{
     ConsentAnswer, ConsentCheckAnswer, ConsentCheckQuery, ConsentLocateAnswer, ConsentLocateQuery,

@@ -8,6 +8,7 @@ mod consent;
 mod diagnostics;
 mod diff;
 mod explain;
+mod fhir;
 mod junit;
 mod matrix;
 mod output;
@@ -120,6 +121,12 @@ enum Command {
     /// cvc5 SMT solver; a property that fails is shown with a counterexample. Exit 0: all
     /// proved; 1: a property fails; 2: unusable input, no solver, or no answer. See docs/prove.md.
     Prove(prove::ProveArgs),
+    /// FHIR R4: import a Mitz notification Bundle as events, export a patient's consent
+    /// statements as a Bundle (SPEC.md §7.6, docs/fhir.md)
+    Fhir {
+        #[command(subcommand)]
+        command: fhir::FhirCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,6 +272,7 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
             command: AuditCommand::Overview(args),
         } => audit_log::overview(&args, console),
         Command::Prove(args) => prove::run(&args, console),
+        Command::Fhir { command } => fhir::run(&command, console),
     }
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod cedar;
 pub(crate) mod consent;
 mod consent_questions;
 mod explain;
+mod fhir;
 pub(crate) mod input;
 mod memo;
 

@@ -320,3 +320,38 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+/// The world of the FHIR import and export tests (`fixtures/fhir-world.toml`:
+/// organisations with URA numbers and provider types, patients with BSNs),
+/// shared with the `fhir_import` fuzz target and the CLI tests
+pub(crate) const FHIR_WORLD: &str = include_str!("fixtures/fhir-world.toml");
+
+/// The Mitz notification example of MITZ-AUTHZEN-NOTES.md §1.5
+/// (`fixtures/mitz-notification.json`)
+pub(crate) const MITZ_NOTIFICATION: &str = include_str!("fixtures/mitz-notification.json");
+
+/// An engine with the shipped policies and [`FHIR_WORLD`] loaded
+pub(crate) fn fhir_world() -> Engine {
+    let engine = Engine::with_policies(policies().clone());
+    let path = Path::new("fhir-world.toml");
+    let scenario = Scenario::parse(FHIR_WORLD, path).unwrap();
+    scenario.load_into(&engine, path, Some(FHIR_WORLD)).unwrap();
+    engine
+}
+
+/// What the consent questions see of [`FHIR_WORLD`]'s patients: `seq`, and
+/// every statement in force at two times (after the world's events, and far
+/// later). Equal before and after a rejected bundle: R45
+pub(crate) fn fhir_state(engine: &Engine) -> (u64, Vec<Vec<zorg_pdp::ConsentStatement>>) {
+    let mut statements = Vec::new();
+    for t in ["2026-03-01T00:00:00Z", "2200-01-01T00:00:00Z"] {
+        for p in ["client-1", "client-2", "client-3"] {
+            statements.push(
+                engine
+                    .consent_statements(&PatientId::new(p).unwrap(), at(t))
+                    .unwrap(),
+            );
+        }
+    }
+    (engine.seq(), statements)
+}

@@ -14,7 +14,9 @@
 //! does not parse; an `event_json` seed `accepted-*` applies to the small
 //! world and changes an answer of its state probe, `rejected-*` is refused; a `request_json` seed `allow-*` or
 //! `deny-*` is decided so; a scenario seed `valid-*` runs with every
-//! expectation met. Inputs found by fuzzing are named `fuzzed-*`.
+//! expectation met; a `fhir_import` seed `valid-*` imports into the FHIR
+//! test world as events that all apply (`seq` grows by their number),
+//! `rejected-*` is refused. Inputs found by fuzzing are named `fuzzed-*`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -34,11 +36,16 @@ struct Target {
 }
 
 /// Every fuzz target whose body is in `fuzz/targets.rs`
-const TARGETS: [Target; 6] = [
+const TARGETS: [Target; 7] = [
     Target {
         name: "event_json",
         call: "targets::event_json(data)",
         body: targets::event_json,
+    },
+    Target {
+        name: "fhir_import",
+        call: "targets::fhir_import(data)",
+        body: targets::fhir_import,
     },
     Target {
         name: "policy_text",
@@ -213,6 +220,26 @@ fn seeds_do_what_their_names_say() {
             assert_eq!(r.is_allowed(), allowed, "{}: {r:?}", path.display());
         }
     }
+    for (path, text) in named("fhir_import", "valid-") {
+        let engine = common::fhir_world();
+        let before = common::fhir_state(&engine);
+        let seq = engine.seq();
+        let applied = engine.fhir_apply(&text);
+        let events = common::fhir_world().fhir_import(&text).unwrap();
+        assert!(!events.is_empty(), "{}", path.display());
+        assert_eq!(
+            applied,
+            Ok(seq + u64::try_from(events.len()).unwrap()),
+            "{}",
+            path.display()
+        );
+        assert_ne!(common::fhir_state(&engine), before, "{}", path.display());
+    }
+    for (path, text) in named("fhir_import", "rejected-") {
+        let engine = common::fhir_world();
+        let result = engine.fhir_import(&text);
+        assert!(result.is_err(), "{}: {result:?}", path.display());
+    }
     for target in ["scenario_toml", "scenario_json"] {
         for (path, text) in named(target, "valid-") {
             let scenario = Scenario::parse(&text, &path).unwrap();
@@ -284,7 +311,20 @@ fn hostile_inputs_do_not_panic() {
     let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_toml = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_inline = format!("a = {}{}", "{b = ".repeat(50_000), "}".repeat(50_000));
-    for input in [deep_json.as_str(), "{}", "", "\u{0}", "{\"at\":1}"] {
+    let deep_bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"transaction","entry":[{{"resource":{}{}}}]}}"#,
+        "{\"a\":".repeat(100_000),
+        "}".repeat(100_000)
+    );
+    for input in [
+        deep_json.as_str(),
+        deep_bundle.as_str(),
+        "{}",
+        "",
+        "\u{0}",
+        "{\"at\":1}",
+    ] {
+        targets::fhir_import(input.as_bytes());
         targets::event_json(input.as_bytes());
         targets::request_json(input.as_bytes());
         targets::scenario(input.as_bytes(), true);

@@ -26,6 +26,7 @@ mod audit;
 mod common;
 mod consent;
 mod consent_vocabulary;
+mod fhir;
 mod fuzz_regressions;
 mod least_privilege;
 mod oracle;

@@ -20,6 +20,8 @@ mod diff;
 #[cfg(test)]
 mod explain;
 #[cfg(test)]
+mod fhir;
+#[cfg(test)]
 mod helpers;
 #[cfg(test)]
 mod least_privilege;
