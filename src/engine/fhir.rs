@@ -23,7 +23,7 @@ impl Directory for Registry {
     }
 
     fn organisation_by_ura(&self, ura: Ura) -> Option<OrganisationId> {
-        let idx = Registry::organisation_by_ura(self, &ura)?;
+        let idx = Registry::organisation_by_ura(self, ura)?;
         self.organisation_id(idx).cloned()
     }
 
