@@ -228,8 +228,12 @@ fn reasons_of(resolution: &Resolution, answer: ConsentAnswer) -> Vec<Reason> {
     reasons
 }
 
-/// The ids of the statements that decided a resolution
+/// The ids of the statements that decided a resolution; none for an
+/// indeterminate one (R42: what decided is not known)
 fn deciding_ids(registry: &Registry, resolution: &Resolution, events: &Statements) -> Vec<String> {
+    if resolution.category_unknown() {
+        return Vec::new();
+    }
     resolution
         .deciding()
         .iter()
@@ -324,6 +328,17 @@ impl<'a> Asking<'a> {
             }
         };
         Ok(AuditPrincipal::of(&asked, role, organisation))
+    }
+
+    /// The patient's dashboard holders (SPEC.md §4), by id, with their indices
+    fn holders(&self, consent: &PatientConsent<'_, '_>) -> Vec<(&'a OrganisationId, Idx)> {
+        let mut holders: Vec<(&OrganisationId, Idx)> = consent
+            .holders()
+            .into_iter()
+            .filter_map(|h| Some((self.registry.organisation_id(h)?, h)))
+            .collect();
+        holders.sort();
+        holders
     }
 
     fn data_index(&self, g: &DataCategory) -> Result<u16, ConsentQueryError> {
@@ -462,11 +477,7 @@ impl Engine {
             answers.push(DataCategoryAnswer {
                 data_category: g.clone(),
                 answer,
-                statements: if matches!(answer, ConsentAnswer::Indeterminate) {
-                    Vec::new()
-                } else {
-                    deciding_ids(&registry, &resolution, &events)
-                },
+                statements: deciding_ids(&registry, &resolution, &events),
                 reasons: reasons_of(&resolution, answer),
             });
         }
@@ -520,12 +531,7 @@ impl Engine {
         let principal = ask.principal(query.principal.as_ref(), Some(&query.requester))?;
         let requester = consent.categories_of(o).map(|(_, r)| r);
         let data = ask.vocabulary.consent().data_categories();
-        let mut candidates: Vec<(&OrganisationId, Idx)> = consent
-            .holders()
-            .into_iter()
-            .filter_map(|h| Some((registry.organisation_id(h)?, h)))
-            .collect();
-        candidates.sort();
+        let candidates = ask.holders(&consent);
         let mut holders = Vec::new();
         let mut records = Vec::new();
         for (id, h) in candidates {
@@ -604,12 +610,7 @@ impl Engine {
         let principal = ask.principal(Some(&query.principal), None)?;
         let statements = statements_in_force(&registry, &query.patient, query.at, ask.question)?;
         let vocab = ask.vocabulary.consent();
-        let mut holders: Vec<(&OrganisationId, Idx)> = consent
-            .holders()
-            .into_iter()
-            .filter_map(|h| Some((registry.organisation_id(h)?, h)))
-            .collect();
-        holders.sort();
+        let holders = ask.holders(&consent);
         let mut answers = Vec::new();
         for (id, h) in holders {
             for (r, rc) in vocab.requester_categories().iter().enumerate() {
@@ -623,11 +624,7 @@ impl Engine {
                         requester_category: rc.clone(),
                         data_category: g.clone(),
                         answer,
-                        statements: if matches!(answer, ConsentAnswer::Indeterminate) {
-                            Vec::new()
-                        } else {
-                            deciding_ids(&registry, &resolution, &events)
-                        },
+                        statements: deciding_ids(&registry, &resolution, &events),
                     });
                 }
             }
