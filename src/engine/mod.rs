@@ -14,6 +14,7 @@ mod explain;
 mod fhir;
 pub(crate) mod input;
 mod memo;
+mod positions;
 
 use std::sync::{Arc, PoisonError};
 
@@ -72,7 +73,8 @@ impl DashboardError {
 /// engine.register_patient(&Patient::new(PatientId::new("client-1")?))?;
 /// engine.apply(&Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started",
 ///     "patient":"client-1","organisation":"huisarts-west"}"#)?)?;
-/// assert_eq!(engine.seq(), 1);
+/// // Two entity records and one event: each accepted entry takes a position
+/// assert_eq!(engine.seq(), 3);
 /// assert_eq!(format!("{engine:?}").contains("client-1"), false);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -82,6 +84,9 @@ pub struct Engine {
     /// shared cache line; applying an event locks every shard briefly.
     registry: ShardedLock<Registry>,
     audit_failures: AtomicU64,
+    /// The last applied position, published after every write for
+    /// [`Engine::wait_for`]
+    published: positions::Published,
 }
 
 impl std::fmt::Debug for Engine {
@@ -135,6 +140,7 @@ impl Engine {
             loaded: ArcSwap::from_pointee(Loaded::new(policies)),
             registry: ShardedLock::new(Registry::new()),
             audit_failures: AtomicU64::new(0),
+            published: positions::Published::default(),
         }
     }
 
@@ -165,15 +171,21 @@ impl Engine {
         self.registry.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// `f` under the registry's write lock; then the last applied position
+    /// is published to [`Engine::wait_for`] (still under the lock, so the
+    /// published position only grows)
     fn write<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
         let mut guard = self
             .registry
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        f(&mut guard)
+        let done = f(&mut guard);
+        self.published.publish(guard.seq());
+        done
     }
 
-    /// Registers an organisation (registering a known id again changes nothing)
+    /// Registers an organisation (registering a known id again changes
+    /// nothing but the last applied position: every accepted entry takes one)
     ///
     /// # Errors
     ///
@@ -191,7 +203,8 @@ impl Engine {
         })
     }
 
-    /// Registers a practitioner, or updates its organisation, role and tasks
+    /// Registers a practitioner, or updates its organisation, role and
+    /// tasks; takes the next position
     ///
     /// # Errors
     ///
@@ -202,7 +215,8 @@ impl Engine {
         self.write(|r| r.register_practitioner(practitioner, loaded.policies.vocabulary()))
     }
 
-    /// Registers a patient (registering a known id again changes nothing)
+    /// Registers a patient (registering a known id again changes nothing but
+    /// the last applied position: every accepted entry takes one)
     ///
     /// # Errors
     ///
@@ -224,11 +238,14 @@ impl Engine {
         }
     }
 
-    /// Applies an event and returns its sequence number
+    /// Applies an event and returns its position: the last applied one plus
+    /// one (SPEC.md §8; entries of a host's log with their own position go
+    /// through [`Engine::apply_entry`])
     ///
     /// # Errors
     ///
-    /// [`EventError`] naming the event and the field; nothing changes then.
+    /// [`EventError`] naming the event and the field; nothing changes then
+    /// and no position is taken.
     pub fn apply(&self, event: &Event) -> Result<u64, EventError> {
         let loaded = self.loaded.load();
         self.write(|r| {
@@ -238,7 +255,8 @@ impl Engine {
         })
     }
 
-    /// The sequence number of the last applied event
+    /// The last applied position (0 before any entry): every accepted entity
+    /// record and event takes one; a response's `seq`
     pub fn seq(&self) -> u64 {
         self.read().seq()
     }
