@@ -291,13 +291,23 @@ impl Engine {
             .as_ref()
             .filter(|_| audit::audited(request.action.kind()));
         let policies = &*loaded.policies;
-        let Ok(built) = input::build(registry, policies.vocabulary(), request) else {
-            let outcome = Outcome::deny(Reason::UnknownEntity);
-            if let Some(sink) = sink {
-                let record = audit::unknown_record(request, &outcome, policies.digest());
-                self.send(sink, record);
+        // R47: stale facts first, whatever else holds
+        let built = if stale(request.min_seq, seq) {
+            Err(Reason::StaleFacts)
+        } else {
+            input::build(registry, policies.vocabulary(), request)
+                .map_err(|input::Unknown| Reason::UnknownEntity)
+        };
+        let built = match built {
+            Ok(built) => built,
+            Err(reason) => {
+                let outcome = Outcome::deny(reason);
+                if let Some(sink) = sink {
+                    let record = audit::unknown_record(request, &outcome, policies.digest());
+                    self.send(sink, record);
+                }
+                return outcome.into_response(seq);
             }
-            return outcome.into_response(seq);
         };
         // Without a sink, the remembered answer is read in place: no reference
         // count is touched, so deciding threads share no written cache line.
@@ -354,11 +364,15 @@ impl Engine {
         let loaded = self.loaded.load();
         let registry = self.read();
         let policies = &*loaded.policies;
+        let seq = registry.seq();
+        if stale(request.min_seq, seq) {
+            return Outcome::deny(Reason::StaleFacts).into_response(seq);
+        }
         let outcome = match input::build(&registry, policies.vocabulary(), request) {
             Ok(built) => cedar::evaluate(policies, &policies.set, &built.input),
             Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
         };
-        outcome.into_response(registry.seq())
+        outcome.into_response(seq)
     }
 
     /// [`Engine::decide`], and why: every policy whose action scope covers the
@@ -383,7 +397,13 @@ impl Engine {
         let registry = self.read();
         let response = self.decide_in(&loaded, &registry, request);
         let policies = &*loaded.policies;
-        let (facts, policies) = match input::build(&registry, policies.vocabulary(), request) {
+        let traced = if stale(request.min_seq, registry.seq()) {
+            // Stale facts reach no policy (R47), as an unknown id does not
+            Err(input::Unknown)
+        } else {
+            input::build(&registry, policies.vocabulary(), request)
+        };
+        let (facts, policies) = match traced {
             Ok(built) => explain::trace(policies, &built.input),
             Err(input::Unknown) => (Vec::new(), Vec::new()),
         };
@@ -455,6 +475,12 @@ impl Engine {
         }
         Ok(answer)
     }
+}
+
+/// Whether a request or query with freshness token `min_seq` asks for a
+/// position the registry at `seq` has not applied (R47)
+fn stale(min_seq: Option<u64>, seq: u64) -> bool {
+    min_seq.is_some_and(|m| m > seq)
 }
 
 /// The fast path for a built input: the memo, or Cedar on the action's bucket
@@ -565,6 +591,16 @@ impl Board<'_> {
     /// The dashboard, and one audit record per holder when auditing
     fn answer(&self) -> Result<(DashboardAnswer, Vec<PendingRecord>), DashboardError> {
         let (registry, query) = (self.registry, self.query);
+        if stale(query.min_seq, registry.seq()) {
+            // R47: nothing shown, whoever asks; no holder, so no record
+            let answer = DashboardAnswer {
+                holders: Vec::new(),
+                modules: Vec::new(),
+                seq: registry.seq(),
+                reasons: vec![Reason::StaleFacts],
+            };
+            return Ok((answer, Vec::new()));
+        }
         let vocabulary = self.loaded.policies.vocabulary();
         let unknown = |field, value: &str| DashboardError {
             field,
@@ -595,6 +631,7 @@ impl Board<'_> {
             holders: Vec::with_capacity(holders.len()),
             modules: Vec::new(),
             seq: registry.seq(),
+            reasons: Vec::new(),
         };
         let mut records = Vec::new();
         for holder in holders {
@@ -631,6 +668,7 @@ impl Board<'_> {
                 category: first.clone(),
                 purpose: query.purpose,
             },
+            min_seq: query.min_seq,
         };
         let built =
             who.and_then(|who| input::build_for(registry, policies.vocabulary(), who, &request));
@@ -700,6 +738,7 @@ impl Board<'_> {
                 action: Action::Contribute {
                     module: module.clone(),
                 },
+                min_seq: query.min_seq,
             };
             let built = who.and_then(|who| input::build_for(registry, vocabulary, who, &request));
             let outcome = match built {

@@ -27,10 +27,7 @@ pub(super) struct Published {
 impl Published {
     /// Publishes `position` (never lowering it) and wakes every waiter when it grew
     pub(super) fn publish(&self, position: u64) {
-        let mut published = self
-            .position
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut published = self.position.lock().unwrap_or_else(PoisonError::into_inner);
         if position > *published {
             *published = position;
             self.changed.notify_all();
@@ -40,10 +37,7 @@ impl Published {
     /// Whether `position` is published within `timeout`
     fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);
-        let mut published = self
-            .position
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut published = self.position.lock().unwrap_or_else(PoisonError::into_inner);
         while *published < position {
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
@@ -119,6 +113,29 @@ impl Engine {
     /// timeout, and takes no registry lock.
     pub fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         self.published.wait_for(position, timeout)
+    }
+
+    /// The state digest, `sha256:` and 64 lowercase hex digits: SHA-256 over
+    /// the last applied position and the registry in a canonical order, by
+    /// names (R48, R50). Two engines that applied the same entries give the
+    /// same digest, whatever order their interners numbered ids in; a
+    /// replayed log with its repeats skipped gives the digest of applying it
+    /// once. The encoding is in `docs/freshness.md`; the policies are not
+    /// part of it.
+    ///
+    /// ```
+    /// use zorg_pdp::{Engine, LogEntry};
+    /// let (a, b) = (Engine::new()?, Engine::new()?);
+    /// let entry = LogEntry::from_json(r#"{"position": 4, "entity": {"patient": {"id": "client-1"}}}"#)?;
+    /// a.apply_entry(&entry)?;
+    /// b.apply_entries(&[entry.clone(), entry])?;
+    /// assert_eq!(a.state_digest(), b.state_digest());
+    /// assert!(a.state_digest().starts_with("sha256:"));
+    /// assert_ne!(a.state_digest(), Engine::new()?.state_digest());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn state_digest(&self) -> String {
+        self.read().state_digest()
     }
 }
 

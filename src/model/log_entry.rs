@@ -143,7 +143,8 @@ impl TryFrom<LogEntryRecord> for LogEntry {
         let position = r.position;
         let body = match (r.event, r.entity) {
             (Some(event), None) => EntryBody::Event(
-                Event::try_from(event).map_err(|source| LogEntryError::Event { position, source })?,
+                Event::try_from(event)
+                    .map_err(|source| LogEntryError::Event { position, source })?,
             ),
             (None, Some(entity)) => EntryBody::Entity(entity),
             _ => return Err(LogEntryError::Body { position }),
@@ -249,7 +250,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&e).unwrap(), json);
         let json = r#"{"position":18,"entity":{"patient":{"id":"c2"}}}"#;
         let e = LogEntry::from_json(json).unwrap();
-        assert!(matches!(e.body(), EntryBody::Entity(EntityRecord::Patient(_))));
+        assert!(matches!(
+            e.body(),
+            EntryBody::Entity(EntityRecord::Patient(_))
+        ));
         assert_eq!(serde_json::to_string(&e).unwrap(), json);
     }
 
@@ -260,7 +264,10 @@ mod tests {
             Err(e) => e.to_string(),
         };
         let m = message(r#"{"position":0,"entity":{"patient":{"id":"c2"}}}"#);
-        assert!(m.contains("field `position`") && m.contains("1 or more"), "{m}");
+        assert!(
+            m.contains("field `position`") && m.contains("1 or more"),
+            "{m}"
+        );
         let m = message(r#"{"position":3}"#);
         assert!(m.contains("position 3") && m.contains("exactly one"), "{m}");
         let m = message(&format!(
@@ -274,7 +281,10 @@ mod tests {
         let m = message(
             r#"{"position":6,"event":{"at":"2026-01-10T09:00:00Z","type":"treatment_started","patient":"c1"}}"#,
         );
-        assert!(m.contains("position 6") && m.contains("organisation"), "{m}");
+        assert!(
+            m.contains("position 6") && m.contains("organisation"),
+            "{m}"
+        );
     }
 
     #[test]

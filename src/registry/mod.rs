@@ -12,6 +12,7 @@
 //! nothing, not even an interned value.
 
 mod consent_map;
+mod digest;
 mod facts;
 mod intern;
 

@@ -541,6 +541,7 @@ fn the_matrix_is_r12_and_what_the_dashboards_show() {
                 at: at("2026-01-02T09:00:00Z"),
                 mfa: true,
                 purpose: Purpose::Treatment,
+                min_seq: None,
             })
             .unwrap();
         let visible: Vec<&Category> = m
