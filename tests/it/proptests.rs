@@ -15,7 +15,7 @@ use zorg_pdp::{
 use crate::common::policies;
 use crate::oracle::{Oracle, OraclePractitioner};
 
-const ORGS: [&str; 4] = ["o0", "o1", "o2", "ghost-org"];
+pub(crate) const ORGS: [&str; 4] = ["o0", "o1", "o2", "ghost-org"];
 const PATIENTS: [&str; 3] = ["x0", "x1", "ghost-patient"];
 const PRACTITIONERS: [&str; 7] = ["p0", "p1", "p2", "p3", "p4", "p5", "ghost-practitioner"];
 const RECORDS: [&str; 5] = ["r0", "r1", "r2", "r3", "r4"];
