@@ -456,7 +456,9 @@ impl Engine {
     ///
     /// [`ConsentQueryError`] for an unknown id or data or requesting
     /// category, or when not exactly one of `requester` /
-    /// `requester_category` is given; nothing is audited then.
+    /// `requester_category` is given; [`ConsentQueryError::Stale`] when the
+    /// query's `min_seq` is above the last applied position (R47, checked
+    /// first); nothing is audited then.
     pub fn consent_check(
         &self,
         query: &ConsentCheckQuery,
@@ -547,7 +549,9 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`ConsentQueryError::Unknown`] for an unknown id; nothing is audited then.
+    /// [`ConsentQueryError::Unknown`] for an unknown id,
+    /// [`ConsentQueryError::Stale`] when the query's `min_seq` is above the
+    /// last applied position (R47, checked first); nothing is audited then.
     pub fn consent_locate(
         &self,
         query: &ConsentLocateQuery,
@@ -633,7 +637,9 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`ConsentQueryError::Unknown`] for an unknown id; nothing is audited then.
+    /// [`ConsentQueryError::Unknown`] for an unknown id,
+    /// [`ConsentQueryError::Stale`] when the query's `min_seq` is above the
+    /// last applied position (R47, checked first); nothing is audited then.
     pub fn consent_overview(
         &self,
         query: &ConsentOverviewQuery,

@@ -98,6 +98,7 @@ impl std::fmt::Debug for Engine {
             .field("remembered", &self.memo_len())
             .field("audited", &loaded.sink.is_some())
             .field("audit_failures", &self.audit_failures())
+            .field("published", &self.published.current())
             .finish()
     }
 }

@@ -34,6 +34,11 @@ impl Published {
         }
     }
 
+    /// The position published last
+    pub(super) fn current(&self) -> u64 {
+        *self.position.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Whether `position` is published within `timeout`
     fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);

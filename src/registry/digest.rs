@@ -23,6 +23,10 @@ use sha2::{Digest as _, Sha256};
 
 use super::facts::Ref;
 use super::{Entry, Idx, PatientState, Registry};
+use crate::model::ids::{
+    CareModule, Category, DataCategory, HolderCategory, OrganisationId, ProviderType,
+    RequesterCategory, StudyId,
+};
 use crate::model::vocab::Purpose;
 
 /// The version of the digest's encoding: a change to it changes every digest
@@ -77,7 +81,7 @@ impl Registry {
         for (id, idx) in organisations {
             f.str(id);
             f.opt(self.ura(idx).map(|u| u.to_string()).as_deref());
-            f.opt(self.provider_type(idx).map(|p| p.as_str()));
+            f.opt(self.provider_type(idx).map(ProviderType::as_str));
         }
 
         let mut practitioners: Vec<_> = self.practitioners.iter().collect();
@@ -112,9 +116,13 @@ impl Registry {
             f.opt(
                 r.holder
                     .and_then(|h| self.organisation_id(h))
-                    .map(|o| o.as_str()),
+                    .map(OrganisationId::as_str),
             );
-            f.opt(r.module.and_then(|m| self.module_id(m)).map(|m| m.as_str()));
+            f.opt(
+                r.module
+                    .and_then(|m| self.module_id(m))
+                    .map(CareModule::as_str),
+            );
             f.time(r.added_at.unix_seconds(), r.added_at.subsec_nanos());
             match r.flagged_at {
                 Some(t) => {
@@ -213,15 +221,17 @@ impl<'a> Names<'a> {
         };
         match r {
             Ref::Nothing => "-".to_owned(),
-            Ref::Organisation(i) => named("org", r0.organisation_id(i).map(|o| o.as_str()), i),
+            Ref::Organisation(i) => {
+                named("org", r0.organisation_id(i).map(OrganisationId::as_str), i)
+            }
             Ref::Practitioner(i) => named(
                 "practitioner",
                 self.practitioners.get(i as usize).copied().flatten(),
                 i,
             ),
-            Ref::Category(i) => named("category", r0.categories.value(i).map(|c| c.as_str()), i),
-            Ref::Module(i) => named("module", r0.module_id(i).map(|m| m.as_str()), i),
-            Ref::Study(i) => named("study", r0.studies.value(i).map(|s| s.as_str()), i),
+            Ref::Category(i) => named("category", r0.categories.value(i).map(Category::as_str), i),
+            Ref::Module(i) => named("module", r0.module_id(i).map(CareModule::as_str), i),
+            Ref::Study(i) => named("study", r0.studies.value(i).map(StudyId::as_str), i),
             Ref::Purpose(i) => named(
                 "purpose",
                 Purpose::ALL.get(i as usize).map(|p| p.as_str()),
@@ -229,17 +239,17 @@ impl<'a> Names<'a> {
             ),
             Ref::HolderCategory(i) => named(
                 "holder_category",
-                r0.holder_category_name(i).map(|c| c.as_str()),
+                r0.holder_category_name(i).map(HolderCategory::as_str),
                 i,
             ),
             Ref::RequesterCategory(i) => named(
                 "requester_category",
-                r0.requester_category_name(i).map(|c| c.as_str()),
+                r0.requester_category_name(i).map(RequesterCategory::as_str),
                 i,
             ),
             Ref::DataCategory(i) => named(
                 "data_category",
-                r0.data_category_name(i).map(|c| c.as_str()),
+                r0.data_category_name(i).map(DataCategory::as_str),
                 i,
             ),
             Ref::Permit(p) => if p { "permit" } else { "deny" }.to_owned(),

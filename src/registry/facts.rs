@@ -227,6 +227,7 @@ pub(super) enum Ref {
 impl PackedKey {
     /// The kind of fact as a name, and what each of its (up to four) places
     /// refers to; the Mitz choice is the last place
+    #[expect(clippy::too_many_lines, reason = "one arm per fact kind")]
     pub(super) fn refs(self) -> (&'static str, [Ref; 4]) {
         use FactKind as K;
         use Ref as R;
