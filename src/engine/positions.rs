@@ -133,7 +133,7 @@ impl Engine {
     /// let (a, b) = (Engine::new()?, Engine::new()?);
     /// let entry = LogEntry::from_json(r#"{"position": 4, "entity": {"patient": {"id": "client-1"}}}"#)?;
     /// a.apply_entry(&entry)?;
-    /// b.apply_entries(&[entry.clone(), entry])?;
+    /// b.apply_entries(&[entry.clone(), entry]).map_err(|(_, e)| e)?;
     /// assert_eq!(a.state_digest(), b.state_digest());
     /// assert!(a.state_digest().starts_with("sha256:"));
     /// assert_ne!(a.state_digest(), Engine::new()?.state_digest());
