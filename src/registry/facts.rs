@@ -583,9 +583,12 @@ impl<'a> PatientFacts<'a> {
     }
 
     /// Whether the patient has any Mitz event (if not, only the holders' own
-    /// consents decide and no category needs looking up)
+    /// consents decide and no category needs looking up), at any time
     pub(crate) fn any_mitz(&self) -> bool {
-        self.mitz_seen().next().is_some()
+        // Any at all, also after `t`: without one in force the answers are
+        // the holders' own consents' either way, and the length is read
+        // without touching the entries
+        !self.mitz.is_empty()
     }
 
     /// The latest `mitz_choices_confirmed` up to `t` (R41)

@@ -22,16 +22,19 @@ fn the_readmes_command_line_examples_run() {
     let script = examples();
     assert!(script.contains("zorg-pdp test"), "{script}");
     let dir = TempDir::new("readme");
-    // `zorg-pdp` on the PATH is the binary under test; `policies` the checkout's
+    // `zorg-pdp` on the PATH is the binary under test
     let bin = dir.0.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_zorg-pdp"), bin.join("zorg-pdp")).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::os::unix::fs::symlink(
-        root.join("policies").canonicalize().unwrap(),
-        dir.0.join("policies"),
-    )
-    .unwrap();
+    // `policies` and `tests` (the FHIR examples' world and notification) the checkout's
+    for folder in ["policies", "tests"] {
+        std::os::unix::fs::symlink(
+            root.join(folder).canonicalize().unwrap(),
+            dir.0.join(folder),
+        )
+        .unwrap();
+    }
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -51,4 +54,9 @@ fn the_readmes_command_line_examples_run() {
         "decide printed a response: {text}"
     );
     assert!(text.contains("chain intact"), "{text}");
+    assert!(
+        text.contains("\"answer\": \"permit\""),
+        "consent check: {text}"
+    );
+    assert!(text.contains("mitz_choice_recorded"), "fhir import: {text}");
 }
