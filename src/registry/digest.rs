@@ -149,7 +149,7 @@ fn patient(f: &mut Feed, names: &Names<'_>, p: &PatientState) {
     }
     // Grouped by statement key (stored order within a key), the groups by
     // name: the indices that order them in memory depend on interning
-    let mitz = p.mitz.as_deref().map_or(&[][..], Vec::as_slice);
+    let mitz: &[Entry] = &p.mitz;
     let mut groups: Vec<(Vec<String>, &[Entry])> = Vec::new();
     let mut rest = mitz;
     while let Some(first) = rest.first() {
