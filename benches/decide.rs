@@ -112,6 +112,7 @@ fn dashboard(c: &mut Criterion) {
         at: world::at(100),
         mfa: true,
         purpose: Purpose::Treatment,
+        min_seq: None,
     };
     let mut g = c.benchmark_group("dashboard");
     g.throughput(Throughput::Elements(70));

@@ -80,6 +80,7 @@ fn ask(who: &Member, patient: &PatientId, at: Timestamp, action: Action) -> Requ
         at,
         mfa: true,
         action,
+        min_seq: None,
     }
 }
 
@@ -101,6 +102,7 @@ fn dashboard_table(
             at,
             mfa: true,
             purpose: Purpose::Treatment,
+            min_seq: None,
         };
         let answer = story.engine.dashboard(&query)?;
         story.dashboards += 1;

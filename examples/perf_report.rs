@@ -215,6 +215,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         at: world::at(100),
         mfa: true,
         purpose: Purpose::Treatment,
+        min_seq: None,
     };
     let answer = dash.dashboard(&query)?;
     assert_eq!(answer.holders.len(), 5);
@@ -450,6 +451,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .unwrap_or_else(|_| unreachable!("a shipped code")),
                 ],
                 at: world::at(200 + rng.below(200) as i64),
+                min_seq: None,
             }
         })
         .collect();

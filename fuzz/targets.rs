@@ -434,6 +434,7 @@ pub(crate) fn structured(data: &[u8]) {
             at: time(b[7]),
             mfa: b[0] & 0x80 == 0,
             action,
+            min_seq: None,
         };
         let fast = engine.decide(&q);
         assert_eq!(

@@ -53,6 +53,9 @@ pub use model::ids::{
     OrganisationId, PatientId, PractitionerId, ProviderType, RecordId, RequesterCategory, Role,
     StudyId, Task,
 };
+pub use model::log_entry::{
+    Applied, EntryBody, EntryError, LogEntry, LogEntryError, LogEntryRecord,
+};
 pub use model::national::{Bsn, NationalIdError, Ura};
 pub use model::request::{
     Action, DashboardAnswer, DashboardQuery, Decision, HolderView, ModuleView, Principal, Request,

@@ -4,7 +4,7 @@
 //! fails when they drift from the types (`UPDATE_SCHEMAS=1` rewrites them).
 //!
 //! Inputs (`event`, `request`, `dashboard-query`, `entity`, `scenario`, the
-//! `consent-*-query`s) are described as the engine *reads* them: optional
+//! `consent-*-query`s, `log-entry`) are described as the engine *reads* them: optional
 //! fields are not required, unknown fields are refused
 //! (`additionalProperties: false`). Outputs (`response`, `dashboard-answer`,
 //! `audit-record`, the `consent-*-answer`s) are described as the engine
@@ -27,6 +27,7 @@ use crate::model::consent_query::{
 };
 use crate::model::entities::EntityRecord;
 use crate::model::event::EventRecord;
+use crate::model::log_entry::LogEntryRecord;
 use crate::model::request::{DashboardAnswer, DashboardQuery, RequestRecord, Response};
 use crate::scenario::Scenario;
 
@@ -74,6 +75,7 @@ const ENTRIES: &[Entry] = &[
     ("consent-overview-answer", || {
         render::<ConsentOverviewAnswer>(Direction::Out)
     }),
+    ("log-entry", || render::<LogEntryRecord>(Direction::In)),
 ];
 
 /// The names of every schema, in the order of [`all`]
@@ -85,7 +87,8 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// `dashboard-query`, `dashboard-answer`, `entity`, `scenario`,
 /// `audit-record`, and the consent questions' `consent-check-query`,
 /// `consent-check-answer`, `consent-locate-query`, `consent-locate-answer`,
-/// `consent-overview-query`, `consent-overview-answer`
+/// `consent-overview-query`, `consent-overview-answer`, and `log-entry` (an
+/// entry of a host's ordered log, SPEC.md §8)
 pub fn all() -> Vec<(&'static str, Value)> {
     ENTRIES.iter().map(|(name, make)| (*name, make())).collect()
 }

@@ -324,6 +324,7 @@ pub fn view_request(size: Size, rng: &mut Rng) -> Request {
             category: Category::new(CATEGORIES[rng.below(CATEGORIES.len())]).unwrap(),
             purpose,
         },
+        min_seq: None,
     }
 }
 

@@ -147,6 +147,7 @@ pub(crate) fn overview(args: &OverviewArgs, console: &mut Console) -> Result<Exi
         action: Action::ViewAccessLog {
             holder: holder.clone(),
         },
+        min_seq: None,
     };
     let response = engine.decide(&request);
     engine.clear_audit_sink();

@@ -7,6 +7,7 @@ mod authoring;
 mod consent;
 mod diagnostics;
 mod diff;
+mod digest;
 mod explain;
 mod fhir;
 mod junit;
@@ -127,6 +128,9 @@ enum Command {
         #[command(subcommand)]
         command: fhir::FhirCommand,
     },
+    /// The state digest of a world and its last applied position (SPEC.md §8): two engines that
+    /// applied the same entries print the same
+    Digest(digest::DigestArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,7 +261,8 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
                 }
             }
             writeln!(console.out, "{}", serde_json::to_string_pretty(&out)?)?;
-            if answer.holders.is_empty() && answer.modules.is_empty() {
+            // A stale answer (R47) shows nothing on purpose and says why
+            if answer.holders.is_empty() && answer.modules.is_empty() && answer.reasons.is_empty() {
                 bail!("the dashboard is empty: the patient has no holders yet");
             }
             Ok(ExitCode::SUCCESS)
@@ -273,6 +278,7 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
         } => audit_log::overview(&args, console),
         Command::Prove(args) => prove::run(&args, console),
         Command::Fhir { command } => fhir::run(&command, console),
+        Command::Digest(args) => digest::run(&args, console),
     }
 }
 

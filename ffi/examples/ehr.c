@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
         case EVENT:
             status = zpdp_engine_apply(engine, m->json, &seq, &error);
             if (status == ZPDP_STATUS_OK) {
-                printf("event #%llu applied\n", (unsigned long long)seq);
+                printf("event applied at position %llu\n", (unsigned long long)seq);
             } else {
                 report("event", status, error);
                 failed++;

@@ -128,6 +128,13 @@ enum zpdp_status
      * The library could not encode its answer (a bug); nothing was written
      */
     ZPDP_STATUS_INTERNAL_ERROR = 11,
+    /**
+     * A consent question's `min_seq` is above the last position the engine
+     * applied (SPEC.md §8, R47): treat it as a deny; wait and ask again, or
+     * ask a replica that is caught up. (A decision with a stale token is
+     * not an error: it is a deny with reason `stale_facts`.)
+     */
+    ZPDP_STATUS_STALE_FACTS = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -235,7 +242,8 @@ const char *zpdp_version(void);
  * Statuses: `ZPDP_STATUS_PARSE_ERROR` (also for `requester` and
  * `requester_category` both or neither given), `ZPDP_STATUS_INPUT_TOO_LARGE`,
  * `ZPDP_STATUS_UNKNOWN_ENTITY` (an id or code is not known; the message
- * names the field).
+ * names the field), `ZPDP_STATUS_STALE_FACTS` (the query's `min_seq` is
+ * above the last applied position, SPEC.md §8: treat it as a deny).
  *
  * Thread safety: as `zpdp_engine_decide`.
  *
@@ -407,7 +415,10 @@ zpdp_status zpdp_engine_register(zpdp_engine *engine,
                                  zpdp_error **error_out);
 
 /**
- * Applies an event (a fact with its time) and gives its sequence number
+ * Applies an event (a fact with its time) and gives its position: the last
+ * applied position plus one (SPEC.md §8; every registered entity takes one
+ * too). Entries of a host's ordered log with their own positions go through
+ * `zpdp_engine_apply_entry`.
  *
  * `event_json` is one event (`schemas/event.schema.json`), such as
  * `{"at": "2026-01-10T09:00:00Z", "type": "treatment_started",
@@ -435,6 +446,66 @@ zpdp_status zpdp_engine_apply(zpdp_engine *engine,
                               const char *event_json,
                               uint64_t *seq_out,
                               zpdp_error **error_out);
+
+/**
+ * Applies one entry of the host's ordered log at its own position (SPEC.md §8)
+ *
+ * `entry_json` is one log entry (`schemas/log-entry.schema.json`):
+ * `{"position": 17, "event": {...}}` or `{"position": 18, "entity": {...}}`,
+ * the position 1 or more (an outbox id, a stream sequence; gaps are fine).
+ * An entry whose position is not above the last applied one is skipped as
+ * already applied (R48: replaying a log from an earlier position changes
+ * nothing): the call succeeds and writes 0 to `*position_out`. Otherwise the
+ * entry is applied, the engine's last applied position becomes the entry's
+ * and `*position_out` receives it.
+ *
+ * Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+ * `ZPDP_STATUS_INVALID_UTF8`, `ZPDP_STATUS_PARSE_ERROR` (malformed JSON,
+ * position 0, not exactly one of `event` / `entity`, an event or entity that
+ * does not parse), `ZPDP_STATUS_INPUT_TOO_LARGE`,
+ * `ZPDP_STATUS_EVENT_REJECTED`, `ZPDP_STATUS_UNKNOWN_ENTITY` or
+ * `ZPDP_STATUS_ENTITY_REJECTED` (as `zpdp_engine_apply` and
+ * `zpdp_engine_register`; the engine is unchanged and the position is not
+ * taken), `ZPDP_STATUS_POISONED`, `ZPDP_STATUS_PANIC`.
+ *
+ * # Safety
+ *
+ * - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+ * - `entry_json` must not be NULL: NUL-terminated UTF-8, only read during the call.
+ * - `position_out` is NULL (not wanted) or valid for writing a `uint64_t`;
+ *   it is written only on success.
+ * - `error_out` is NULL or valid for writing one pointer; on failure it
+ *   receives a `zpdp_error`, on success it is not touched.
+ * - Thread-safe: may run while other threads decide on the same engine
+ *   (it takes the registry's write lock briefly).
+ */
+zpdp_status zpdp_engine_apply_entry(zpdp_engine *engine,
+                                    const char *entry_json,
+                                    uint64_t *position_out,
+                                    zpdp_error **error_out);
+
+/**
+ * The engine's state digest: `sha256:` and 64 lowercase hex digits over the
+ * last applied position and the registry in a canonical order, by names
+ * (SPEC.md §8, R48, R50). Two engines that applied the same entries give the
+ * same digest: compare replicas with it.
+ *
+ * Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+ * `ZPDP_STATUS_POISONED`, `ZPDP_STATUS_PANIC`, `ZPDP_STATUS_INTERNAL_ERROR`.
+ *
+ * # Safety
+ *
+ * - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+ * - `digest_out` must not be NULL and must be valid for writing one
+ *   pointer; written only on success with an *owned* string the caller
+ *   frees with `zpdp_string_free`.
+ * - `error_out` is NULL or valid for writing one pointer; on failure it
+ *   receives a `zpdp_error`, on success it is not touched.
+ * - Thread-safe: takes the registry's read lock, as a decision does.
+ */
+zpdp_status zpdp_engine_state_digest(const zpdp_engine *engine,
+                                     char **digest_out,
+                                     zpdp_error **error_out);
 
 /**
  * May this principal do this, now? A request in; the decision out, typed,

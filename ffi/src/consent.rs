@@ -58,7 +58,8 @@ unsafe fn question<A: Serialize>(
 /// Statuses: `ZPDP_STATUS_PARSE_ERROR` (also for `requester` and
 /// `requester_category` both or neither given), `ZPDP_STATUS_INPUT_TOO_LARGE`,
 /// `ZPDP_STATUS_UNKNOWN_ENTITY` (an id or code is not known; the message
-/// names the field).
+/// names the field), `ZPDP_STATUS_STALE_FACTS` (the query's `min_seq` is
+/// above the last applied position, SPEC.md §8: treat it as a deny).
 ///
 /// Thread safety: as `zpdp_engine_decide`.
 ///

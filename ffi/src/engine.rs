@@ -1,9 +1,10 @@
-//! The engine functions: make, reload, register, apply, decide, dashboard, audit, free.
+//! The engine functions: make, reload, register, apply, apply a log entry,
+//! decide, dashboard, audit, the state digest, free.
 
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use zorg_pdp::{DashboardQuery, Engine, EntityRecord, Event, Policies, Request};
+use zorg_pdp::{Applied, DashboardQuery, Engine, EntityRecord, Event, LogEntry, Policies, Request};
 
 use crate::audit::{CallbackSink, zpdp_audit_callback};
 use crate::decision::zpdp_decision;
@@ -185,7 +186,10 @@ pub unsafe extern "C" fn zpdp_engine_register(
     })
 }
 
-/// Applies an event (a fact with its time) and gives its sequence number
+/// Applies an event (a fact with its time) and gives its position: the last
+/// applied position plus one (SPEC.md §8; every registered entity takes one
+/// too). Entries of a host's ordered log with their own positions go through
+/// `zpdp_engine_apply_entry`.
 ///
 /// `event_json` is one event (`schemas/event.schema.json`), such as
 /// `{"at": "2026-01-10T09:00:00Z", "type": "treatment_started",
@@ -229,6 +233,100 @@ pub unsafe extern "C" fn zpdp_engine_apply(
             // SAFETY: non-NULL and writable (see # Safety)
             unsafe { out.write(seq) };
         }
+        Ok(())
+    })
+}
+
+/// Applies one entry of the host's ordered log at its own position (SPEC.md §8)
+///
+/// `entry_json` is one log entry (`schemas/log-entry.schema.json`):
+/// `{"position": 17, "event": {...}}` or `{"position": 18, "entity": {...}}`,
+/// the position 1 or more (an outbox id, a stream sequence; gaps are fine).
+/// An entry whose position is not above the last applied one is skipped as
+/// already applied (R48: replaying a log from an earlier position changes
+/// nothing): the call succeeds and writes 0 to `*position_out`. Otherwise the
+/// entry is applied, the engine's last applied position becomes the entry's
+/// and `*position_out` receives it.
+///
+/// Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+/// `ZPDP_STATUS_INVALID_UTF8`, `ZPDP_STATUS_PARSE_ERROR` (malformed JSON,
+/// position 0, not exactly one of `event` / `entity`, an event or entity that
+/// does not parse), `ZPDP_STATUS_INPUT_TOO_LARGE`,
+/// `ZPDP_STATUS_EVENT_REJECTED`, `ZPDP_STATUS_UNKNOWN_ENTITY` or
+/// `ZPDP_STATUS_ENTITY_REJECTED` (as `zpdp_engine_apply` and
+/// `zpdp_engine_register`; the engine is unchanged and the position is not
+/// taken), `ZPDP_STATUS_POISONED`, `ZPDP_STATUS_PANIC`.
+///
+/// # Safety
+///
+/// - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+/// - `entry_json` must not be NULL: NUL-terminated UTF-8, only read during the call.
+/// - `position_out` is NULL (not wanted) or valid for writing a `uint64_t`;
+///   it is written only on success.
+/// - `error_out` is NULL or valid for writing one pointer; on failure it
+///   receives a `zpdp_error`, on success it is not touched.
+/// - Thread-safe: may run while other threads decide on the same engine
+///   (it takes the registry's write lock briefly).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zpdp_engine_apply_entry(
+    engine: *mut zpdp_engine,
+    entry_json: *const c_char,
+    position_out: *mut u64,
+    error_out: *mut *mut zpdp_error,
+) -> zpdp_status {
+    // SAFETY: NULL or writable until the call returns (see # Safety)
+    let error_out = unsafe { ErrorOut::new(error_out) };
+    guard::call("zpdp_engine_apply_entry", error_out, |armed| {
+        // SAFETY: NULL or a live engine (see # Safety)
+        let engine = unsafe { armed.engine(engine) }?;
+        // SAFETY: NULL or a NUL-terminated string live for the call (see # Safety)
+        let json = unsafe { strings::str_arg(entry_json, "entry_json", MAX_JSON_LEN) }?;
+        let out = Out::optional(position_out);
+        let entry = LogEntry::from_json(json)?;
+        let position = match engine.apply_entry(&entry)? {
+            Applied::Applied(p) => p,
+            Applied::Skipped { .. } => 0,
+        };
+        if let Some(out) = out {
+            // SAFETY: non-NULL and writable (see # Safety)
+            unsafe { out.write(position) };
+        }
+        Ok(())
+    })
+}
+
+/// The engine's state digest: `sha256:` and 64 lowercase hex digits over the
+/// last applied position and the registry in a canonical order, by names
+/// (SPEC.md §8, R48, R50). Two engines that applied the same entries give the
+/// same digest: compare replicas with it.
+///
+/// Statuses: `ZPDP_STATUS_OK`, `ZPDP_STATUS_NULL_PARAMETER`,
+/// `ZPDP_STATUS_POISONED`, `ZPDP_STATUS_PANIC`, `ZPDP_STATUS_INTERNAL_ERROR`.
+///
+/// # Safety
+///
+/// - `engine` must not be NULL: an engine from `zpdp_engine_new_*`, not freed.
+/// - `digest_out` must not be NULL and must be valid for writing one
+///   pointer; written only on success with an *owned* string the caller
+///   frees with `zpdp_string_free`.
+/// - `error_out` is NULL or valid for writing one pointer; on failure it
+///   receives a `zpdp_error`, on success it is not touched.
+/// - Thread-safe: takes the registry's read lock, as a decision does.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zpdp_engine_state_digest(
+    engine: *const zpdp_engine,
+    digest_out: *mut *mut c_char,
+    error_out: *mut *mut zpdp_error,
+) -> zpdp_status {
+    // SAFETY: NULL or writable until the call returns (see # Safety)
+    let error_out = unsafe { ErrorOut::new(error_out) };
+    guard::call("zpdp_engine_state_digest", error_out, |armed| {
+        // SAFETY: NULL or a live engine (see # Safety)
+        let engine = unsafe { armed.engine(engine) }?;
+        let out = Out::required(digest_out, "digest_out")?;
+        let text = strings::text_out(engine.state_digest(), "state digest")?;
+        // SAFETY: non-NULL and writable (see # Safety)
+        unsafe { out.write(text) };
         Ok(())
     })
 }

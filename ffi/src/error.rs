@@ -3,7 +3,8 @@
 use std::ffi::{CString, c_char};
 
 use zorg_pdp::{
-    ConsentQueryError, DashboardError, EntityError, EventError, ParseError, PolicyLoadError,
+    ConsentQueryError, DashboardError, EntityError, EntryError, EventError, ParseError,
+    PolicyLoadError,
 };
 
 use crate::status::zpdp_status;
@@ -60,6 +61,17 @@ impl From<EntityError> for Failure {
     }
 }
 
+impl From<EntryError> for Failure {
+    fn from(e: EntryError) -> Self {
+        let message = e.to_string();
+        let status = match e {
+            EntryError::Entity { source, .. } => Failure::from(source).status,
+            _ => zpdp_status::EventRejected,
+        };
+        Self::new(status, message)
+    }
+}
+
 impl From<DashboardError> for Failure {
     fn from(e: DashboardError) -> Self {
         Self::new(zpdp_status::UnknownEntity, e.to_string())
@@ -70,6 +82,7 @@ impl From<ConsentQueryError> for Failure {
     fn from(e: ConsentQueryError) -> Self {
         let status = match e {
             ConsentQueryError::Unknown { .. } => zpdp_status::UnknownEntity,
+            ConsentQueryError::Stale { .. } => zpdp_status::StaleFacts,
             // Fields that do not fit together: the question is malformed
             _ => zpdp_status::ParseError,
         };

@@ -52,9 +52,10 @@ pub use consent::{
 };
 pub use decision::zpdp_decision;
 pub use engine::{
-    zpdp_engine_apply, zpdp_engine_audit_failures, zpdp_engine_dashboard, zpdp_engine_decide,
-    zpdp_engine_free, zpdp_engine_new_from_dir, zpdp_engine_new_shipped, zpdp_engine_register,
-    zpdp_engine_reload_from_dir, zpdp_engine_set_audit_callback,
+    zpdp_engine_apply, zpdp_engine_apply_entry, zpdp_engine_audit_failures, zpdp_engine_dashboard,
+    zpdp_engine_decide, zpdp_engine_free, zpdp_engine_new_from_dir, zpdp_engine_new_shipped,
+    zpdp_engine_register, zpdp_engine_reload_from_dir, zpdp_engine_set_audit_callback,
+    zpdp_engine_state_digest,
 };
 pub use error::{zpdp_error, zpdp_error_free, zpdp_error_message, zpdp_error_status};
 pub use handles::zpdp_engine;

@@ -38,11 +38,16 @@ pub enum zpdp_status {
     EntityRejected = 10,
     /// The library could not encode its answer (a bug); nothing was written
     InternalError = 11,
+    /// A consent question's `min_seq` is above the last position the engine
+    /// applied (SPEC.md §8, R47): treat it as a deny; wait and ask again, or
+    /// ask a replica that is caught up. (A decision with a stale token is
+    /// not an error: it is a deny with reason `stale_facts`.)
+    StaleFacts = 12,
 }
 
 impl zpdp_status {
     /// Every status, in numeric order
-    pub(crate) const ALL: [zpdp_status; 12] = [
+    pub(crate) const ALL: [zpdp_status; 13] = [
         zpdp_status::Ok,
         zpdp_status::NullParameter,
         zpdp_status::InvalidUtf8,
@@ -55,6 +60,7 @@ impl zpdp_status {
         zpdp_status::InputTooLarge,
         zpdp_status::EntityRejected,
         zpdp_status::InternalError,
+        zpdp_status::StaleFacts,
     ];
 
     /// The C name, NUL-terminated
@@ -72,6 +78,7 @@ impl zpdp_status {
             zpdp_status::InputTooLarge => c"ZPDP_STATUS_INPUT_TOO_LARGE",
             zpdp_status::EntityRejected => c"ZPDP_STATUS_ENTITY_REJECTED",
             zpdp_status::InternalError => c"ZPDP_STATUS_INTERNAL_ERROR",
+            zpdp_status::StaleFacts => c"ZPDP_STATUS_STALE_FACTS",
         }
     }
 
@@ -110,7 +117,12 @@ mod tests {
             assert_eq!(zpdp_status::from_u32(n), Some(s));
             assert!(s.c_name().to_str().unwrap().starts_with("ZPDP_STATUS_"));
         }
-        assert_eq!(zpdp_status::from_u32(12), None);
+        assert_eq!(
+            zpdp_status::StaleFacts as u32,
+            12,
+            "appended: old numbers keep their meaning"
+        );
+        assert_eq!(zpdp_status::from_u32(13), None);
         assert_eq!(zpdp_status::from_u32(u32::MAX), None);
     }
 }

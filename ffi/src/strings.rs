@@ -67,14 +67,25 @@ pub(crate) fn json_out<T: serde::Serialize>(value: &T, what: &str) -> Result<*mu
     Ok(owned.into_raw())
 }
 
-/// Frees a string made by [`json_out`]; NULL is a no-op
+/// Plain text (a digest) for the caller to own and free with `zpdp_string_free`
+pub(crate) fn text_out(text: String, what: &str) -> Result<*mut c_char, Failure> {
+    let owned = CString::new(text).map_err(|_| {
+        Failure::new(
+            zpdp_status::InternalError,
+            format!("{what}: cannot encode: a NUL byte"),
+        )
+    })?;
+    Ok(owned.into_raw())
+}
+
+/// Frees a string made by [`json_out`] or [`text_out`]; NULL is a no-op
 ///
 /// # Safety
 ///
-/// `ptr` is NULL or came from [`json_out`] and is not used again.
+/// `ptr` is NULL or came from [`json_out`] or [`text_out`] and is not used again.
 pub(crate) unsafe fn free_string(ptr: *mut c_char) {
     if !ptr.is_null() {
-        // SAFETY: made by `CString::into_raw` in `json_out` and given back once
+        // SAFETY: made by `CString::into_raw` in `json_out` or `text_out` and given back once
         drop(unsafe { CString::from_raw(ptr) });
     }
 }

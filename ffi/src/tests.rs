@@ -109,6 +109,34 @@ fn apply(engine: *mut zpdp_engine, json: &str) -> Result<u64, (zpdp_status, Stri
     }
 }
 
+fn apply_entry(engine: *mut zpdp_engine, json: &str) -> Result<u64, (zpdp_status, String)> {
+    let json = c(json);
+    let mut position = u64::MAX;
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and valid out-pointers
+    let status = unsafe {
+        zpdp_engine_apply_entry(engine, json.as_ptr(), &raw mut position, &raw mut error)
+    };
+    match take_error(error) {
+        None if status == zpdp_status::Ok => Ok(position),
+        Some((s, message)) if s == status => {
+            assert_eq!(position, u64::MAX, "position_out written on failure");
+            Err((status, message))
+        }
+        other => panic!("status {status:?} with error {other:?}"),
+    }
+}
+
+fn state_digest(engine: *const zpdp_engine) -> String {
+    let mut out: *mut c_char = sentinel();
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine and valid out-pointers
+    let status = unsafe { zpdp_engine_state_digest(engine, &raw mut out, &raw mut error) };
+    assert_eq!(status, zpdp_status::Ok);
+    assert!(error.is_null());
+    take_string(out)
+}
+
 /// What `*decision_out` holds until the library writes it: neither deny (0)
 /// nor allow (1)
 const NO_DECISION: u32 = 0xDEAD_BEEF;
@@ -263,7 +291,8 @@ fn world() -> *mut zpdp_engine {
     for json in ORGS.iter().chain([&ANNA, &PATIENT]) {
         register(engine, json).unwrap();
     }
-    for (i, json) in (1..).zip(EVENTS) {
+    // Four entities took positions 1-4: the events take 5 onwards
+    for (i, json) in (5..).zip(EVENTS) {
         assert_eq!(apply(engine, json), Ok(i));
     }
     engine
@@ -274,7 +303,7 @@ fn happy_path() {
     let engine = world();
     let allow = decide(engine, VIEW_BASIS).unwrap();
     assert_eq!(allow["decision"], "allow");
-    assert_eq!(allow["seq"], 3);
+    assert_eq!(allow["seq"], 7);
     let deny = decide(engine, VIEW_LAB).unwrap();
     assert_eq!(deny["decision"], "deny");
     assert_eq!(deny["reasons"], serde_json::json!(["role_not_permitted"]));
@@ -705,14 +734,14 @@ fn reload_from_a_folder_changes_the_policies_and_keeps_the_facts() {
     // The registry survived: same entities, same events, same seq
     let lab = decide(engine, VIEW_LAB).unwrap();
     assert_eq!(lab["decision"], "allow", "{lab}");
-    assert_eq!(lab["seq"], 3);
+    assert_eq!(lab["seq"], 7);
     assert_eq!(decide(engine, VIEW_BASIS).unwrap()["decision"], "allow");
     assert_eq!(
         apply(
             engine,
             r#"{"at":"2026-01-12T00:00:00Z","type":"pgo_account_created","patient":"client-1"}"#
         ),
-        Ok(4)
+        Ok(8)
     );
     // And back to the shipped policies
     reload(engine, &shipped_dir()).unwrap();
@@ -981,5 +1010,113 @@ fn the_consent_questions_answer_in_json() {
     // NULL engine: refused, nothing written
     let (status, _) = consent(zpdp_engine_consent_overview, ptr::null(), "{}").unwrap_err();
     assert_eq!(status, zpdp_status::NullParameter);
+    free_engine(engine);
+}
+
+#[test]
+fn apply_entry_takes_the_logs_position_and_skips_a_repeat() {
+    let engine = world();
+    let before = state_digest(engine);
+    assert!(
+        before.starts_with("sha256:") && before.len() == 71,
+        "{before}"
+    );
+    let entry = r#"{"position":20,"event":{"at":"2026-01-12T00:00:00Z","type":"pgo_account_created","patient":"client-1"}}"#;
+    assert_eq!(apply_entry(engine, entry), Ok(20));
+    let after = state_digest(engine);
+    assert_ne!(after, before);
+    // A repeat (R48): success, 0 written, nothing changed
+    assert_eq!(apply_entry(engine, entry), Ok(0));
+    assert_eq!(state_digest(engine), after);
+    assert_eq!(decide(engine, VIEW_BASIS).unwrap()["seq"], 20);
+    // Refused: malformed, position 0, an unknown entity; the engine unchanged
+    let (status, message) =
+        apply_entry(engine, r#"{"position":0,"entity":{"patient":{"id":"c"}}}"#).unwrap_err();
+    assert_eq!(status, zpdp_status::ParseError);
+    assert!(message.contains("position"), "{message}");
+    let (status, message) = apply_entry(
+        engine,
+        r#"{"position":21,"entity":{"practitioner":{"id":"p","organisation":"nope","role":"verloskundige"}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(status, zpdp_status::UnknownEntity);
+    assert!(message.contains("position 21"), "{message}");
+    let (status, _) = apply_entry(
+        engine,
+        r#"{"position":21,"event":{"at":"2026-01-12T00:00:00Z","type":"pgo_account_created","patient":"nobody"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(status, zpdp_status::EventRejected);
+    assert_eq!(state_digest(engine), after);
+    // NULL where it is allowed: an unwanted position_out
+    let entry = c(r#"{"position":22,"entity":{"patient":{"id":"client-2"}}}"#);
+    // SAFETY: a live engine, a C string, NULL outputs allowed
+    let s = unsafe {
+        zpdp_engine_apply_entry(engine, entry.as_ptr(), ptr::null_mut(), ptr::null_mut())
+    };
+    assert_eq!(s, zpdp_status::Ok);
+    // NULL where it is not
+    // SAFETY: NULL arguments are checked before use
+    let s = unsafe {
+        zpdp_engine_apply_entry(
+            ptr::null_mut(),
+            entry.as_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(s, zpdp_status::NullParameter);
+    // SAFETY: as above
+    let s =
+        unsafe { zpdp_engine_apply_entry(engine, ptr::null(), ptr::null_mut(), ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::NullParameter);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_state_digest(engine, ptr::null_mut(), ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::NullParameter);
+    // SAFETY: as above
+    let s = unsafe { zpdp_engine_state_digest(ptr::null(), ptr::null_mut(), ptr::null_mut()) };
+    assert_eq!(s, zpdp_status::NullParameter);
+    free_engine(engine);
+}
+
+#[test]
+fn two_engines_fed_the_same_entries_give_the_same_digest() {
+    let (a, b) = (world(), world());
+    assert_eq!(state_digest(a), state_digest(b));
+    let entry = r#"{"position":30,"entity":{"patient":{"id":"client-2"}}}"#;
+    assert_eq!(apply_entry(a, entry), Ok(30));
+    assert_ne!(state_digest(a), state_digest(b));
+    assert_eq!(apply_entry(b, entry), Ok(30));
+    assert_eq!(apply_entry(b, entry), Ok(0));
+    assert_eq!(state_digest(a), state_digest(b));
+    free_engine(a);
+    free_engine(b);
+}
+
+#[test]
+fn a_stale_token_is_a_deny_for_decide_and_its_own_status_for_consent_questions() {
+    let engine = world();
+    let stale = VIEW_BASIS.replacen('{', r#"{"min_seq":8,"#, 1);
+    let r = decide(engine, &stale).unwrap();
+    assert_eq!(r["decision"], "deny");
+    assert_eq!(r["reasons"], serde_json::json!(["stale_facts"]));
+    let fresh = VIEW_BASIS.replacen('{', r#"{"min_seq":7,"#, 1);
+    assert_eq!(decide(engine, &fresh).unwrap()["decision"], "allow");
+    let query = c(
+        r#"{"patient":"client-1","holder":"vp-noord","requester":"kz-oost","data_categories":["GGC013"],"at":"2026-02-01T00:00:00Z","min_seq":99}"#,
+    );
+    let mut out: *mut c_char = sentinel();
+    let mut error = ptr::null_mut();
+    // SAFETY: a live engine, a C string and valid out-pointers
+    let status =
+        unsafe { zpdp_engine_consent_check(engine, query.as_ptr(), &raw mut out, &raw mut error) };
+    assert_eq!(status, zpdp_status::StaleFacts);
+    assert_eq!(out, sentinel(), "answer_json_out written on failure");
+    let (s, message) = take_error(error).unwrap();
+    assert_eq!(s, zpdp_status::StaleFacts);
+    assert!(
+        message.contains("min_seq") && message.contains("99"),
+        "{message}"
+    );
     free_engine(engine);
 }

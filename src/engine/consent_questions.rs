@@ -47,6 +47,21 @@ pub enum ConsentQueryError {
         /// What is wrong
         problem: &'static str,
     },
+    /// The query's `min_seq` is above the last position the engine applied
+    /// (SPEC.md §8, R47): fail closed, like a deny with `stale_facts`; a
+    /// host may wait ([`Engine::wait_for`]) and ask again, or ask a replica
+    /// that is caught up
+    #[error(
+        "{question}: field `min_seq`: position {min_seq} is not applied yet (last applied: {seq})"
+    )]
+    Stale {
+        /// The question
+        question: &'static str,
+        /// The position asked for
+        min_seq: u64,
+        /// The last applied position
+        seq: u64,
+    },
 }
 
 impl ConsentQueryError {
@@ -56,6 +71,7 @@ impl ConsentQueryError {
             ConsentQueryError::Unknown { field, .. } | ConsentQueryError::Fields { field, .. } => {
                 field
             }
+            ConsentQueryError::Stale { .. } => "min_seq",
         }
     }
 }
@@ -81,7 +97,34 @@ impl std::fmt::Debug for ConsentQueryError {
                 .field("field", field)
                 .field("problem", problem)
                 .finish(),
+            ConsentQueryError::Stale {
+                question,
+                min_seq,
+                seq,
+            } => f
+                .debug_struct("Stale")
+                .field("question", question)
+                .field("min_seq", min_seq)
+                .field("seq", seq)
+                .finish(),
         }
+    }
+}
+
+/// [`ConsentQueryError::Stale`] when the registry has not applied `min_seq` (R47)
+fn fresh(
+    registry: &Registry,
+    min_seq: Option<u64>,
+    question: &'static str,
+) -> Result<(), ConsentQueryError> {
+    let seq = registry.seq();
+    match min_seq {
+        Some(min_seq) if min_seq > seq => Err(ConsentQueryError::Stale {
+            question,
+            min_seq,
+            seq,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -428,7 +471,9 @@ impl Engine {
     ///
     /// [`ConsentQueryError`] for an unknown id or data or requesting
     /// category, or when not exactly one of `requester` /
-    /// `requester_category` is given; nothing is audited then.
+    /// `requester_category` is given; [`ConsentQueryError::Stale`] when the
+    /// query's `min_seq` is above the last applied position (R47, checked
+    /// first); nothing is audited then.
     pub fn consent_check(
         &self,
         query: &ConsentCheckQuery,
@@ -440,6 +485,7 @@ impl Engine {
             vocabulary: loaded.policies.vocabulary(),
             question: "consent check",
         };
+        fresh(&registry, query.min_seq, ask.question)?;
         let consent = ask.patient(&query.patient, query.at)?;
         let h = ask.organisation("holder", &query.holder)?;
         let requester = match (&query.requester, &query.requester_category) {
@@ -514,7 +560,9 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`ConsentQueryError::Unknown`] for an unknown id; nothing is audited then.
+    /// [`ConsentQueryError::Unknown`] for an unknown id,
+    /// [`ConsentQueryError::Stale`] when the query's `min_seq` is above the
+    /// last applied position (R47, checked first); nothing is audited then.
     pub fn consent_locate(
         &self,
         query: &ConsentLocateQuery,
@@ -526,6 +574,7 @@ impl Engine {
             vocabulary: loaded.policies.vocabulary(),
             question: "consent locate",
         };
+        fresh(&registry, query.min_seq, ask.question)?;
         let consent = ask.patient(&query.patient, query.at)?;
         let o = ask.organisation("requester", &query.requester)?;
         let principal = ask.principal(query.principal.as_ref(), Some(&query.requester))?;
@@ -594,7 +643,9 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`ConsentQueryError::Unknown`] for an unknown id; nothing is audited then.
+    /// [`ConsentQueryError::Unknown`] for an unknown id,
+    /// [`ConsentQueryError::Stale`] when the query's `min_seq` is above the
+    /// last applied position (R47, checked first); nothing is audited then.
     pub fn consent_overview(
         &self,
         query: &ConsentOverviewQuery,
@@ -606,6 +657,7 @@ impl Engine {
             vocabulary: loaded.policies.vocabulary(),
             question: "consent overview",
         };
+        fresh(&registry, query.min_seq, ask.question)?;
         let consent = ask.patient(&query.patient, query.at)?;
         let principal = ask.principal(Some(&query.principal), None)?;
         let statements = statements_in_force(&registry, &query.patient, query.at, ask.question)?;

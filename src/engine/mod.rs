@@ -14,6 +14,7 @@ mod explain;
 mod fhir;
 pub(crate) mod input;
 mod memo;
+mod positions;
 
 use std::sync::{Arc, PoisonError};
 
@@ -72,7 +73,8 @@ impl DashboardError {
 /// engine.register_patient(&Patient::new(PatientId::new("client-1")?))?;
 /// engine.apply(&Event::from_json(r#"{"at":"2026-01-10T09:00:00Z","type":"treatment_started",
 ///     "patient":"client-1","organisation":"huisarts-west"}"#)?)?;
-/// assert_eq!(engine.seq(), 1);
+/// // Two entity records and one event: each accepted entry takes a position
+/// assert_eq!(engine.seq(), 3);
 /// assert_eq!(format!("{engine:?}").contains("client-1"), false);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -82,6 +84,9 @@ pub struct Engine {
     /// shared cache line; applying an event locks every shard briefly.
     registry: ShardedLock<Registry>,
     audit_failures: AtomicU64,
+    /// The last applied position, published after every write for
+    /// [`Engine::wait_for`]
+    published: positions::Published,
 }
 
 impl std::fmt::Debug for Engine {
@@ -93,6 +98,7 @@ impl std::fmt::Debug for Engine {
             .field("remembered", &self.memo_len())
             .field("audited", &loaded.sink.is_some())
             .field("audit_failures", &self.audit_failures())
+            .field("published", &self.published.current())
             .finish()
     }
 }
@@ -135,6 +141,7 @@ impl Engine {
             loaded: ArcSwap::from_pointee(Loaded::new(policies)),
             registry: ShardedLock::new(Registry::new()),
             audit_failures: AtomicU64::new(0),
+            published: positions::Published::default(),
         }
     }
 
@@ -165,15 +172,21 @@ impl Engine {
         self.registry.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// `f` under the registry's write lock; then the last applied position
+    /// is published to [`Engine::wait_for`] (still under the lock, so the
+    /// published position only grows)
     fn write<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
         let mut guard = self
             .registry
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        f(&mut guard)
+        let done = f(&mut guard);
+        self.published.publish(guard.seq());
+        done
     }
 
-    /// Registers an organisation (registering a known id again changes nothing)
+    /// Registers an organisation (registering a known id again changes
+    /// nothing but the last applied position: every accepted entry takes one)
     ///
     /// # Errors
     ///
@@ -191,7 +204,8 @@ impl Engine {
         })
     }
 
-    /// Registers a practitioner, or updates its organisation, role and tasks
+    /// Registers a practitioner, or updates its organisation, role and
+    /// tasks; takes the next position
     ///
     /// # Errors
     ///
@@ -202,7 +216,8 @@ impl Engine {
         self.write(|r| r.register_practitioner(practitioner, loaded.policies.vocabulary()))
     }
 
-    /// Registers a patient (registering a known id again changes nothing)
+    /// Registers a patient (registering a known id again changes nothing but
+    /// the last applied position: every accepted entry takes one)
     ///
     /// # Errors
     ///
@@ -224,11 +239,14 @@ impl Engine {
         }
     }
 
-    /// Applies an event and returns its sequence number
+    /// Applies an event and returns its position: the last applied one plus
+    /// one (SPEC.md §8; entries of a host's log with their own position go
+    /// through [`Engine::apply_entry`])
     ///
     /// # Errors
     ///
-    /// [`EventError`] naming the event and the field; nothing changes then.
+    /// [`EventError`] naming the event and the field; nothing changes then
+    /// and no position is taken.
     pub fn apply(&self, event: &Event) -> Result<u64, EventError> {
         let loaded = self.loaded.load();
         self.write(|r| {
@@ -238,7 +256,8 @@ impl Engine {
         })
     }
 
-    /// The sequence number of the last applied event
+    /// The last applied position (0 before any entry): every accepted entity
+    /// record and event takes one; a response's `seq`
     pub fn seq(&self) -> u64 {
         self.read().seq()
     }
@@ -273,13 +292,23 @@ impl Engine {
             .as_ref()
             .filter(|_| audit::audited(request.action.kind()));
         let policies = &*loaded.policies;
-        let Ok(built) = input::build(registry, policies.vocabulary(), request) else {
-            let outcome = Outcome::deny(Reason::UnknownEntity);
-            if let Some(sink) = sink {
-                let record = audit::unknown_record(request, &outcome, policies.digest());
-                self.send(sink, record);
+        // R47: stale facts first, whatever else holds
+        let built = if stale(request.min_seq, seq) {
+            Err(Reason::StaleFacts)
+        } else {
+            input::build(registry, policies.vocabulary(), request)
+                .map_err(|input::Unknown| Reason::UnknownEntity)
+        };
+        let built = match built {
+            Ok(built) => built,
+            Err(reason) => {
+                let outcome = Outcome::deny(reason);
+                if let Some(sink) = sink {
+                    let record = audit::unknown_record(request, &outcome, policies.digest());
+                    self.send(sink, record);
+                }
+                return outcome.into_response(seq);
             }
-            return outcome.into_response(seq);
         };
         // Without a sink, the remembered answer is read in place: no reference
         // count is touched, so deciding threads share no written cache line.
@@ -336,11 +365,15 @@ impl Engine {
         let loaded = self.loaded.load();
         let registry = self.read();
         let policies = &*loaded.policies;
+        let seq = registry.seq();
+        if stale(request.min_seq, seq) {
+            return Outcome::deny(Reason::StaleFacts).into_response(seq);
+        }
         let outcome = match input::build(&registry, policies.vocabulary(), request) {
             Ok(built) => cedar::evaluate(policies, &policies.set, &built.input),
             Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
         };
-        outcome.into_response(registry.seq())
+        outcome.into_response(seq)
     }
 
     /// [`Engine::decide`], and why: every policy whose action scope covers the
@@ -365,7 +398,13 @@ impl Engine {
         let registry = self.read();
         let response = self.decide_in(&loaded, &registry, request);
         let policies = &*loaded.policies;
-        let (facts, policies) = match input::build(&registry, policies.vocabulary(), request) {
+        let traced = if stale(request.min_seq, registry.seq()) {
+            // Stale facts reach no policy (R47), as an unknown id does not
+            Err(input::Unknown)
+        } else {
+            input::build(&registry, policies.vocabulary(), request)
+        };
+        let (facts, policies) = match traced {
             Ok(built) => explain::trace(policies, &built.input),
             Err(input::Unknown) => (Vec::new(), Vec::new()),
         };
@@ -437,6 +476,12 @@ impl Engine {
         }
         Ok(answer)
     }
+}
+
+/// Whether a request or query with freshness token `min_seq` asks for a
+/// position the registry at `seq` has not applied (R47)
+fn stale(min_seq: Option<u64>, seq: u64) -> bool {
+    min_seq.is_some_and(|m| m > seq)
 }
 
 /// The fast path for a built input: the memo, or Cedar on the action's bucket
@@ -547,6 +592,16 @@ impl Board<'_> {
     /// The dashboard, and one audit record per holder when auditing
     fn answer(&self) -> Result<(DashboardAnswer, Vec<PendingRecord>), DashboardError> {
         let (registry, query) = (self.registry, self.query);
+        if stale(query.min_seq, registry.seq()) {
+            // R47: nothing shown, whoever asks; no holder, so no record
+            let answer = DashboardAnswer {
+                holders: Vec::new(),
+                modules: Vec::new(),
+                seq: registry.seq(),
+                reasons: vec![Reason::StaleFacts],
+            };
+            return Ok((answer, Vec::new()));
+        }
         let vocabulary = self.loaded.policies.vocabulary();
         let unknown = |field, value: &str| DashboardError {
             field,
@@ -577,6 +632,7 @@ impl Board<'_> {
             holders: Vec::with_capacity(holders.len()),
             modules: Vec::new(),
             seq: registry.seq(),
+            reasons: Vec::new(),
         };
         let mut records = Vec::new();
         for holder in holders {
@@ -613,6 +669,7 @@ impl Board<'_> {
                 category: first.clone(),
                 purpose: query.purpose,
             },
+            min_seq: query.min_seq,
         };
         let built =
             who.and_then(|who| input::build_for(registry, policies.vocabulary(), who, &request));
@@ -682,6 +739,7 @@ impl Board<'_> {
                 action: Action::Contribute {
                     module: module.clone(),
                 },
+                min_seq: query.min_seq,
             };
             let built = who.and_then(|who| input::build_for(registry, vocabulary, who, &request));
             let outcome = match built {

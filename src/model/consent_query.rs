@@ -154,6 +154,10 @@ pub struct ConsentCheckQuery {
     pub data_categories: Vec<DataCategory>,
     /// When
     pub at: Timestamp,
+    /// A freshness token (SPEC.md §8, R47): unless the engine has applied
+    /// this position the question is refused as stale
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
 }
 
 /// The answer for one data category of a `consent_check`
@@ -219,6 +223,10 @@ pub struct ConsentLocateQuery {
     pub requester: OrganisationId,
     /// When
     pub at: Timestamp,
+    /// A freshness token (SPEC.md §8, R47): unless the engine has applied
+    /// this position the question is refused as stale
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
 }
 
 /// One holder a `consent_locate` found
@@ -276,6 +284,10 @@ pub struct ConsentOverviewQuery {
     pub patient: PatientId,
     /// When
     pub at: Timestamp,
+    /// A freshness token (SPEC.md §8, R47): unless the engine has applied
+    /// this position the question is refused as stale
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
 }
 
 /// One resolved answer of an overview

@@ -1,6 +1,7 @@
 //! The errors of parsing input and registering entities.
 
 use crate::model::event::EventError;
+use crate::model::log_entry::LogEntryError;
 use crate::model::request::RequestError;
 
 /// Input that could not be parsed: JSON or TOML syntax, an unknown or
@@ -36,6 +37,9 @@ pub enum ParseError {
     /// The request's fields do not fit its action
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// A log entry's fields do not fit together (SPEC.md §8)
+    #[error(transparent)]
+    LogEntry(#[from] LogEntryError),
 }
 
 /// An entity that could not be registered

@@ -10,6 +10,7 @@ pub(crate) mod event;
 pub(crate) mod fact;
 pub(crate) mod hex;
 pub(crate) mod ids;
+pub(crate) mod log_entry;
 pub(crate) mod names;
 pub(crate) mod national;
 pub(crate) mod request;

@@ -113,6 +113,10 @@ pub struct Request {
     pub mfa: bool,
     /// What is asked
     pub action: Action,
+    /// A freshness token (SPEC.md §8): the position the answer must include;
+    /// when the engine has not applied it yet the answer is a deny with
+    /// `stale_facts` alone (R47). `None`: any position will do
+    pub min_seq: Option<u64>,
 }
 
 /// The flat wire form of a request
@@ -146,6 +150,10 @@ pub struct RequestRecord {
     pub module: Option<CareModule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<StudyId>,
+    /// A freshness token (SPEC.md §8, R47): deny with `stale_facts` unless
+    /// the engine has applied this position
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
 }
 
 /// A request whose fields do not fit its action
@@ -251,6 +259,7 @@ impl RequestRecord {
             at: self.at,
             mfa: self.mfa.unwrap_or(default_mfa),
             action,
+            min_seq: self.min_seq,
         })
     }
 }
@@ -276,6 +285,7 @@ impl From<Request> for RequestRecord {
             purpose: None,
             module: None,
             study: None,
+            min_seq: q.min_seq,
         };
         match q.action {
             Action::View {
@@ -363,6 +373,7 @@ impl Request {
                 category,
                 purpose: Purpose::Treatment,
             },
+            min_seq: None,
         }
     }
 }
@@ -455,6 +466,10 @@ pub struct DashboardQuery {
     /// The purpose of every `view` it summarises; absent means `treatment`
     #[serde(default = "treatment")]
     pub purpose: Purpose,
+    /// A freshness token (SPEC.md §8, R47): unless the engine has applied
+    /// this position, the answer shows nothing and says `stale_facts`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
 }
 
 fn treatment() -> Purpose {
@@ -515,6 +530,10 @@ pub struct DashboardAnswer {
     /// The registry's sequence number when the answer was computed
     #[serde(default)]
     pub seq: u64,
+    /// Empty, but `[stale_facts]` when the query's `min_seq` is above `seq`:
+    /// then no holder and no module is shown (R47)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
 }
 
 #[cfg(test)]

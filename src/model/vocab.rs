@@ -112,6 +112,9 @@ fixed_enum!(
 fixed_enum!(
     /// A deny reason code (SPEC.md §4); their order here is the order in every response
     Reason, "reason" {
+        /// The request's `min_seq` is above the last position the engine
+        /// applied (SPEC.md §8, R47): always the only reason
+        StaleFacts = "stale_facts",
         /// The request names an id the registry does not know
         UnknownEntity = "unknown_entity",
         /// No two-factor sign-in (DigiD for patients)
@@ -173,6 +176,10 @@ impl Reason {
     /// The reason in words, for a practitioner or patient reading a screen
     pub const fn explain(self) -> &'static str {
         match self {
+            Reason::StaleFacts => {
+                "this server has not yet received the latest changes to the patient's data \
+                 (such as a withdrawn consent); try again shortly"
+            }
             Reason::UnknownEntity => "the request names something the registry does not know",
             Reason::MfaRequired => "sign in with two factors (DigiD for patients) first",
             Reason::NoTreatmentRelationship => {
@@ -408,6 +415,7 @@ mod tests {
             at: Timestamp::parse("2026-02-01T00:00:00Z").unwrap(),
             mfa: true,
             action,
+            min_seq: None,
         }
     }
 

@@ -35,7 +35,8 @@ const PRINCIPALS: [&str; 3] = ["Practitioner", "Patient", "Organisation"];
 
 /// The codes no forbid carries: the engine gives them itself (see the module docs)
 #[cfg(test)]
-const ENGINE_MADE: [Reason; 3] = [
+const ENGINE_MADE: [Reason; 4] = [
+    Reason::StaleFacts,
     Reason::UnknownEntity,
     Reason::EvaluationError,
     Reason::NotPermitted,

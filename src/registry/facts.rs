@@ -197,6 +197,148 @@ impl PackedKey {
     }
 }
 
+/// What an index in a packed key refers to, for naming it (the state digest)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ref {
+    /// Nothing in this place
+    Nothing,
+    /// An organisation
+    Organisation(Idx),
+    /// A practitioner
+    Practitioner(Idx),
+    /// A category (of a referral objection)
+    Category(Idx),
+    /// A care module
+    Module(Idx),
+    /// A study
+    Study(Idx),
+    /// A purpose, by its number in [`Purpose::ALL`]
+    Purpose(u32),
+    /// A Mitz holder category
+    HolderCategory(Idx),
+    /// A Mitz requesting category
+    RequesterCategory(Idx),
+    /// A Mitz data category
+    DataCategory(Idx),
+    /// A Mitz choice: permit (`true`) or refusal
+    Permit(bool),
+}
+
+impl PackedKey {
+    /// The kind of fact as a name, and what each of its (up to four) places
+    /// refers to; the Mitz choice is the last place
+    #[expect(clippy::too_many_lines, reason = "one arm per fact kind")]
+    pub(super) fn refs(self) -> (&'static str, [Ref; 4]) {
+        use FactKind as K;
+        use Ref as R;
+        let (a, b, c) = (self.a(), self.b(), self.c());
+        let none = [R::Nothing; 4];
+        let kind = u8::try_from(self.0 >> 96).unwrap_or(u8::MAX);
+        let of = |k: K| kind == k as u8;
+        if of(K::Relationship) {
+            (
+                "relationship",
+                [R::Organisation(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::DossierConsent) {
+            (
+                "dossier_consent",
+                [R::Organisation(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::AccessRequested) {
+            (
+                "access_requested",
+                [R::Practitioner(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::Referral) {
+            (
+                "referral",
+                [
+                    R::Organisation(a),
+                    R::Organisation(b),
+                    R::Nothing,
+                    R::Nothing,
+                ],
+            )
+        } else if of(K::ReferralObjection) {
+            let category = b.checked_sub(1).map_or(R::Nothing, R::Category);
+            (
+                "referral_objection",
+                [R::Organisation(a), category, R::Nothing, R::Nothing],
+            )
+        } else if of(K::UnplannedCareConsent) {
+            (
+                "unplanned_care_consent",
+                [R::Organisation(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::PgoAccount) {
+            ("pgo_account", none)
+        } else if of(K::PgoTransferConsent) {
+            ("pgo_transfer_consent", none)
+        } else if of(K::ModuleStarted) {
+            (
+                "module_started",
+                [R::Module(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::ModuleStorageConsent) {
+            (
+                "module_storage_consent",
+                [R::Module(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::Ownership) {
+            (
+                "ownership",
+                [R::Practitioner(a), R::Module(b), R::Nothing, R::Nothing],
+            )
+        } else if of(K::PartyConsent) {
+            (
+                "party_consent",
+                [
+                    R::Organisation(a),
+                    R::Organisation(b),
+                    R::Purpose(c),
+                    R::Nothing,
+                ],
+            )
+        } else if of(K::Objection) {
+            (
+                "objection",
+                [R::Purpose(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::ResearchConsent) {
+            (
+                "research_consent",
+                [R::Study(a), R::Nothing, R::Nothing, R::Nothing],
+            )
+        } else if of(K::Mitz) {
+            let holder = if a & HOLDER_CATEGORY_BIT == 0 {
+                R::Organisation(a)
+            } else {
+                R::HolderCategory(a & !HOLDER_CATEGORY_BIT)
+            };
+            (
+                "mitz",
+                [
+                    holder,
+                    R::RequesterCategory(b),
+                    R::DataCategory(c & !PERMIT_BIT),
+                    R::Permit(c & PERMIT_BIT != 0),
+                ],
+            )
+        } else if of(K::MitzConfirmed) {
+            ("mitz_confirmed", none)
+        } else {
+            ("unknown", none)
+        }
+    }
+
+    /// The key without a Mitz entry's choice: entries with the same one
+    /// are kept together, in `(at, arrival)` order
+    pub(super) fn statement(self) -> u128 {
+        self.statement_key()
+    }
+}
+
 impl Entry {
     /// The consent statement event of a `dossier_consent_*` or
     /// `mitz_choice_*` entry (R38: a dossier consent is the statement

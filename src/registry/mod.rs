@@ -12,6 +12,7 @@
 //! nothing, not even an interned value.
 
 mod consent_map;
+mod digest;
 mod facts;
 mod intern;
 
@@ -259,15 +260,32 @@ impl Registry {
         Self::default()
     }
 
-    /// The sequence number of the last applied event (0 before any)
+    /// The last applied position (0 before any entry): every accepted
+    /// entity record and event takes one (SPEC.md §8)
     pub(crate) fn seq(&self) -> u64 {
         self.seq
+    }
+
+    /// Sets the last applied position to a host log's own position `p`,
+    /// right after the entry at `p` was applied (which took `seq + 1`);
+    /// never lowers it
+    pub(crate) fn set_position(&mut self, p: u64) {
+        self.seq = self.seq.max(p);
+    }
+
+    /// The position the next accepted entity record takes
+    fn next_entity_position(&self) -> Result<u64, EntityError> {
+        self.seq
+            .checked_add(1)
+            .ok_or(EntityError::Capacity("positions"))
     }
 
     /// Registers an organisation (registering a known id again changes
     /// nothing: its URA number and provider type are the first record's)
     pub(crate) fn register_organisation(&mut self, org: &Organisation) -> Result<(), EntityError> {
+        let position = self.next_entity_position()?;
         if self.organisations.get(&org.id).is_some() {
+            self.seq = position;
             return Ok(());
         }
         if org.ura.is_some_and(|u| self.uras.contains_key(&u)) {
@@ -289,6 +307,7 @@ impl Registry {
         if let Some(ura) = org.ura {
             self.uras.insert(ura, idx);
         }
+        self.seq = position;
         Ok(())
     }
 
@@ -301,6 +320,7 @@ impl Registry {
         practitioner: Practitioner,
         vocabulary: &Vocabulary,
     ) -> Result<(), EntityError> {
+        let position = self.next_entity_position()?;
         let organisation = self
             .organisations
             .get(&practitioner.organisation)
@@ -339,13 +359,16 @@ impl Registry {
             tag,
         };
         self.practitioners.insert(state.entity.id.clone(), state);
+        self.seq = position;
         Ok(())
     }
 
     /// Registers a patient (registering a known id again changes nothing:
     /// its BSN and date of birth are the first record's)
     pub(crate) fn register_patient(&mut self, patient: &Patient) -> Result<(), EntityError> {
+        let position = self.next_entity_position()?;
         if self.patients.contains_key(&patient.id) {
+            self.seq = position;
             return Ok(());
         }
         if patient.bsn.is_some_and(|b| self.bsns.contains_key(&b)) {
@@ -373,6 +396,7 @@ impl Registry {
         if let Some(bsn) = patient.bsn {
             self.bsns.insert(bsn, patient.id.clone());
         }
+        self.seq = position;
         Ok(())
     }
 
@@ -522,7 +546,7 @@ impl Registry {
         Ok(self.seq)
     }
 
-    /// Applies one event and returns its sequence number
+    /// Applies one event and returns its position (the last one plus one)
     ///
     /// On error (an unknown entity, record, category or module, a record id
     /// added twice, a full table) nothing changes.
@@ -532,6 +556,13 @@ impl Registry {
         vocabulary: &Vocabulary,
     ) -> Result<u64, EventError> {
         let t = event.kind.event_type();
+        let position = self.seq.checked_add(1).ok_or_else(|| {
+            EventError::new(
+                t,
+                "position",
+                EventProblem::Invalid("no position is left above the last applied one".into()),
+            )
+        })?;
         let checked = self.check(t, &event.kind, vocabulary)?;
         let record_tag = match &event.kind {
             EventKind::RecordAdded { record, .. } => Some(
@@ -597,7 +628,7 @@ impl Registry {
             }
             _ => {}
         }
-        self.seq += 1;
+        self.seq = position;
         if let (Some(key), Some(state)) = (fact, self.patients.get_mut(&patient)) {
             let entry = Entry::new(event.at, key, event.kind.change());
             // Entries stay sorted by (at, arrival): a new entry goes after every
@@ -1014,7 +1045,8 @@ mod tests {
             r#"{"at":"2026-01-10T09:00:00Z","type":"referral_objection_recorded","patient":"c1",
                 "holder":"vp","category":"medicatie"}"#,
         );
-        assert_eq!(r.apply(&e, &v).unwrap(), 1);
+        // An organisation and a patient took positions 1 and 2
+        assert_eq!(r.apply(&e, &v).unwrap(), 3);
         let c = Category::new("medicatie").unwrap();
         let at: Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
         let holder = r.organisation_index(&OrganisationId::new("vp").unwrap());

@@ -101,6 +101,11 @@ pub struct Expectation {
     pub module: Option<CareModule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<StudyId>,
+    /// A freshness token (SPEC.md §8, R47): the world's last position is
+    /// the number of entities plus the number of events; above it the
+    /// answer is a deny with `stale_facts`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
     /// The expected decision
     pub decision: Decision,
     /// Codes that must all be among the decision's reasons; absent: not checked
@@ -133,6 +138,7 @@ impl Expectation {
             purpose: self.purpose,
             module: self.module.clone(),
             study: self.study.clone(),
+            min_seq: self.min_seq,
         }
         .into_request(true)
     }
@@ -169,6 +175,10 @@ pub struct DashboardExpectation {
     /// Default `treatment`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<Purpose>,
+    /// A freshness token (SPEC.md §8, R47): above the world's last position
+    /// the dashboard shows nothing
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
     /// Per holder, exactly the visible categories; a holder the answer lists
     /// but this map does not must show none. Every holder named here (and in
     /// `reasons`) must be one of the scenario's `[[organisations]]`
@@ -197,6 +207,7 @@ impl DashboardExpectation {
             at: self.at,
             mfa: self.mfa.unwrap_or(true),
             purpose: self.purpose.unwrap_or(Purpose::Treatment),
+            min_seq: self.min_seq,
         }
     }
 }
@@ -262,6 +273,7 @@ impl ConsentExpectation {
             requester_category: self.requester_category.clone(),
             data_categories: self.answers.keys().cloned().collect(),
             at: self.at,
+            min_seq: None,
         }
     }
 }

@@ -922,6 +922,7 @@ impl<'a> Run<'a> {
             at: query.at,
             mfa: query.mfa,
             action,
+            min_seq: query.min_seq,
         };
         let mut determining = BTreeSet::new();
         let mut problems = Vec::new();

@@ -101,7 +101,7 @@ fn shipped_engine_decides_the_spec_example() {
         r.policies,
         vec!["forbid-category-not-in-role-matrix".to_owned()]
     );
-    assert_eq!(r.seq, 6, "the world's six events");
+    assert_eq!(r.seq, 12, "the world's six entities and six events");
     let r = engine.decide(&view("kraambed", "2026-02-01T00:00:00Z"));
     assert!(r.is_allowed(), "{r:?}");
     assert_eq!(r.policies, vec!["permit-view-shared-dossier".to_owned()]);

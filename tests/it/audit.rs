@@ -39,6 +39,7 @@ fn request(principal: Principal, x: &str, when: &str, action: Action) -> Request
         at: at(when),
         mfa: true,
         action,
+        min_seq: None,
     }
 }
 
@@ -482,6 +483,7 @@ fn a_dashboard_yields_one_record_per_holder() {
         at: at("2026-02-01T00:00:00Z"),
         mfa: true,
         purpose: Purpose::Treatment,
+        min_seq: None,
     };
     let answer = engine.dashboard(&query).unwrap();
     assert!(answer.holders.len() >= 2, "{answer:?}");
@@ -1232,6 +1234,7 @@ fn the_overview_lists_only_allowed_accesses_to_that_patient_newest_first() {
             at: at("2026-02-02T12:00:00Z"),
             mfa: true,
             purpose: Purpose::Treatment,
+            min_seq: None,
         })
         .unwrap();
     let shown = answer

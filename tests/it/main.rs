@@ -27,6 +27,7 @@ mod common;
 mod consent;
 mod consent_vocabulary;
 mod fhir;
+mod freshness;
 mod fuzz_regressions;
 mod least_privilege;
 mod oracle;

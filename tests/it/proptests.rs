@@ -15,7 +15,7 @@ use zorg_pdp::{
 use crate::common::policies;
 use crate::oracle::{Oracle, OraclePractitioner};
 
-const ORGS: [&str; 4] = ["o0", "o1", "o2", "ghost-org"];
+pub(crate) const ORGS: [&str; 4] = ["o0", "o1", "o2", "ghost-org"];
 const PATIENTS: [&str; 3] = ["x0", "x1", "ghost-patient"];
 const PRACTITIONERS: [&str; 7] = ["p0", "p1", "p2", "p3", "p4", "p5", "ghost-practitioner"];
 const RECORDS: [&str; 5] = ["r0", "r1", "r2", "r3", "r4"];
@@ -133,7 +133,7 @@ pub(crate) struct Staff {
     tasks: u8,
 }
 
-fn staff() -> impl Strategy<Value = Staff> {
+pub(crate) fn staff() -> impl Strategy<Value = Staff> {
     (0..3usize, 0..ROLES.len(), 0..8u8).prop_map(|(org, role, tasks)| Staff { org, role, tasks })
 }
 
@@ -155,7 +155,7 @@ pub(crate) struct EventSeed {
     flag: bool,
 }
 
-fn event_seed() -> impl Strategy<Value = EventSeed> {
+pub(crate) fn event_seed() -> impl Strategy<Value = EventSeed> {
     (
         (event_kind(), 0..12u8, pick(3), pick(4), pick(4), pick(7)),
         (
@@ -192,7 +192,7 @@ fn event_seed() -> impl Strategy<Value = EventSeed> {
         )
 }
 
-fn build_event(s: &EventSeed) -> Event {
+pub(crate) fn build_event(s: &EventSeed) -> Event {
     use EventKind as K;
     let x = patient(s.patient);
     let kind = match s.kind {
@@ -365,7 +365,7 @@ pub(crate) struct RequestSeed {
     optional: u8,
 }
 
-fn request_seed() -> impl Strategy<Value = RequestSeed> {
+pub(crate) fn request_seed() -> impl Strategy<Value = RequestSeed> {
     (
         (
             prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
@@ -407,7 +407,7 @@ fn request_seed() -> impl Strategy<Value = RequestSeed> {
         )
 }
 
-fn build_request(s: &RequestSeed) -> Request {
+pub(crate) fn build_request(s: &RequestSeed) -> Request {
     let principal = match s.principal_kind {
         0 => Principal::Practitioner(practitioner(s.principal)),
         1 => Principal::Patient(patient(s.principal)),
@@ -461,6 +461,7 @@ fn build_request(s: &RequestSeed) -> Request {
         at: time(s.hour),
         mfa: s.mfa,
         action,
+        min_seq: None,
     }
 }
 
@@ -657,7 +658,7 @@ proptest! {
             patient: patient(x),
             at: time(hour),
             mfa: true,
-            purpose: purpose(purpose_i),
+            purpose: purpose(purpose_i), min_seq: None,
         };
         let answer = engine.dashboard(&query).unwrap();
         let mut ids: Vec<String> = answer.holders.iter().map(|h| h.holder.to_string()).collect();
@@ -670,7 +671,7 @@ proptest! {
             for c in policies().vocabulary().categories() {
                 let q = Request {
                     principal: query.principal.clone(), patient: query.patient.clone(), at: query.at, mfa: true,
-                    action: Action::View { holder: h.holder.clone(), category: c.clone(), purpose: query.purpose },
+                    action: Action::View { holder: h.holder.clone(), category: c.clone(), purpose: query.purpose }, min_seq: None,
                 };
                 let allowed = engine.decide(&q).decision == Decision::Allow;
                 prop_assert_eq!(allowed, h.visible.contains(c), "{} {} {}", h.holder, c, allowed);
@@ -679,7 +680,7 @@ proptest! {
         for m in &answer.modules {
             let q = Request {
                 principal: query.principal.clone(), patient: query.patient.clone(), at: query.at, mfa: true,
-                action: Action::Contribute { module: m.module.clone() },
+                action: Action::Contribute { module: m.module.clone() }, min_seq: None,
             };
             prop_assert_eq!(engine.decide(&q).decision == Decision::Allow, m.allowed);
         }
@@ -806,6 +807,8 @@ fn generators_reach_every_action_outcome_and_reason() {
         .filter(|r| {
             **r != zorg_pdp::Reason::EvaluationError
                 && **r != zorg_pdp::Reason::ConsentUnconfirmed
+                // `stale_facts` needs a freshness token: tests/it/freshness.rs
+                && **r != zorg_pdp::Reason::StaleFacts
                 && !reasons.contains(r)
         })
         .collect();

@@ -75,6 +75,7 @@ fn committed_schemas_are_valid_json_with_the_expected_titles() {
         ("consent-locate-answer", "ConsentLocateAnswer"),
         ("consent-overview-query", "ConsentOverviewQuery"),
         ("consent-overview-answer", "ConsentOverviewAnswer"),
+        ("log-entry", "LogEntryRecord"),
     ];
     for (name, title) in titles {
         let text = std::fs::read_to_string(schema_dir().join(format!("{name}.schema.json")))
@@ -97,6 +98,7 @@ fn input_schemas_refuse_unknown_fields() {
         "consent-check-query",
         "consent-locate-query",
         "consent-overview-query",
+        "log-entry",
     ] {
         let schema = zorg_pdp::schema::by_name(name).unwrap();
         assert_eq!(schema["additionalProperties"], false, "{name}");

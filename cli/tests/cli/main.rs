@@ -22,6 +22,8 @@ mod explain;
 #[cfg(test)]
 mod fhir;
 #[cfg(test)]
+mod freshness;
+#[cfg(test)]
 mod helpers;
 #[cfg(test)]
 mod least_privilege;

@@ -47,13 +47,13 @@ int main(int argc, char **argv) {
     CHECK_STATUS(zpdp_engine_set_audit_callback(engine, on_audit, &log, &error), ZPDP_STATUS_OK);
     CHECK(error == NULL);
 
-    /* One more event, with its sequence number */
+    /* One more event, with its position: four entities and three events came before */
     CHECK_STATUS(zpdp_engine_apply(engine,
                                    "{\"at\":\"2026-01-12T00:00:00Z\",\"type\":"
                                    "\"pgo_account_created\",\"patient\":\"client-1\"}",
                                    &seq, &error),
                  ZPDP_STATUS_OK);
-    CHECK(seq == 4);
+    CHECK(seq == 8);
     CHECK(error == NULL);
 
     /* Allow, with the permits that applied */
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
     CHECK(error == NULL);
     CHECK(contains(response, "\"decision\":\"allow\""));
     CHECK(contains(response, "\"reasons\":[]"));
-    CHECK(contains(response, "\"seq\":4"));
+    CHECK(contains(response, "\"seq\":8"));
     zpdp_string_free(response);
     response = NULL;
 
@@ -100,6 +100,30 @@ int main(int argc, char **argv) {
     CHECK(error != NULL && contains(zpdp_error_message(error), "`requester`"));
     zpdp_error_free(error);
     error = NULL;
+
+    /* An entry of the host's log at its own position; a repeat is skipped (0 written) and
+     * changes nothing, so the state digest tells */
+    {
+        const char *entry = "{\"position\":20,\"entity\":{\"patient\":{\"id\":\"client-2\"}}}";
+        char *before = NULL;
+        char *after = NULL;
+        char *again = NULL;
+        uint64_t position = 77;
+        CHECK_STATUS(zpdp_engine_state_digest(engine, &before, &error), ZPDP_STATUS_OK);
+        CHECK(before != NULL && strncmp(before, "sha256:", 7) == 0 && strlen(before) == 71);
+        CHECK_STATUS(zpdp_engine_apply_entry(engine, entry, &position, &error), ZPDP_STATUS_OK);
+        CHECK(position == 20);
+        CHECK_STATUS(zpdp_engine_state_digest(engine, &after, &error), ZPDP_STATUS_OK);
+        CHECK_STATUS(zpdp_engine_apply_entry(engine, entry, &position, &error), ZPDP_STATUS_OK);
+        CHECK(position == 0);
+        CHECK_STATUS(zpdp_engine_state_digest(engine, &again, &error), ZPDP_STATUS_OK);
+        CHECK(before != NULL && after != NULL && strcmp(before, after) != 0);
+        CHECK(after != NULL && again != NULL && strcmp(after, again) == 0);
+        CHECK(error == NULL);
+        zpdp_string_free(before);
+        zpdp_string_free(after);
+        zpdp_string_free(again);
+    }
 
     /* Audit: two decisions and one record per dashboard holder, chained from seq 1 */
     CHECK(log.count >= 3);
