@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::{FhirError, FhirProblem};
-use super::wire::{Bundle, CodeableConcept, Consent, Entry, Organization, Patient};
+use super::wire::{Bundle, CodeableConcept, Consent, Entry, Identifier, Organization, Patient};
 use super::{
     ACT_REASON_SYSTEM, ACT_REASON_SYSTEM_OLD, BSN_SYSTEM, CONSENT_SCOPE_SYSTEM,
     DATA_CATEGORY_SYSTEM, HOLDER_CATEGORY_SYSTEM, LOCAL_CONSENT_PROFILE, LOINC_SYSTEM,
@@ -330,30 +330,9 @@ impl<'a> Reader<'a> {
         let place = |e: FhirError| e.in_entry(k, self.full_url(k));
         let prefix = format!("entry[{k}].resource");
         let patient: Patient = typed(resource, &prefix).map_err(place)?;
-        let mut bsn: Option<(usize, &str)> = None;
-        let mut local: Option<(usize, &str)> = None;
-        for (j, id) in patient.identifier.iter().enumerate() {
-            let slot = match id.system.as_deref() {
-                Some(BSN_SYSTEM) => &mut bsn,
-                Some(PATIENT_ID_SYSTEM) if self.flavour == Flavour::Export => &mut local,
-                _ => continue,
-            };
-            let Some(value) = id.value.as_deref() else {
-                return Err(place(FhirError::new(
-                    format!("{prefix}.identifier[{j}].value"),
-                    FhirProblem::Missing,
-                )));
-            };
-            match slot {
-                Some((_, earlier)) if *earlier != value => {
-                    return Err(place(FhirError::new(
-                        format!("{prefix}.identifier[{j}]"),
-                        FhirProblem::Several("identifier of this system"),
-                    )));
-                }
-                _ => *slot = Some((j, value)),
-            }
-        }
+        let local_system = (self.flavour == Flavour::Export).then_some(PATIENT_ID_SYSTEM);
+        let (bsn, local) =
+            identifiers(&patient.identifier, &prefix, BSN_SYSTEM, local_system).map_err(place)?;
         if let Some((j, value)) = bsn {
             let path = format!("{prefix}.identifier[{j}].value");
             let parsed = Bsn::new(value)
@@ -404,30 +383,9 @@ impl<'a> Reader<'a> {
         let prefix = format!("entry[{k}].resource");
         let org: Organization = typed(resource, &prefix).map_err(place)?;
         let export = self.flavour == Flavour::Export;
-        let mut ura: Option<(usize, &str)> = None;
-        let mut local: Option<(usize, &str)> = None;
-        for (j, id) in org.identifier.iter().enumerate() {
-            let slot = match id.system.as_deref() {
-                Some(URA_SYSTEM) => &mut ura,
-                Some(ORGANISATION_ID_SYSTEM) if export => &mut local,
-                _ => continue,
-            };
-            let Some(value) = id.value.as_deref() else {
-                return Err(place(FhirError::new(
-                    format!("{prefix}.identifier[{j}].value"),
-                    FhirProblem::Missing,
-                )));
-            };
-            match slot {
-                Some((_, earlier)) if *earlier != value => {
-                    return Err(place(FhirError::new(
-                        format!("{prefix}.identifier[{j}]"),
-                        FhirProblem::Several("identifier of this system"),
-                    )));
-                }
-                _ => *slot = Some((j, value)),
-            }
-        }
+        let local_system = export.then_some(ORGANISATION_ID_SYSTEM);
+        let (ura, local) =
+            identifiers(&org.identifier, &prefix, URA_SYSTEM, local_system).map_err(place)?;
         let unknown = |path: &str, system: &str, value: &str| {
             place(FhirError::new(
                 path,
@@ -934,6 +892,49 @@ fn events(
         }
     }
     Ok(out)
+}
+
+/// The national and the local identifier of a resource, each as
+/// `(index, value)`
+type Identified<'r> = (Option<(usize, &'r str)>, Option<(usize, &'r str)>);
+
+/// A resource's identifier of the national system and of the local one
+/// (when `local` is given); any other system is skipped. An identifier of
+/// either system without a value, or two of one system with different
+/// values, is an error at `prefix.identifier[j]`.
+fn identifiers<'r>(
+    identifiers: &'r [Identifier],
+    prefix: &str,
+    national: &str,
+    local: Option<&str>,
+) -> Result<Identified<'r>, FhirError> {
+    let (mut found_national, mut found_local) = (None, None);
+    for (j, id) in identifiers.iter().enumerate() {
+        let system = id.system.as_deref();
+        let slot: &mut Option<(usize, &str)> = if system == Some(national) {
+            &mut found_national
+        } else if system.is_some() && system == local {
+            &mut found_local
+        } else {
+            continue;
+        };
+        let Some(value) = id.value.as_deref() else {
+            return Err(FhirError::new(
+                format!("{prefix}.identifier[{j}].value"),
+                FhirProblem::Missing,
+            ));
+        };
+        match slot {
+            Some((_, earlier)) if *earlier != value => {
+                return Err(FhirError::new(
+                    format!("{prefix}.identifier[{j}]"),
+                    FhirProblem::Several("identifier of this system"),
+                ));
+            }
+            _ => *slot = Some((j, value)),
+        }
+    }
+    Ok((found_national, found_local))
 }
 
 #[cfg(test)]
