@@ -9,24 +9,43 @@ use zorg_pdp::{
     Timestamp,
 };
 
+/// The categories of SPEC.md §2, in the schema's order
+pub(crate) const CATEGORIES: [&str; 14] = [
+    "basis",
+    "zwangerschap",
+    "bevalling",
+    "kraambed",
+    "kind",
+    "echo",
+    "metingen",
+    "leefstijl",
+    "voeding",
+    "voet",
+    "labuitslagen",
+    "medicatie",
+    "voorgeschiedenis",
+    "psychosociaal",
+];
+
+/// The roles of SPEC.md §2, in the schema's order
+pub(crate) const ROLES: [&str; 12] = [
+    "huisarts",
+    "poh",
+    "diabetesverpleegkundige",
+    "dietist",
+    "podotherapeut",
+    "verloskundige",
+    "gynaecoloog",
+    "kraamverzorgende",
+    "jgz",
+    "apotheker",
+    "medisch_specialist",
+    "administratief",
+];
+
 /// The role × category matrix of SPEC.md §2, written out again by hand
 pub(crate) fn matrix(role: &str, category: &str) -> bool {
-    let all = [
-        "basis",
-        "zwangerschap",
-        "bevalling",
-        "kraambed",
-        "kind",
-        "echo",
-        "metingen",
-        "leefstijl",
-        "voeding",
-        "voet",
-        "labuitslagen",
-        "medicatie",
-        "voorgeschiedenis",
-        "psychosociaal",
-    ];
+    let all = CATEGORIES;
     let cats: &[&str] = match role {
         "huisarts" => &all,
         "poh" => &[

@@ -44,7 +44,7 @@ pub(crate) fn edit(file: &Path, from: &str, to: &str) {
 }
 
 /// The 1-based line of `needle` in a file, and the 1-based column where it starts
-fn place_of(file: &Path, needle: &str) -> (usize, usize) {
+pub(crate) fn place_of(file: &Path, needle: &str) -> (usize, usize) {
     let text = fs::read_to_string(file).unwrap();
     let (n, line) = text
         .lines()

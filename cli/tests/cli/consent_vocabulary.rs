@@ -2,21 +2,9 @@
 //! of it at its `file:line:column`; `fmt` leaves it alone
 
 use std::fs;
-use std::path::Path;
 
-use super::authoring::{copy_policies, edit, zorg_in};
+use super::authoring::{copy_policies, edit, place_of, zorg_in};
 use super::helpers::{TempDir, path, stderr, stdout, zorg};
-
-/// The 1-based line and column of `needle` in a file
-fn place_of(file: &Path, needle: &str) -> (usize, usize) {
-    let text = fs::read_to_string(file).unwrap();
-    let (n, line) = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| l.contains(needle))
-        .unwrap();
-    (n + 1, line.find(needle).unwrap() + 1)
-}
 
 #[test]
 fn validate_counts_the_consent_vocabulary() {
