@@ -177,7 +177,7 @@ impl fmt::Display for OpenReport {
         }
         match &self.snapshot {
             Some((path, p)) => {
-                write!(f, "; restored snapshot `{}` (position {p})", path.display())?
+                write!(f, "; restored snapshot `{}` (position {p})", path.display())?;
             }
             None => f.write_str("; no snapshot")?,
         }
