@@ -531,7 +531,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The data directory's figures
+/// The data directory's figures (rates per second and seconds)
+#[expect(
+    clippy::struct_field_names,
+    reason = "each field is a rate or a time, named with its unit"
+)]
 struct Durable {
     appends_per_s: f64,
     snapshot_s: f64,

@@ -120,7 +120,9 @@ pub(crate) fn run(command: &DataCommand, console: &mut Console) -> Result<ExitCo
             }
             let (engine, report) = open(dir, StoreOptions::default().read_only(true))?;
             let mut out = report_json(&report);
-            out["state_digest"] = engine.state_digest().into();
+            if let Some(fields) = out.as_object_mut() {
+                fields.insert("state_digest".into(), engine.state_digest().into());
+            }
             writeln!(console.out, "{}", serde_json::to_string_pretty(&out)?)?;
             let intact = report.refused.is_empty() && report.torn.is_none();
             if !intact {
