@@ -1,11 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-// Every module is private but five namespaces (`analysis`, `audit`, `consent`,
-// `scenario`, `schema`); the rest of the public API is this one list, so each
+// Every module is private but six namespaces (`analysis`, `audit`, `consent`,
+// `scenario`, `schema`, `store`); the rest of the public API is this one list, so each
 // item has one path. Data flows one way, and the modules depend only downstream-ward:
 // diagnostic ← model ← fhir, registry ← policy ← engine → audit, and engine ←
-// analysis (tests/it/architecture.rs checks it); `diagnostic` (where an error
+// analysis, engine and audit ← store (tests/it/architecture.rs checks it); `diagnostic` (where an error
 // is in its file) comes first of all.
 pub mod analysis;
 pub mod audit;
@@ -28,6 +28,7 @@ mod registry;
 pub mod scenario;
 #[cfg(feature = "json-schema")]
 pub mod schema;
+pub mod store;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use diagnostic::Location;
@@ -43,7 +44,7 @@ pub use model::consent_query::{
 };
 pub use model::consent_vocab::ConsentVocabulary;
 pub use model::entities::{EntityRecord, Organisation, Patient, Practitioner};
-pub use model::error::{EntityError, ParseError};
+pub use model::error::{EntityError, JournalFailure, ParseError};
 pub use model::event::{
     Change, Event, EventError, EventKind, EventProblem, EventRecord, EventType, MitzHolder,
     RecordedVia,
@@ -71,6 +72,10 @@ pub use policy::{
 pub use scenario::{RunReport, Scenario, ScenarioError};
 
 // The Rust examples of docs/ run as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/durability.md")]
+struct DurabilityDocs;
+
 #[cfg(doctest)]
 #[doc = include_str!("../docs/audit.md")]
 struct AuditDocs;

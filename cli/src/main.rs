@@ -5,6 +5,7 @@
 mod audit_log;
 mod authoring;
 mod consent;
+mod data;
 mod diagnostics;
 mod diff;
 mod digest;
@@ -131,6 +132,12 @@ enum Command {
     /// The state digest of a world and its last applied position (SPEC.md §8): two engines that
     /// applied the same entries print the same
     Digest(digest::DigestArgs),
+    /// The embedded data directory (SPEC.md §8, docs/durability.md): import log entries into it,
+    /// write a snapshot, verify it read-only (snapshot, journal, torn tail, position, digest)
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +286,7 @@ fn run(cli: Cli, console: &mut Console) -> Result<ExitCode> {
         Command::Prove(args) => prove::run(&args, console),
         Command::Fhir { command } => fhir::run(&command, console),
         Command::Digest(args) => digest::run(&args, console),
+        Command::Data { command } => data::run(&command, console),
     }
 }
 

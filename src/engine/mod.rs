@@ -13,6 +13,7 @@ mod consent_questions;
 mod explain;
 mod fhir;
 pub(crate) mod input;
+pub(crate) mod journal;
 mod memo;
 mod positions;
 
@@ -87,6 +88,8 @@ pub struct Engine {
     /// The last applied position, published after every write for
     /// [`Engine::wait_for`]
     published: positions::Published,
+    /// The data directory's journal, for an engine opened from one
+    journal: Option<Arc<dyn journal::Journal>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,6 +102,7 @@ impl std::fmt::Debug for Engine {
             .field("audited", &loaded.sink.is_some())
             .field("audit_failures", &self.audit_failures())
             .field("published", &self.published.current())
+            .field("journal", &self.journal)
             .finish()
     }
 }
@@ -142,6 +146,7 @@ impl Engine {
             registry: ShardedLock::new(Registry::new()),
             audit_failures: AtomicU64::new(0),
             published: positions::Published::default(),
+            journal: None,
         }
     }
 
@@ -197,10 +202,16 @@ impl Engine {
     )]
     pub fn register_organisation(&self, organisation: Organisation) -> Result<(), EntityError> {
         let loaded = self.loaded.load();
-        self.write(|r| {
+        let body = self
+            .journal
+            .as_ref()
+            .map(|_| journal::Body::entity(&EntityRecord::Organisation(organisation.clone())));
+        self.write_journaled(EntityError::Journal, |r, lines| {
             let done = r.register_organisation(&organisation);
             r.sync_consent_map(loaded.policies.vocabulary().consent());
-            done
+            done?;
+            lines.extend(body.map(|b| b.at(r.seq())));
+            Ok(())
         })
     }
 
@@ -213,7 +224,15 @@ impl Engine {
     /// is not in the loaded vocabulary; nothing changes then.
     pub fn register_practitioner(&self, practitioner: Practitioner) -> Result<(), EntityError> {
         let loaded = self.loaded.load();
-        self.write(|r| r.register_practitioner(practitioner, loaded.policies.vocabulary()))
+        let body = self
+            .journal
+            .as_ref()
+            .map(|_| journal::Body::entity(&EntityRecord::Practitioner(practitioner.clone())));
+        self.write_journaled(EntityError::Journal, |r, lines| {
+            r.register_practitioner(practitioner, loaded.policies.vocabulary())?;
+            lines.extend(body.map(|b| b.at(r.seq())));
+            Ok(())
+        })
     }
 
     /// Registers a patient (registering a known id again changes nothing but
@@ -223,7 +242,15 @@ impl Engine {
     ///
     /// [`EntityError::Capacity`] when the registry is full.
     pub fn register_patient(&self, patient: &Patient) -> Result<(), EntityError> {
-        self.write(|r| r.register_patient(patient))
+        let body = self
+            .journal
+            .as_ref()
+            .map(|_| journal::Body::entity(&EntityRecord::Patient(patient.clone())));
+        self.write_journaled(EntityError::Journal, |r, lines| {
+            r.register_patient(patient)?;
+            lines.extend(body.map(|b| b.at(r.seq())));
+            Ok(())
+        })
     }
 
     /// Registers any entity
@@ -249,11 +276,18 @@ impl Engine {
     /// and no position is taken.
     pub fn apply(&self, event: &Event) -> Result<u64, EventError> {
         let loaded = self.loaded.load();
-        self.write(|r| {
-            let done = r.apply(event, loaded.policies.vocabulary());
-            r.sync_consent_map(loaded.policies.vocabulary().consent());
-            done
-        })
+        let body = self.journal.as_ref().map(|_| journal::Body::event(event));
+        let event_type = event.kind.event_type();
+        self.write_journaled(
+            |f| EventError::journal(event_type, f),
+            |r, lines| {
+                let done = r.apply(event, loaded.policies.vocabulary());
+                r.sync_consent_map(loaded.policies.vocabulary().consent());
+                let position = done?;
+                lines.extend(body.map(|b| b.at(position)));
+                Ok(position)
+            },
+        )
     }
 
     /// The last applied position (0 before any entry): every accepted entity

@@ -15,6 +15,7 @@ use crate::model::entities::EntityRecord;
 use crate::model::log_entry::{Applied, EntryBody, EntryError, LogEntry};
 use crate::registry::Registry;
 
+use super::journal::Body;
 use super::{Engine, Loaded};
 
 /// The last applied position as the waiters see it
@@ -87,7 +88,18 @@ impl Engine {
     /// same position is applied).
     pub fn apply_entry(&self, entry: &LogEntry) -> Result<Applied, EntryError> {
         let loaded = self.loaded.load();
-        self.write(|r| apply_one(r, &loaded, entry))
+        let body = self.journal.as_ref().map(|_| body_of(entry));
+        let position = entry.position();
+        self.write_journaled(
+            |source| EntryError::Journal { position, source },
+            |r, lines| {
+                let done = apply_one(r, &loaded, entry)?;
+                if let (Applied::Applied(p), Some(body)) = (done, body) {
+                    lines.push(body.at(p));
+                }
+                Ok(done)
+            },
+        )
     }
 
     /// Applies entries of a host's ordered log in order, each as
@@ -101,12 +113,33 @@ impl Engine {
     /// looked at.
     pub fn apply_entries(&self, entries: &[LogEntry]) -> Result<u64, (usize, EntryError)> {
         let loaded = self.loaded.load();
-        self.write(|r| {
-            for (i, entry) in entries.iter().enumerate() {
-                apply_one(r, &loaded, entry).map_err(|e| (i, e))?;
-            }
-            Ok(r.seq())
-        })
+        let bodies: Option<Vec<Body>> = self
+            .journal
+            .as_ref()
+            .map(|_| entries.iter().map(body_of).collect());
+        let first = entries.first().map_or(0, LogEntry::position);
+        self.write_journaled(
+            |source| {
+                (
+                    0,
+                    EntryError::Journal {
+                        position: first,
+                        source,
+                    },
+                )
+            },
+            |r, lines| {
+                for (i, entry) in entries.iter().enumerate() {
+                    let done = apply_one(r, &loaded, entry).map_err(|e| (i, e))?;
+                    if let (Applied::Applied(p), Some(body)) =
+                        (done, bodies.as_ref().and_then(|b| b.get(i)))
+                    {
+                        lines.push(body.at(p));
+                    }
+                }
+                Ok(r.seq())
+            },
+        )
     }
 
     /// Waits until the engine has applied `position` (its [`Engine::seq`] is
@@ -141,6 +174,14 @@ impl Engine {
     /// ```
     pub fn state_digest(&self) -> String {
         self.read().state_digest()
+    }
+}
+
+/// An entry's body for the journal
+fn body_of(entry: &LogEntry) -> Body {
+    match entry.body() {
+        EntryBody::Event(e) => Body::event(e),
+        EntryBody::Entity(e) => Body::entity(e),
     }
 }
 

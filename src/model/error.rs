@@ -79,4 +79,31 @@ pub enum EntityError {
     /// A registry holds at most `u32::MAX` entities of one kind
     #[error("too many {0} registered")]
     Capacity(&'static str),
+    /// The engine was opened from a data directory and its journal could not
+    /// take the accepted entity record: it is not acknowledged
+    /// (`docs/durability.md`)
+    #[error(transparent)]
+    Journal(#[from] JournalFailure),
+}
+
+/// The journal of an engine opened from a data directory failed to take an
+/// accepted entry (a write or a sync failed), or stopped after such a failure
+///
+/// The call that returns it is not acknowledged: its entry may be applied in
+/// memory and may or may not be in the journal after a reopen, as with a
+/// write whose answer was lost; retry it at its position with
+/// `apply_entry` after reopening. After the first failure the journal stops
+/// and every later write is refused, unchanged, with `stopped` set, until
+/// the directory is opened again (fail closed: a half-written line is never
+/// followed by another, and opening cuts it). The message names the file and
+/// the operating system's reason, never an entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("journal `{path}`: {}{message}", if *.stopped { "stopped after an earlier failure: " } else { "" })]
+pub struct JournalFailure {
+    /// The journal file
+    pub path: String,
+    /// What failed (the operating system's reason)
+    pub message: String,
+    /// Whether the journal had stopped before this call (it changed nothing)
+    pub stopped: bool,
 }

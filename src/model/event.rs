@@ -368,6 +368,9 @@ pub enum EventProblem {
     Unknown(String),
     /// The value is well formed but not acceptable here
     Invalid(String),
+    /// The event was accepted but the journal of the engine's data directory
+    /// could not take it: it is not acknowledged (field `journal`)
+    Journal(crate::model::error::JournalFailure),
 }
 
 /// A rejected event: names the event type and the field; the state did not change
@@ -385,6 +388,7 @@ fn describe(field: &str, problem: &EventProblem) -> String {
         EventProblem::NotUsed => format!("field `{field}` is not used by this event type"),
         EventProblem::Unknown(v) => format!("field `{field}`: unknown `{v}`"),
         EventProblem::Invalid(why) => format!("field `{field}`: {why}"),
+        EventProblem::Journal(failure) => failure.to_string(),
     }
 }
 
@@ -403,6 +407,13 @@ impl EventError {
     /// The field at fault
     pub fn field(&self) -> &'static str {
         self.field
+    }
+    /// An accepted event the journal could not take
+    pub(crate) fn journal(
+        event_type: EventType,
+        failure: crate::model::error::JournalFailure,
+    ) -> Self {
+        Self::new(event_type, "journal", EventProblem::Journal(failure))
     }
     /// What is wrong with it
     pub fn problem(&self) -> &EventProblem {

@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::entities::EntityRecord;
-use crate::model::error::EntityError;
+use crate::model::error::{EntityError, JournalFailure};
 use crate::model::event::{Event, EventError, EventRecord};
 
 /// What a log entry carries
@@ -224,13 +224,24 @@ pub enum EntryError {
         /// Why
         source: EntityError,
     },
+    /// The entry was accepted but the journal of the engine's data directory
+    /// could not take it: it is not acknowledged (`docs/durability.md`)
+    #[error("log entry at position {position}: {source}")]
+    Journal {
+        /// The entry's position (of a batch: its first entry's)
+        position: u64,
+        /// What failed
+        source: JournalFailure,
+    },
 }
 
 impl EntryError {
     /// The refused entry's position
     pub fn position(&self) -> u64 {
         match self {
-            EntryError::Event { position, .. } | EntryError::Entity { position, .. } => *position,
+            EntryError::Event { position, .. }
+            | EntryError::Entity { position, .. }
+            | EntryError::Journal { position, .. } => *position,
         }
     }
 }

@@ -15,6 +15,18 @@ use smol_str::SmolStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Tag(NonZeroU32);
 
+impl Tag {
+    /// The tag as a number (1 or more), for snapshots
+    pub(crate) fn get(self) -> u32 {
+        self.0.get()
+    }
+
+    /// A tag from [`Tag::get`]; `None` for 0
+    pub(crate) fn from_u32(n: u32) -> Option<Self> {
+        NonZeroU32::new(n).map(Self)
+    }
+}
+
 /// The places in the table of ids of the entities one decision's audit
 /// record names
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +65,11 @@ impl Names {
         Some(tag)
     }
 
+    /// A table holding `ids`, the first with tag 1 (a restored snapshot)
+    pub(crate) fn from_ids(ids: Vec<SmolStr>) -> Self {
+        Self(RwLock::new(ids))
+    }
+
     /// Runs `f` with a reader of the table (one lock for a whole record)
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> T) -> T {
         let names = self.0.read().unwrap_or_else(PoisonError::into_inner);
@@ -64,6 +81,11 @@ impl Names {
 pub(crate) struct Reader<'a>(&'a [SmolStr]);
 
 impl Reader<'_> {
+    /// Every id, by tag (the first has tag 1)
+    pub(crate) fn all(&self) -> &[SmolStr] {
+        self.0
+    }
+
     /// The id with this tag
     ///
     /// Every tag comes from [`Names::add`] on the same table, which never

@@ -163,6 +163,15 @@ impl FactKey {
 pub(crate) struct PackedKey(u128);
 
 impl PackedKey {
+    /// The key as one number, for snapshots
+    pub(super) fn bits(self) -> u128 {
+        self.0
+    }
+
+    /// A key from [`PackedKey::bits`]
+    pub(super) fn from_bits(bits: u128) -> Self {
+        Self(bits)
+    }
     /// The key without a Mitz entry's choice bit: the statement's key
     /// (holder, requester, data), by which the Mitz entries are sorted
     fn statement_key(self) -> u128 {

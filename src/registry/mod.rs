@@ -15,6 +15,7 @@ mod consent_map;
 mod digest;
 mod facts;
 mod intern;
+mod snapshot;
 
 use std::sync::Arc;
 

@@ -12,13 +12,14 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "diagnostic",
         &[
-            "model", "fhir", "registry", "policy", "engine", "audit", "scenario", "schema",
+            "model", "fhir", "registry", "policy", "engine", "audit", "scenario", "schema", "store",
         ],
     ),
     (
         "model",
         &[
             "fhir", "registry", "policy", "engine", "audit", "scenario", "schema", "analysis",
+            "store",
         ],
     ),
     // FHIR parse and serialise: on the model alone (the engine supplies the
@@ -26,26 +27,34 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "fhir",
         &[
-            "registry", "policy", "engine", "audit", "scenario", "schema", "analysis",
+            "registry", "policy", "engine", "audit", "scenario", "schema", "analysis", "store",
         ],
     ),
     (
         "registry",
-        &["fhir", "policy", "engine", "audit", "scenario", "analysis"],
+        &[
+            "fhir", "policy", "engine", "audit", "scenario", "analysis", "store",
+        ],
     ),
     (
         "policy",
         &[
-            "fhir", "registry", "engine", "audit", "scenario", "analysis",
+            "fhir", "registry", "engine", "audit", "scenario", "analysis", "store",
         ],
     ),
     (
         "audit",
-        &["fhir", "engine", "registry", "scenario", "analysis"],
+        &[
+            "fhir", "engine", "registry", "scenario", "analysis", "store",
+        ],
     ),
-    ("engine", &["scenario", "analysis"]),
+    // The engine reaches the data directory only through its journal hook
+    ("engine", &["scenario", "analysis", "store"]),
     // A stage after the engine: it may use everything before it
-    ("analysis", &["scenario"]),
+    ("analysis", &["scenario", "store"]),
+    // The data directory (journal, snapshots): after the engine and the
+    // audit sink (its `Durability`)
+    ("store", &["scenario", "analysis", "fhir"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

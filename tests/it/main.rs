@@ -26,6 +26,7 @@ mod audit;
 mod common;
 mod consent;
 mod consent_vocabulary;
+mod durable;
 mod fhir;
 mod freshness;
 mod fuzz_regressions;

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use zorg_pdp::{
-    Action, CareModule, Category, Change, DashboardQuery, Decision, DocumentRef, Engine, Event,
-    EventKind, Organisation, OrganisationId, Patient, PatientId, Practitioner, PractitionerId,
-    Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task, Timestamp,
+    Action, CareModule, Category, Change, DashboardQuery, Decision, DocumentRef, Engine,
+    EntityRecord, Event, EventKind, Organisation, OrganisationId, Patient, PatientId, Practitioner,
+    PractitionerId, Principal, Purpose, RecordId, Request, Role, Scenario, Source, StudyId, Task,
+    Timestamp,
 };
 
 use crate::common::policies;
@@ -463,6 +464,34 @@ pub(crate) fn build_request(s: &RequestSeed) -> Request {
         action,
         min_seq: None,
     }
+}
+
+/// The entity records `setup` registers, in its order
+pub(crate) fn setup_entities(staff: &[Staff]) -> Vec<EntityRecord> {
+    let mut out: Vec<EntityRecord> = ORGS[..3]
+        .iter()
+        .map(|o| EntityRecord::Organisation(Organisation::new(OrganisationId::new(o).unwrap())))
+        .collect();
+    out.extend(
+        PATIENTS[..2]
+            .iter()
+            .map(|x| EntityRecord::Patient(Patient::new(PatientId::new(x).unwrap()))),
+    );
+    for (i, s) in staff.iter().enumerate() {
+        let tasks: Vec<Task> = TASKS
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| s.tasks & (1 << b) != 0)
+            .map(|(_, t)| Task::new(t).unwrap())
+            .collect();
+        out.push(EntityRecord::Practitioner(Practitioner {
+            id: practitioner(i),
+            organisation: org(s.org),
+            role: Role::new(ROLES[s.role]).unwrap(),
+            tasks,
+        }));
+    }
+    out
 }
 
 /// Registers the world on a fresh engine and on the oracle

@@ -16,6 +16,8 @@ mod consent_vocabulary;
 #[cfg(test)]
 mod coverage;
 #[cfg(test)]
+mod data;
+#[cfg(test)]
 mod diff;
 #[cfg(test)]
 mod explain;
