@@ -89,6 +89,10 @@ impl FeedConfig {
 /// How far a feed is, for a host's `readyz`
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts a readyz endpoint reports, not states of one machine"
+)]
 pub struct FeedStatus {
     /// The engine's last applied position after the feed's last round
     pub applied: u64,

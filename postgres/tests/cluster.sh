@@ -47,7 +47,7 @@ cmd_install() {
     if [ ! -f /etc/postgresql-common/createcluster.conf ]; then
         echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
     fi
-    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql) >/dev/null
+    (apt-get update && DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y postgresql) >/dev/null
     [ -n "$(pg_bin)" ] || die "apt-get install postgresql did not install initdb"
 }
 

@@ -9,7 +9,6 @@
 //! run in parallel.
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "helpers outside #[test] fns (setup, writers) unwrap and index too: in a test binary \
@@ -17,7 +16,7 @@
 )]
 
 mod common;
-
+mod example;
 mod ordering;
 mod outbox;
 mod reconnect;

@@ -72,7 +72,7 @@ async fn positions_come_only_from_the_trigger_and_rows_never_change() {
         r#"{"position": 3, "entity": {"patient": {"id": "a"}}}"#,
         r#"{"other": 1}"#,
         r#"{"entity": {}, "event": {}}"#,
-        r#"[1]"#,
+        "[1]",
     ] {
         let e = db
             .client

@@ -38,7 +38,7 @@ async fn writer(
         )
         .await
         .unwrap();
-        if (id + i) % 9 == 0 {
+        if (id + i).is_multiple_of(9) {
             tx.rollback().await.unwrap();
         } else {
             tx.commit().await.unwrap();
