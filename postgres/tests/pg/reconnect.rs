@@ -108,3 +108,35 @@ async fn a_new_feed_on_an_engine_at_p_resumes_after_p() {
     assert_eq!(restored.state_digest(), engine.state_digest());
     feed.stop().await.unwrap();
 }
+
+/// A new replica catches up on a long outbox in batches (the catch-up rate,
+/// measured)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_replica_catches_up_on_a_long_outbox() {
+    let db = fresh("catch_up").await;
+    let mut w = db.connect().await;
+    write(&mut w, &world()).await;
+    db.client
+        .batch_execute(
+            "INSERT INTO zorg_pdp_outbox (entry) SELECT jsonb_build_object('entity', \
+             jsonb_build_object('patient', jsonb_build_object('id', 'bulk-' || i))) \
+             FROM generate_series(1, 20000) AS i",
+        )
+        .await
+        .unwrap();
+    let head = db.head().await;
+    let engine = engine();
+    let started = std::time::Instant::now();
+    let feed = Feed::spawn(engine.clone(), db.feed_config());
+    assert!(applied(&engine, head).await);
+    let elapsed = started.elapsed();
+    let s = feed.status();
+    assert_eq!(s.entries_applied, 20000 + world().len() as u64);
+    assert_eq!(engine.state_digest(), db.reference().await.state_digest());
+    eprintln!(
+        "catch-up: {} rows in {elapsed:?} ({:.0} rows/s, batches of 1000)",
+        s.entries_applied,
+        f64::from(u32::try_from(s.entries_applied).unwrap()) / elapsed.as_secs_f64()
+    );
+    feed.stop().await.unwrap();
+}
