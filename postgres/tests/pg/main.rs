@@ -21,3 +21,4 @@ mod ordering;
 mod outbox;
 mod reconnect;
 mod replicas;
+mod restart;
