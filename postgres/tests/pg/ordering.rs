@@ -3,11 +3,13 @@
 //! the "xid early, position late" order, savepoints, and the wake-ups
 //! (NOTIFY, and polling without it).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use zorg_pdp::Engine;
 use zorg_pdp_postgres::{Feed, append_json};
 
-use crate::common::{applied, engine, fresh, patient, world, write};
+use crate::common::{Db, applied, engine, fresh, patient, world, write};
 
 /// Waits until `feed` has read `position` and waits for the writers of a
 /// hole below it
@@ -24,14 +26,22 @@ async fn holds_at(feed: &Feed, position: u64) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lower_position_that_commits_later_is_not_skipped() {
-    let db = fresh("interleaved").await;
+/// A fresh database with the small world written and a replica fed up to
+/// it: the database, the replica's engine and feed, and the world's last
+/// position
+async fn fed(name: &str) -> (Db, Arc<Engine>, Feed, u64) {
+    let db = fresh(name).await;
     let engine = engine();
     let feed = Feed::spawn(engine.clone(), db.feed_config());
     let mut w = db.connect().await;
     let base = *write(&mut w, &world()).await.last().unwrap();
     assert!(applied(&engine, base).await);
+    (db, engine, feed, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_position_that_commits_later_is_not_skipped() {
+    let (db, engine, feed, base) = fed("interleaved").await;
 
     let (mut c1, mut c2) = (db.connect().await, db.connect().await);
     let t1 = c1.transaction().await.unwrap();
@@ -62,11 +72,8 @@ async fn a_lower_position_that_commits_later_is_not_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolled_back_position_is_a_permanent_gap() {
-    let db = fresh("rollback").await;
-    let engine = engine();
-    let feed = Feed::spawn(engine.clone(), db.feed_config());
+    let (db, engine, feed, base) = fed("rollback").await;
     let mut w = db.connect().await;
-    let base = *write(&mut w, &world()).await.last().unwrap();
 
     let (mut c1, mut c2) = (db.connect().await, db.connect().await);
     let t1 = c1.transaction().await.unwrap();
@@ -98,12 +105,7 @@ async fn a_rolled_back_position_is_a_permanent_gap() {
 /// one's id is newer than every completed one (docs/replicas.md)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_early_xid_with_a_late_position_waits_for_the_newer_xid() {
-    let db = fresh("xid_early").await;
-    let engine = engine();
-    let feed = Feed::spawn(engine.clone(), db.feed_config());
-    let mut w = db.connect().await;
-    let base = *write(&mut w, &world()).await.last().unwrap();
-    assert!(applied(&engine, base).await);
+    let (db, engine, feed, base) = fed("xid_early").await;
 
     let (mut c1, mut c2) = (db.connect().await, db.connect().await);
     // The EHR's own change first: its transaction id exists from here on
@@ -145,12 +147,7 @@ async fn an_early_xid_with_a_late_position_waits_for_the_newer_xid() {
 /// a gap
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_in_savepoints_wait_for_their_top_level_transaction() {
-    let db = fresh("savepoint").await;
-    let engine = engine();
-    let feed = Feed::spawn(engine.clone(), db.feed_config());
-    let mut w = db.connect().await;
-    let base = *write(&mut w, &world()).await.last().unwrap();
-    assert!(applied(&engine, base).await);
+    let (db, engine, feed, base) = fed("savepoint").await;
 
     let (mut c1, mut c2) = (db.connect().await, db.connect().await);
     let t1 = c1.transaction().await.unwrap();
