@@ -1,0 +1,1 @@
+//! The domain through HTTP: the engine behind AuthZEN.
