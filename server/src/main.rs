@@ -70,10 +70,6 @@ fn main() -> Result<()> {
             );
         }
     }
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -81,10 +77,12 @@ fn main() -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("binding {}", args.listen))?;
-        eprintln!(
-            "zorg-pdp-server: listening on http://{} (loopback only, no tokens)",
-            listener.local_addr()?
-        );
+        let bound = listener.local_addr()?;
+        let base_url = args
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"));
+        eprintln!("zorg-pdp-server: listening on http://{bound} (loopback only, no tokens)");
         zorg_pdp_server::serve(listener, zorg_pdp_server::zorg_router(decider, &base_url))
             .await
             .context("serving")

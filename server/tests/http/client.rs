@@ -21,12 +21,14 @@ pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     client: Client<HttpConnector, Full<Bytes>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(t) = &self.task {
+            t.abort();
+        }
     }
 }
 
@@ -52,7 +54,20 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(zorg_pdp_server::serve(listener, router));
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Self { addr, client, task }
+        Self {
+            addr,
+            client,
+            task: Some(task),
+        }
+    }
+
+    /// A client for a server running elsewhere (another process)
+    pub(crate) fn client_for(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            task: None,
+        }
     }
 
     /// A server over `decider`
