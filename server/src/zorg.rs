@@ -79,7 +79,7 @@ impl ZorgDecider {
         }
     }
 
-    fn answer(&self, response: &Verdict) -> Answer {
+    fn answer(response: &Verdict) -> Answer {
         let mut context = Map::new();
         context.insert(
             "reasons".into(),
@@ -325,11 +325,7 @@ impl ZorgDecider {
         }
     }
 
-    fn query(
-        &self,
-        s: &Search,
-        w: &When,
-    ) -> Result<Option<(PatientId, DashboardQuery)>, BadRequest> {
+    fn query(s: &Search, w: &When) -> Result<Option<(PatientId, DashboardQuery)>, BadRequest> {
         let Some(Ok(Some(patient))) = Some(prop(&s.resource.properties, "patient", |x| {
             PatientId::new(x).ok()
         })?) else {
@@ -366,7 +362,7 @@ impl Decider for ZorgDecider {
             Some(kind) => self.decide(&e.subject, kind, &e.resource, &w)?,
             None => self.unknown(),
         };
-        Ok(self.answer(&response))
+        Ok(Self::answer(&response))
     }
 
     fn search_subject(&self, s: &Search) -> Result<Vec<Found>, BadRequest> {
@@ -424,7 +420,7 @@ impl Decider for ZorgDecider {
         } else {
             None
         };
-        let Some((_, query)) = self.query(s, &w)? else {
+        let Some((_, query)) = Self::query(s, &w)? else {
             return Ok(Vec::new());
         };
         let view = s.action.as_ref().map(|a| a.name.as_str()) == Some("view");

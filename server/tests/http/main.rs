@@ -3,9 +3,14 @@
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::indexing_slicing,
-    reason = "helpers outside #[test] fns unwrap and index too: in a test binary a failed setup \
+    clippy::panic,
+    reason = "helpers outside #[test] fns unwrap and panic too: in a test binary a failed setup \
               is a failed test"
+)]
+#![expect(
+    clippy::too_many_lines,
+    clippy::many_single_char_names,
+    reason = "a test tells one story or holds one table; `s` the server, `r` a reply, `d` a decision"
 )]
 
 mod client;
