@@ -56,6 +56,36 @@ pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> s
     axum::serve(listener, router).await
 }
 
+/// Serves `router` on `listener` until `shutdown` completes: then stops
+/// accepting and returns once the requests in flight are answered
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT); never if neither can be watched
+pub async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// A decider over `engine`, ready for [`zorg_router`]
 pub fn decider(engine: Engine) -> Arc<ZorgDecider> {
     Arc::new(ZorgDecider::new(Arc::new(engine)))

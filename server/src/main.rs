@@ -83,8 +83,16 @@ fn main() -> Result<()> {
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"));
         eprintln!("zorg-pdp-server: listening on http://{bound} (loopback only, no tokens)");
-        zorg_pdp_server::serve(listener, zorg_pdp_server::zorg_router(decider, &base_url))
+        let router = zorg_pdp_server::zorg_router(decider.clone(), &base_url);
+        zorg_pdp_server::serve_until(listener, router, zorg_pdp_server::terminated())
             .await
-            .context("serving")
+            .context("serving")?;
+        // In-flight requests are answered: sync the journal before leaving
+        decider.engine().sync().context("syncing the journal")?;
+        eprintln!(
+            "zorg-pdp-server: stopped at position {} (journal synced)",
+            decider.engine().seq()
+        );
+        Ok(())
     })
 }

@@ -570,7 +570,31 @@ async fn the_binary_serves_the_demo_world() {
         json!(format!("http://{addr}")),
         "the bound address"
     );
-    child.kill().await.unwrap();
+    // SIGTERM: stop accepting, answer what is in flight, sync, exit 0
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(TIMEOUT, child.wait())
+        .await
+        .expect("no exit after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let rest = tokio::time::timeout(TIMEOUT, async {
+        let mut rest = String::new();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            rest.push_str(&line);
+        }
+        rest
+    })
+    .await
+    .unwrap();
+    assert!(
+        rest.contains("stopped at position 17 (journal synced)"),
+        "{rest}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 
     let out = tokio::time::timeout(
