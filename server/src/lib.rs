@@ -1,0 +1,92 @@
+//! `zorg-pdp-server`: the zorg-pdp engine as a service following the OpenID
+//! AuthZEN Authorization API 1.0 (SPEC.md §9; `docs/server.md`).
+//!
+//! The core crate stays sync and I/O-free: this crate owns the HTTP layer
+//! (tokio + axum). Decisions run on the engine directly in the request's
+//! task (they take microseconds); entries, which wait for the journal's
+//! fsync, run on tokio's blocking pool.
+//!
+//! The HTTP layer ([`app`]) answers through a [`decider::Decider`]: the
+//! engine ([`zorg::ZorgDecider`]) in the service, or the AuthZEN
+//! certification fixture ([`decider::FixtureDecider`]) in the conformance
+//! tests, so both run the same handlers.
+
+pub mod app;
+pub mod authzen;
+pub mod decider;
+pub mod words;
+pub mod zorg;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use zorg_pdp::{Engine, EntityRecord, Scenario};
+
+pub use app::{router, zorg_router};
+pub use decider::{Decider, FixtureDecider};
+pub use zorg::ZorgDecider;
+
+/// A world file that could not be loaded
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    /// The file did not read or parse, or an entity or event was refused
+    #[error(transparent)]
+    Scenario(#[from] zorg_pdp::ScenarioError),
+}
+
+/// Loads the world of a scenario file (its entities and events; its
+/// expectations are ignored) into `decider`'s engine, noting its
+/// practitioners and organisations for subject search
+pub fn load_world(decider: &ZorgDecider, path: &Path) -> Result<(), WorldError> {
+    let text = zorg_pdp::scenario::read_file(path)?;
+    let scenario = Scenario::parse(&text, path)?;
+    scenario.load_into(decider.engine(), path, Some(&text))?;
+    for o in &scenario.organisations {
+        decider.note(&EntityRecord::Organisation(o.clone()));
+    }
+    for p in &scenario.practitioners {
+        decider.note(&EntityRecord::Practitioner(p.clone()));
+    }
+    Ok(())
+}
+
+/// Serves `router` on `listener` until the future ends (never, unless the
+/// listener fails)
+pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
+    axum::serve(listener, router).await
+}
+
+/// Serves `router` on `listener` until `shutdown` completes: then stops
+/// accepting and returns once the requests in flight are answered
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT); never if neither can be watched
+pub async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// A decider over `engine`, ready for [`zorg_router`]
+pub fn decider(engine: Engine) -> Arc<ZorgDecider> {
+    Arc::new(ZorgDecider::new(Arc::new(engine)))
+}

@@ -1,0 +1,98 @@
+//! `zorg-pdp-server --listen 127.0.0.1:8080 --data DIR [--policies DIR] [--world FILE]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use zorg_pdp::Policies;
+use zorg_pdp::store::StoreOptions;
+
+/// The zorg-pdp engine over the OpenID AuthZEN Authorization API 1.0
+#[derive(Debug, Parser)]
+#[command(name = "zorg-pdp-server", version)]
+struct Args {
+    /// The address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The data directory: every accepted entry is journaled there, and the
+    /// state restored from it at start (created when absent)
+    #[arg(long)]
+    data: PathBuf,
+    /// A policy directory instead of the shipped policies
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// A world (a scenario file's entities and events) loaded into an empty
+    /// data directory, such as `server/demo-world.toml`
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// The base URL the metadata names (`policy_decision_point`); default
+    /// `http://` and the listen address
+    #[arg(long)]
+    base_url: Option<String>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if !args.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--listen {}: this version serves loopback addresses only (no tokens or TLS yet)",
+            args.listen
+        );
+    }
+    let policies = match &args.policies {
+        Some(d) => Policies::from_dir(d)
+            .with_context(|| format!("loading policies from `{}`", d.display()))?,
+        None => Policies::shipped()?,
+    };
+    let (engine, report) =
+        zorg_pdp::Engine::open_with(&args.data, policies, StoreOptions::default())
+            .with_context(|| format!("opening the data directory `{}`", args.data.display()))?;
+    eprintln!(
+        "zorg-pdp-server: data directory `{}` at position {} ({} entries replayed)",
+        args.data.display(),
+        report.seq,
+        report.replayed
+    );
+    let decider = zorg_pdp_server::decider(engine);
+    if let Some(world) = &args.world {
+        if decider.engine().seq() == 0 {
+            zorg_pdp_server::load_world(&decider, world)?;
+            eprintln!(
+                "zorg-pdp-server: loaded the world `{}` (position {})",
+                world.display(),
+                decider.engine().seq()
+            );
+        } else {
+            eprintln!(
+                "zorg-pdp-server: the data directory is not empty; the world `{}` is not loaded again",
+                world.display()
+            );
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let bound = listener.local_addr()?;
+        let base_url = args
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"));
+        eprintln!("zorg-pdp-server: listening on http://{bound} (loopback only, no tokens)");
+        let router = zorg_pdp_server::zorg_router(decider.clone(), &base_url);
+        zorg_pdp_server::serve_until(listener, router, zorg_pdp_server::terminated())
+            .await
+            .context("serving")?;
+        // In-flight requests are answered: sync the journal before leaving
+        decider.engine().sync().context("syncing the journal")?;
+        eprintln!(
+            "zorg-pdp-server: stopped at position {} (journal synced)",
+            decider.engine().seq()
+        );
+        Ok(())
+    })
+}
