@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -32,6 +32,13 @@ struct Shared {
     base_url: String,
 }
 
+/// The largest request body the AuthZEN endpoints take (64 KiB): a larger
+/// one is answered 413 Payload Too Large
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The largest body `POST /v1/entries` takes (16 MiB): a batch of entries
+pub const MAX_ENTRIES_BODY: usize = 16 * 1024 * 1024;
+
 /// The service's router over `decider`, its metadata naming `base_url`
 pub fn router(decider: Arc<dyn Decider>, base_url: &str) -> Router {
     build(decider, None, base_url)
@@ -56,9 +63,13 @@ fn build(decider: Arc<dyn Decider>, zorg: Option<Arc<ZorgDecider>>, base_url: &s
         .route("/access/v1/search/resource", post(search_resource))
         .route("/access/v1/search/action", post(search_action))
         .route("/.well-known/authzen-configuration", get(metadata))
-        .route("/v1/entries", post(entries))
+        .route(
+            "/v1/entries",
+            post(entries).layer(DefaultBodyLimit::max(MAX_ENTRIES_BODY)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(echo_request_id))
         .with_state(shared)
 }

@@ -610,3 +610,42 @@ async fn the_binary_serves_the_demo_world() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
+
+/// An AuthZEN body over 64 KiB is refused with 413 and nothing decided; an
+/// entry batch of the same size is taken (its limit is 16 MiB)
+#[tokio::test]
+async fn a_body_over_its_limit_is_413() {
+    let (s, _) = demo(Engine::new().unwrap()).await;
+    let padding = "x".repeat(zorg_pdp_server::app::MAX_BODY);
+    let big =
+        format!(r#"{{"subject": {{"type": "practitioner", "id": "anna", "pad": "{padding}"}}}}"#);
+    let r = s.post("/access/v1/evaluation", &big).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    let r = s.post("/access/v1/evaluations", &big).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+
+    // Just under the limit, the same endpoint reads the body (and finds it malformed)
+    let small = format!(
+        r#"{{"subject": {{"type": "practitioner", "id": "anna", "pad": "{}"}}}}"#,
+        "x".repeat(zorg_pdp_server::app::MAX_BODY - 100)
+    );
+    assert_eq!(s.post("/access/v1/evaluation", &small).await.status, 400);
+
+    // An entry batch larger than 64 KiB is applied
+    let lines: Vec<String> = (0..2_000)
+        .map(|i| format!(r#"{{"entity": {{"patient": {{"id": "bulk-patient-{i:06}"}}}}}}"#))
+        .collect();
+    let batch = lines.join("\n");
+    assert!(batch.len() > zorg_pdp_server::app::MAX_BODY);
+    let r = s
+        .send(
+            "POST",
+            "/v1/entries",
+            Some("application/x-ndjson"),
+            &[],
+            &batch,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["entries"].as_array().map(Vec::len), Some(2_000));
+}
