@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use zorg_pdp::{Applied, Engine, EntryBody, LogEntry};
 
 use crate::authzen::{self, BadRequest, Parts, SearchKind, Semantic};
-use crate::decider::{Answer, Decider};
+use crate::decider::{Answer, Context, Decider};
 use crate::zorg::ZorgDecider;
 
 /// The header every response echoes
@@ -103,7 +103,7 @@ impl IntoResponse for BadRequest {
     }
 }
 
-fn ok(value: &Value) -> Response {
+fn ok(value: &impl serde::Serialize) -> Response {
     (StatusCode::OK, axum::Json(value)).into_response()
 }
 
@@ -123,12 +123,43 @@ fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Bad
 }
 
 async fn evaluation(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let run = || -> Result<Value, BadRequest> {
-        let body = json_body(&headers, &body)?;
-        let e = Parts::of(&body, "")?.evaluation()?;
-        Ok(s.decider.evaluate(&e)?.to_json())
-    };
-    run().map_or_else(IntoResponse::into_response, |v| ok(&v))
+    json_body(&headers, &body)
+        .and_then(|body| answer_evaluation(s.decider.as_ref(), &body))
+        .map_or_else(IntoResponse::into_response, |v| ok(&v))
+}
+
+/// The answer of `POST /access/v1/evaluation` to `body`: the handler's
+/// work without HTTP (the load example times it)
+pub fn answer_evaluation(
+    decider: &dyn Decider,
+    body: &Map<String, Value>,
+) -> Result<Answer, BadRequest> {
+    let e = Parts::of(body, &"")?.evaluation()?;
+    decider.evaluate(&e)
+}
+
+/// The answer of `POST /access/v1/evaluations`: one Decision, or the
+/// items' Decisions under `evaluations`
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answers {
+    /// A body without items: the evaluation of its top-level parts
+    One(Answer),
+    /// The items answered, in order
+    Many(Vec<Answer>),
+}
+
+impl serde::Serialize for Answers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Answers::One(a) => a.serialize(serializer),
+            Answers::Many(items) => {
+                let mut m = serializer.serialize_map(Some(1))?;
+                m.serialize_entry("evaluations", items)?;
+                m.end()
+            }
+        }
+    }
 }
 
 /// A failed batch item: false, with the error in its context
@@ -137,39 +168,46 @@ fn item_error(e: &BadRequest) -> Answer {
     context.insert("error".into(), json!({ "status": 400, "message": e.0 }));
     Answer {
         decision: false,
-        context: Some(context),
+        context: Some(Context::Object(context)),
     }
 }
 
 async fn evaluations(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let run = || -> Result<Value, BadRequest> {
-        let body = json_body(&headers, &body)?;
-        let defaults = Parts::of(&body, "")?;
-        let semantic = Semantic::of(&body)?;
-        let Some(items) = authzen::items(&body)? else {
-            // No items: the single evaluation of the top-level parts
-            return Ok(s.decider.evaluate(&defaults.evaluation()?)?.to_json());
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            let answer = Parts::of(item, &format!("evaluations[{i}]."))
-                .map(|p| p.or(defaults))
-                .and_then(Parts::evaluation)
-                .and_then(|e| s.decider.evaluate(&e));
-            let answer = answer.unwrap_or_else(|e| item_error(&e));
-            let stop = match semantic {
-                Semantic::ExecuteAll => false,
-                Semantic::DenyOnFirstDeny => !answer.decision,
-                Semantic::PermitOnFirstPermit => answer.decision,
-            };
-            out.push(answer.to_json());
-            if stop {
-                break;
-            }
-        }
-        Ok(json!({ "evaluations": out }))
+    json_body(&headers, &body)
+        .and_then(|body| answer_evaluations(s.decider.as_ref(), &body))
+        .map_or_else(IntoResponse::into_response, |v| ok(&v))
+}
+
+/// The answer of `POST /access/v1/evaluations` to `body`: the handler's
+/// work without HTTP (the load example times it)
+pub fn answer_evaluations(
+    decider: &dyn Decider,
+    body: &Map<String, Value>,
+) -> Result<Answers, BadRequest> {
+    let defaults = Parts::of(body, &"")?;
+    let semantic = Semantic::of(body)?;
+    let Some(items) = authzen::items(body)? else {
+        // No items: the single evaluation of the top-level parts
+        return Ok(Answers::One(decider.evaluate(&defaults.evaluation()?)?));
     };
-    run().map_or_else(IntoResponse::into_response, |v| ok(&v))
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let answer = Parts::of(item, &format_args!("evaluations[{i}]."))
+            .map(|p| p.or(defaults))
+            .and_then(Parts::evaluation)
+            .and_then(|e| decider.evaluate(&e));
+        let answer = answer.unwrap_or_else(|e| item_error(&e));
+        let stop = match semantic {
+            Semantic::ExecuteAll => false,
+            Semantic::DenyOnFirstDeny => !answer.decision,
+            Semantic::PermitOnFirstPermit => answer.decision,
+        };
+        out.push(answer);
+        if stop {
+            break;
+        }
+    }
+    Ok(Answers::Many(out))
 }
 
 fn search(s: &Shared, headers: &HeaderMap, body: &[u8], kind: SearchKind) -> Response {

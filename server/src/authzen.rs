@@ -2,7 +2,13 @@
 //! malformed shape is a 400 whose message names the field, and every unknown
 //! field is ignored.
 
+use std::fmt::Display;
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
+
+/// The properties of an entity that has none
+static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
 /// A request the AuthZEN rules call malformed: HTTP 400, with this message
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,42 +17,43 @@ pub struct BadRequest(pub String);
 
 impl BadRequest {
     /// A bad request about `field`
-    pub fn field(field: &str, what: &str) -> Self {
+    pub fn field(field: impl Display, what: &str) -> Self {
         Self(format!("field `{field}`: {what}"))
     }
 }
 
-/// A subject or a resource: `{type, id, properties?}`
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entity {
+/// A subject or a resource: `{type, id, properties?}`, borrowed from the
+/// request body (a batch's items share their defaults without copies)
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entity<'a> {
     /// Its type
-    pub kind: String,
+    pub kind: &'a str,
     /// Its id (empty for the searched entity of a search, whose id is ignored)
-    pub id: String,
+    pub id: &'a str,
     /// Its properties (empty when absent)
-    pub properties: Map<String, Value>,
+    pub properties: &'a Map<String, Value>,
 }
 
 /// An action: `{name, properties?}`
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionRef {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ActionRef<'a> {
     /// Its name
-    pub name: String,
+    pub name: &'a str,
     /// Its properties (empty when absent)
-    pub properties: Map<String, Value>,
+    pub properties: &'a Map<String, Value>,
 }
 
 /// One access evaluation: subject, action, resource, context
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation<'a> {
     /// Who asks
-    pub subject: Entity,
+    pub subject: Entity<'a>,
     /// What they would do
-    pub action: ActionRef,
+    pub action: ActionRef<'a>,
     /// With what
-    pub resource: Entity,
+    pub resource: Entity<'a>,
     /// The free context object (empty when absent)
-    pub context: Map<String, Value>,
+    pub context: &'a Map<String, Value>,
 }
 
 /// Which entity a search looks for
@@ -61,16 +68,16 @@ pub enum SearchKind {
 }
 
 /// A search: the complete inputs and the searched entity's type
-#[derive(Debug, Clone, PartialEq)]
-pub struct Search {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Search<'a> {
     /// The subject: complete, or for a subject search only its type
-    pub subject: Entity,
+    pub subject: Entity<'a>,
     /// The action (absent for an action search)
-    pub action: Option<ActionRef>,
+    pub action: Option<ActionRef<'a>>,
     /// The resource: complete, or for a resource search only its type
-    pub resource: Entity,
+    pub resource: Entity<'a>,
     /// The free context object
-    pub context: Map<String, Value>,
+    pub context: &'a Map<String, Value>,
 }
 
 /// The body as a JSON object; an empty body, malformed JSON or another
@@ -86,11 +93,12 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, BadRequest> {
     }
 }
 
-/// An optional object field: absent and `null` are `None`
+/// An optional object field: absent and `null` are `None`; `path` names it
+/// in the message of a 400 (formatted only then)
 pub fn optional_object<'a>(
     m: &'a Map<String, Value>,
     key: &str,
-    path: &str,
+    path: &dyn Display,
 ) -> Result<Option<&'a Map<String, Value>>, BadRequest> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -99,30 +107,37 @@ pub fn optional_object<'a>(
     }
 }
 
-fn string_field(m: &Map<String, Value>, key: &str, path: &str) -> Result<String, BadRequest> {
+fn string_field<'a>(
+    m: &'a Map<String, Value>,
+    key: &str,
+    path: &dyn Display,
+) -> Result<&'a str, BadRequest> {
     match m.get(key) {
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => Ok(s),
         None | Some(Value::Null) => Err(BadRequest::field(path, "is required")),
         Some(_) => Err(BadRequest::field(path, "must be a string")),
     }
 }
 
-fn properties(m: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, BadRequest> {
-    Ok(
-        optional_object(m, "properties", &format!("{path}.properties"))?
-            .cloned()
-            .unwrap_or_default(),
-    )
+fn properties<'a>(
+    m: &'a Map<String, Value>,
+    path: &str,
+) -> Result<&'a Map<String, Value>, BadRequest> {
+    Ok(optional_object(m, "properties", &format_args!("{path}.properties"))?.unwrap_or(&EMPTY))
 }
 
 /// A subject or resource; `need_id` false for the searched entity, whose
 /// id is ignored
-fn entity(m: &Map<String, Value>, path: &str, need_id: bool) -> Result<Entity, BadRequest> {
-    let kind = string_field(m, "type", &format!("{path}.type"))?;
+fn entity<'a>(
+    m: &'a Map<String, Value>,
+    path: &str,
+    need_id: bool,
+) -> Result<Entity<'a>, BadRequest> {
+    let kind = string_field(m, "type", &format_args!("{path}.type"))?;
     let id = if need_id {
-        string_field(m, "id", &format!("{path}.id"))?
+        string_field(m, "id", &format_args!("{path}.id"))?
     } else {
-        String::new()
+        ""
     };
     Ok(Entity {
         kind,
@@ -131,9 +146,9 @@ fn entity(m: &Map<String, Value>, path: &str, need_id: bool) -> Result<Entity, B
     })
 }
 
-fn action(m: &Map<String, Value>, path: &str) -> Result<ActionRef, BadRequest> {
+fn action<'a>(m: &'a Map<String, Value>, path: &str) -> Result<ActionRef<'a>, BadRequest> {
     Ok(ActionRef {
-        name: string_field(m, "name", &format!("{path}.name"))?,
+        name: string_field(m, "name", &format_args!("{path}.name"))?,
         properties: properties(m, path)?,
     })
 }
@@ -160,13 +175,14 @@ pub struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    /// The parts of an object; a part that is present but not an object is a 400
-    pub fn of(m: &'a Map<String, Value>, prefix: &str) -> Result<Self, BadRequest> {
+    /// The parts of an object; a part that is present but not an object is
+    /// a 400, its field named after `prefix` (`""`, `evaluations[3].`)
+    pub fn of(m: &'a Map<String, Value>, prefix: &dyn Display) -> Result<Self, BadRequest> {
         Ok(Self {
-            subject: optional_object(m, "subject", &format!("{prefix}subject"))?,
-            action: optional_object(m, "action", &format!("{prefix}action"))?,
-            resource: optional_object(m, "resource", &format!("{prefix}resource"))?,
-            context: optional_object(m, "context", &format!("{prefix}context"))?,
+            subject: optional_object(m, "subject", &format_args!("{prefix}subject"))?,
+            action: optional_object(m, "action", &format_args!("{prefix}action"))?,
+            resource: optional_object(m, "resource", &format_args!("{prefix}resource"))?,
+            context: optional_object(m, "context", &format_args!("{prefix}context"))?,
         })
     }
 
@@ -183,12 +199,12 @@ impl<'a> Parts<'a> {
     }
 
     /// The evaluation these parts make; a missing or malformed part is a 400
-    pub fn evaluation(self) -> Result<Evaluation, BadRequest> {
+    pub fn evaluation(self) -> Result<Evaluation<'a>, BadRequest> {
         Ok(Evaluation {
             subject: entity(required(self.subject, "subject")?, "subject", true)?,
             action: action(required(self.action, "action")?, "action")?,
             resource: entity(required(self.resource, "resource")?, "resource", true)?,
-            context: self.context.cloned().unwrap_or_default(),
+            context: self.context.unwrap_or(&EMPTY),
         })
     }
 }
@@ -208,7 +224,7 @@ pub enum Semantic {
 impl Semantic {
     /// `options.evaluations_semantic` of a batch body
     pub fn of(body: &Map<String, Value>) -> Result<Self, BadRequest> {
-        let Some(options) = optional_object(body, "options", "options")? else {
+        let Some(options) = optional_object(body, "options", &"options")? else {
             return Ok(Self::default());
         };
         match options.get("evaluations_semantic") {
@@ -243,7 +259,7 @@ pub fn items(body: &Map<String, Value>) -> Result<Option<Vec<&Map<String, Value>
             .enumerate()
             .map(|(i, v)| {
                 v.as_object().ok_or_else(|| {
-                    BadRequest::field(&format!("evaluations[{i}]"), "must be an object")
+                    BadRequest::field(format_args!("evaluations[{i}]"), "must be an object")
                 })
             })
             .collect::<Result<Vec<_>, _>>()
@@ -254,8 +270,8 @@ pub fn items(body: &Map<String, Value>) -> Result<Option<Vec<&Map<String, Value>
 
 /// A search body for `kind`: every input entity complete, the searched
 /// one's id ignored, no `action` for an action search (one sent is ignored)
-pub fn search(body: &Map<String, Value>, kind: SearchKind) -> Result<Search, BadRequest> {
-    let parts = Parts::of(body, "")?;
+pub fn search(body: &Map<String, Value>, kind: SearchKind) -> Result<Search<'_>, BadRequest> {
+    let parts = Parts::of(body, &"")?;
     let subject = entity(
         required(parts.subject, "subject")?,
         "subject",
@@ -271,12 +287,12 @@ pub fn search(body: &Map<String, Value>, kind: SearchKind) -> Result<Search, Bad
         _ => Some(action(required(parts.action, "action")?, "action")?),
     };
     // `page` is accepted and ignored (no pagination), but must be an object
-    optional_object(body, "page", "page")?;
+    optional_object(body, "page", &"page")?;
     Ok(Search {
         subject,
         action,
         resource,
-        context: parts.context.cloned().unwrap_or_default(),
+        context: parts.context.unwrap_or(&EMPTY),
     })
 }
 
@@ -294,9 +310,9 @@ mod tests {
             r#"{"subject":{"type":"user","id":"alice","properties":{"x":1}},
                "evaluations":[{"subject":{"type":"user","id":"bob"}}]}"#,
         );
-        let defaults = Parts::of(&b, "").unwrap_or_default();
+        let defaults = Parts::of(&b, &"").unwrap_or_default();
         let items = items(&b).ok().flatten().unwrap_or_default();
-        let item = items.first().map(|i| Parts::of(i, "")).transpose();
+        let item = items.first().map(|i| Parts::of(i, &"")).transpose();
         let merged = item.ok().flatten().unwrap_or_default().or(defaults);
         let subject = merged.subject.cloned().unwrap_or_default();
         assert_eq!(subject.get("id"), Some(&Value::from("bob")));
@@ -317,7 +333,7 @@ mod tests {
                 .unwrap_or_default();
             assert!(e.contains(says), "{json}: {e}");
         }
-        let e = Parts::of(&body(r#"{"subject":"alice"}"#), "").err();
+        let e = Parts::of(&body(r#"{"subject":"alice"}"#), &"").err();
         assert_eq!(e, Some(BadRequest::field("subject", "must be an object")));
         let e = Semantic::of(&body(r#"{"options":{"evaluations_semantic":"all"}}"#)).err();
         assert!(e.is_some_and(|e| e.0.contains("unknown `all`")));

@@ -8,6 +8,12 @@ use clap::Parser;
 use zorg_pdp::Policies;
 use zorg_pdp::store::StoreOptions;
 
+/// mimalloc: a decision over HTTP allocates dozens of small JSON values, and
+/// glibc's allocator costs about a quarter of the service's throughput
+/// (`server/examples/load.rs`, docs/server.md)
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The zorg-pdp engine over the OpenID AuthZEN Authorization API 1.0
 #[derive(Debug, Parser)]
 #[command(name = "zorg-pdp-server", version)]

@@ -63,13 +63,26 @@ pub fn dutch(reason: Reason) -> &'static str {
     }
 }
 
-/// The reasons in words, one sentence each, joined by `"; "`
-pub fn sentence(reasons: &[Reason], words: fn(Reason) -> &'static str) -> String {
-    reasons
-        .iter()
-        .map(|r| words(*r))
-        .collect::<Vec<_>>()
-        .join("; ")
+/// The reasons in words, one sentence each, joined by `"; "`: a `Display`
+/// value, written where it goes without a buffer of its own
+pub fn sentence(reasons: &[Reason], words: fn(Reason) -> &'static str) -> Sentence<'_> {
+    Sentence(reasons, words)
+}
+
+/// The reasons in the words of one language (see [`sentence`])
+#[derive(Debug, Clone, Copy)]
+pub struct Sentence<'a>(&'a [Reason], fn(Reason) -> &'static str);
+
+impl std::fmt::Display for Sentence<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            f.write_str((self.1)(*r))?;
+        }
+        Ok(())
+    }
 }
 
 /// The reason in English: the engine's own text
@@ -91,7 +104,7 @@ mod tests {
 
     #[test]
     fn sentences_join_in_order() {
-        let s = sentence(&[Reason::MfaRequired, Reason::NotPermitted], dutch);
+        let s = sentence(&[Reason::MfaRequired, Reason::NotPermitted], dutch).to_string();
         assert_eq!(
             s,
             "log eerst in met twee factoren (DigiD voor patiënten); geen regel staat dit toe"

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use zorg_pdp::{
     ActionKind, CareModule, Category, DashboardQuery, Engine, EntityRecord, OrganisationId,
     PatientId, PractitionerId, Principal, Purpose, Reason, RecordId, RequestError, RequestRecord,
@@ -24,8 +24,7 @@ use zorg_pdp::{
 };
 
 use crate::authzen::{BadRequest, Entity, Evaluation, Search};
-use crate::decider::{Answer, Decider, Found};
-use crate::words;
+use crate::decider::{Answer, Context, Decider, Found};
 
 /// The result type of a resource search for categories
 pub const CATEGORY: &str = "category";
@@ -79,32 +78,15 @@ impl ZorgDecider {
         }
     }
 
-    fn answer(response: &Verdict) -> Answer {
-        let mut context = Map::new();
-        context.insert(
-            "reasons".into(),
-            json!(
-                response
-                    .reasons
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-            ),
-        );
-        context.insert("policies".into(), json!(response.policies));
-        context.insert("seq".into(), json!(response.seq));
-        if !response.allowed {
-            context.insert(
-                "reason_user".into(),
-                json!({
-                    "en": words::sentence(&response.reasons, words::english),
-                    "nl": words::sentence(&response.reasons, words::dutch),
-                }),
-            );
-        }
+    fn answer(response: Verdict) -> Answer {
         Answer {
             decision: response.allowed,
-            context: Some(context),
+            context: Some(Context::Engine {
+                allowed: response.allowed,
+                reasons: response.reasons,
+                policies: response.policies,
+                seq: response.seq,
+            }),
         }
     }
 
@@ -181,13 +163,13 @@ fn when(context: &Map<String, Value>) -> Result<When, BadRequest> {
 
 /// The principal a subject names, or `None` for an unknown type or a
 /// malformed id
-fn principal(subject: &Entity) -> Option<Principal> {
-    match subject.kind.as_str() {
-        "practitioner" => PractitionerId::new(&subject.id)
+fn principal(subject: &Entity<'_>) -> Option<Principal> {
+    match subject.kind {
+        "practitioner" => PractitionerId::new(subject.id)
             .ok()
             .map(Principal::Practitioner),
-        "patient" => PatientId::new(&subject.id).ok().map(Principal::Patient),
-        "organisation" => OrganisationId::new(&subject.id)
+        "patient" => PatientId::new(subject.id).ok().map(Principal::Patient),
+        "organisation" => OrganisationId::new(subject.id)
             .ok()
             .map(Principal::Organisation),
         _ => None,
@@ -205,7 +187,7 @@ fn prop<T>(
         None | Some(Value::Null) => Ok(Ok(None)),
         Some(Value::String(s)) => Ok(parse(s).map(Some).ok_or(Unknown)),
         Some(_) => Err(BadRequest::field(
-            &format!("resource.properties.{key}"),
+            format!("resource.properties.{key}"),
             "must be a string",
         )),
     }
@@ -231,9 +213,9 @@ fn uses(kind: ActionKind) -> [bool; 6] {
 
 /// The engine request of an evaluation with action `kind`
 fn record(
-    subject: &Entity,
+    subject: &Entity<'_>,
     kind: ActionKind,
-    resource: &Entity,
+    resource: &Entity<'_>,
     w: &When,
 ) -> Result<Result<RequestRecord, Unknown>, BadRequest> {
     let p = &resource.properties;
@@ -268,7 +250,7 @@ fn record(
     let (Some(principal), true, Ok(patient)) = (
         principal(subject),
         resource.kind == "patient",
-        PatientId::new(&resource.id),
+        PatientId::new(resource.id),
     ) else {
         return Ok(Err(Unknown));
     };
@@ -311,9 +293,9 @@ fn bad(e: &RequestError) -> BadRequest {
 impl ZorgDecider {
     fn decide(
         &self,
-        subject: &Entity,
+        subject: &Entity<'_>,
         kind: ActionKind,
-        resource: &Entity,
+        resource: &Entity<'_>,
         w: &When,
     ) -> Result<Verdict, BadRequest> {
         match record(subject, kind, resource, w)? {
@@ -325,8 +307,8 @@ impl ZorgDecider {
         }
     }
 
-    fn query(s: &Search, w: &When) -> Result<Option<(PatientId, DashboardQuery)>, BadRequest> {
-        let Some(Ok(Some(patient))) = Some(prop(&s.resource.properties, "patient", |x| {
+    fn query(s: &Search<'_>, w: &When) -> Result<Option<(PatientId, DashboardQuery)>, BadRequest> {
+        let Some(Ok(Some(patient))) = Some(prop(s.resource.properties, "patient", |x| {
             PatientId::new(x).ok()
         })?) else {
             // a malformed patient id is unknown: no results
@@ -356,56 +338,53 @@ impl ZorgDecider {
 }
 
 impl Decider for ZorgDecider {
-    fn evaluate(&self, e: &Evaluation) -> Result<Answer, BadRequest> {
-        let w = when(&e.context)?;
-        let response = match ActionKind::from_name(&e.action.name) {
+    fn evaluate(&self, e: &Evaluation<'_>) -> Result<Answer, BadRequest> {
+        let w = when(e.context)?;
+        let response = match ActionKind::from_name(e.action.name) {
             Some(kind) => self.decide(&e.subject, kind, &e.resource, &w)?,
             None => self.unknown(),
         };
-        Ok(Self::answer(&response))
+        Ok(Self::answer(response))
     }
 
-    fn search_subject(&self, s: &Search) -> Result<Vec<Found>, BadRequest> {
-        let w = when(&s.context)?;
+    fn search_subject(&self, s: &Search<'_>) -> Result<Vec<Found>, BadRequest> {
+        let w = when(s.context)?;
         let Some(action) = &s.action else {
             return Ok(Vec::new());
         };
-        let Some(kind) = ActionKind::from_name(&action.name) else {
+        let Some(kind) = ActionKind::from_name(action.name) else {
             return Ok(Vec::new());
         };
         let candidates: Vec<String> = {
             let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-            match s.subject.kind.as_str() {
+            match s.subject.kind {
                 "practitioner" => known.practitioners.iter().cloned().collect(),
                 "organisation" => known.organisations.iter().cloned().collect(),
-                "patient" => vec![s.resource.id.clone()],
+                "patient" => vec![s.resource.id.to_owned()],
                 _ => Vec::new(),
             }
         };
         let mut found = Vec::new();
-        for id in candidates {
-            let subject = Entity {
-                id,
-                ..s.subject.clone()
-            };
+        for id in &candidates {
+            let subject = Entity { id, ..s.subject };
             if self.decide(&subject, kind, &s.resource, &w)?.allowed {
                 found.push(Found::Entity {
-                    kind: subject.kind,
-                    id: subject.id,
+                    kind: subject.kind.to_owned(),
+                    id: id.clone(),
                 });
             }
         }
         Ok(found)
     }
 
-    fn search_resource(&self, s: &Search) -> Result<Vec<Found>, BadRequest> {
-        let w = when(&s.context)?;
-        let kind = s.resource.kind.as_str();
+    fn search_resource(&self, s: &Search<'_>) -> Result<Vec<Found>, BadRequest> {
+        let w = when(s.context)?;
+        let kind = s.resource.kind;
         if kind != CATEGORY && kind != HOLDER {
             return Ok(Vec::new());
         }
         let holder = if kind == CATEGORY {
-            match prop(&s.resource.properties, "holder", |x| {
+            match prop(s.resource.properties, "holder", |x| {
                 OrganisationId::new(x).ok()
             })? {
                 Ok(Some(h)) => Some(h),
@@ -423,7 +402,7 @@ impl Decider for ZorgDecider {
         let Some((_, query)) = Self::query(s, &w)? else {
             return Ok(Vec::new());
         };
-        let view = s.action.as_ref().map(|a| a.name.as_str()) == Some("view");
+        let view = s.action.map(|a| a.name) == Some("view");
         if !view {
             return Ok(Vec::new());
         }
@@ -453,8 +432,8 @@ impl Decider for ZorgDecider {
         })
     }
 
-    fn search_action(&self, s: &Search) -> Result<Vec<Found>, BadRequest> {
-        let w = when(&s.context)?;
+    fn search_action(&self, s: &Search<'_>) -> Result<Vec<Found>, BadRequest> {
+        let w = when(s.context)?;
         let mut found = Vec::new();
         for kind in ActionKind::ALL {
             // An action whose fields the resource does not carry cannot be

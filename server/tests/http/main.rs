@@ -16,4 +16,5 @@
 mod client;
 mod conformance;
 mod domain;
+mod load;
 mod schemas;
