@@ -32,9 +32,17 @@
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
     clippy::cast_possible_wrap,
-    clippy::missing_panics_doc,
-    clippy::should_implement_trait,
     reason = "measurement code: fixed-size worlds, percentiles and ratios; a failed setup ends the run"
+)]
+// Public (and so linted for these) only when built as the example, not
+// when server/tests/http/load.rs includes it
+#![cfg_attr(
+    not(test),
+    expect(
+        clippy::missing_panics_doc,
+        clippy::should_implement_trait,
+        reason = "the bench world's helpers unwrap, and its Rng has a `next`"
+    )
 )]
 
 /// The allocator the binary uses (server/src/main.rs)

@@ -11,11 +11,11 @@ use std::time::Duration;
     unreachable_pub,
     reason = "the example's main and printing are not used here, and its public items are the example's"
 )]
-mod load;
+mod generator;
 
 #[test]
 fn the_load_generator_sends_what_it_says_and_every_answer_agrees() {
-    let options = load::Options {
+    let options = generator::Options {
         patients: 300,
         organisations: 20,
         requests: 600,
@@ -24,7 +24,7 @@ fn the_load_generator_sends_what_it_says_and_every_answer_agrees() {
         limit: Duration::from_secs(60),
         server_threads: 2,
     };
-    let report = load::run(&options);
+    let report = generator::run(&options);
     let v = report.json();
     assert_eq!(report.single.errors, 0, "{v}");
     assert_eq!(report.batch.errors, 0, "{v}");
