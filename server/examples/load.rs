@@ -302,22 +302,17 @@ fn batch(items: &[Request]) -> Value {
 /// The decisions of an answer, in order: every `"decision":` and its value
 fn decisions(body: &[u8]) -> Vec<bool> {
     const KEY: &[u8] = b"\"decision\":";
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(at) = find(&body[i..], KEY) {
-        let v = i + at + KEY.len();
-        match body.get(v) {
-            Some(b't') => out.push(true),
-            Some(b'f') => out.push(false),
-            _ => {}
-        }
-        i = v;
-    }
-    out
+    memchr::memmem::find_iter(body, KEY)
+        .filter_map(|at| match body.get(at + KEY.len()) {
+            Some(b't') => Some(true),
+            Some(b'f') => Some(false),
+            _ => None,
+        })
+        .collect()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// Reads one HTTP/1.1 answer from `stream` into `buf`; its status and body range
