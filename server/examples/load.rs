@@ -20,7 +20,8 @@
 //!
 //! Options: `--patients N` (100000), `--organisations N` (1000),
 //! `--requests N` (200000 singles), `--batches N` (20000),
-//! `--connections N` (16), `--seconds S` (a limit per phase, 60),
+//! `--connections N` (16, for single evaluations), `--batch-connections N`
+//! (8), `--seconds S` (a limit per phase, 60),
 //! `--server-threads N` (2).
 
 #![expect(
@@ -75,8 +76,10 @@ pub struct Options {
     pub requests: usize,
     /// Batches of 14 to send
     pub batches: usize,
-    /// Keep-alive connections, each with one request in flight
+    /// Keep-alive connections for single evaluations, each with one request in flight
     pub connections: usize,
+    /// Keep-alive connections for batches
+    pub batch_connections: usize,
     /// The time limit of each phase
     pub limit: Duration,
     /// The server runtime's worker threads
@@ -91,6 +94,7 @@ impl Default for Options {
             requests: 200_000,
             batches: 20_000,
             connections: 16,
+            batch_connections: 8,
             limit: Duration::from_secs(60),
             server_threads: 2,
         }
@@ -114,6 +118,7 @@ impl Options {
                 "--requests" => o.requests = n(),
                 "--batches" => o.batches = n(),
                 "--connections" => o.connections = n(),
+                "--batch-connections" => o.batch_connections = n(),
                 "--seconds" => o.limit = Duration::from_secs(n() as u64),
                 "--server-threads" => o.server_threads = n(),
                 other => panic!("unknown option {other}"),
@@ -401,7 +406,13 @@ async fn connection(
 }
 
 /// Sends `count` of `work` (round robin) over `connections` and measures
-fn drive(addr: SocketAddr, work: Vec<Prepared>, o: &Options, count: usize) -> Phase {
+fn drive(
+    addr: SocketAddr,
+    work: Vec<Prepared>,
+    o: &Options,
+    connections: usize,
+    count: usize,
+) -> Phase {
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -411,7 +422,7 @@ fn drive(addr: SocketAddr, work: Vec<Prepared>, o: &Options, count: usize) -> Ph
         // Warm the connections and the server's code paths: not measured
         let warm = Arc::new(AtomicUsize::new(0));
         let far = Instant::now() + o.limit;
-        let tasks: Vec<_> = (0..o.connections)
+        let tasks: Vec<_> = (0..connections)
             .map(|_| {
                 tokio::spawn(connection(
                     addr,
@@ -428,7 +439,7 @@ fn drive(addr: SocketAddr, work: Vec<Prepared>, o: &Options, count: usize) -> Ph
         let next = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
         let deadline = start + o.limit;
-        let tasks: Vec<_> = (0..o.connections)
+        let tasks: Vec<_> = (0..connections)
             .map(|_| {
                 tokio::spawn(connection(
                     addr,
@@ -547,8 +558,8 @@ pub fn run(o: &Options) -> Report {
     let router = zorg_pdp_server::zorg_router(decider, &format!("http://{addr}"));
     server.spawn(zorg_pdp_server::serve(listener, router));
 
-    let single = drive(addr, single_work, o, o.requests);
-    let batch = drive(addr, batch_work, o, o.batches);
+    let single = drive(addr, single_work, o, o.connections, o.requests);
+    let batch = drive(addr, batch_work, o, o.batch_connections, o.batches);
     server.shutdown_timeout(Duration::from_secs(5));
     Report {
         single,
@@ -562,11 +573,12 @@ pub fn run(o: &Options) -> Report {
 fn main() {
     let o = Options::from_args();
     eprintln!(
-        "load: {} patients, {} organisations ({} practitioners), {} connections, {} server threads",
+        "load: {} patients, {} organisations ({} practitioners), {} connections ({} for batches), {} server threads",
         o.patients,
         o.organisations,
         o.organisations * STAFF,
         o.connections,
+        o.batch_connections,
         o.server_threads
     );
     let t = Instant::now();

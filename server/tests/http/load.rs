@@ -21,6 +21,7 @@ fn the_load_generator_sends_what_it_says_and_every_answer_agrees() {
         requests: 600,
         batches: 60,
         connections: 4,
+        batch_connections: 3,
         limit: Duration::from_secs(60),
         server_threads: 2,
     };
