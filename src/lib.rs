@@ -32,6 +32,8 @@ pub mod store;
 
 pub use audit::{AuditRecord, AuditSink, MemorySink};
 pub use diagnostic::Location;
+#[doc(hidden)]
+pub use engine::CedarBaseline;
 pub use engine::{
     ConsentQueryError, DashboardError, Engine, Explanation, FactSeen, PolicyTrace, PolicyVerdict,
 };

@@ -25,7 +25,7 @@ fn entity_ref(ty: &str, id: &str) -> Result<RestrictedExpression, ()> {
 }
 
 /// Builds the Cedar request and entities for an input
-fn to_cedar(
+pub(crate) fn to_cedar(
     policies: &Policies,
     input: &Input<'_>,
 ) -> Result<(cedar_policy::Request, Entities), ()> {

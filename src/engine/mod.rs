@@ -475,6 +475,25 @@ impl Engine {
             .map(|b| b.input.to_json())
     }
 
+    /// The best a Cedar user can do for `request`, for the performance
+    /// report's baseline (`examples/perf_report.rs`) and not part of the API:
+    /// the Cedar request and entities `decide` would evaluate, built, and the
+    /// action's policies alone. `None` when the request names an unknown id
+    /// or does not fit the schema.
+    #[doc(hidden)]
+    pub fn cedar_baseline(&self, request: &Request) -> Option<CedarBaseline> {
+        let loaded = self.loaded.load();
+        let registry = self.read();
+        let policies = &*loaded.policies;
+        let built = input::build(&registry, policies.vocabulary(), request).ok()?;
+        let (request, entities) = cedar::to_cedar(policies, &built.input).ok()?;
+        Some(CedarBaseline {
+            request,
+            entities,
+            policies: policies.bucket(built.input.action).clone(),
+        })
+    }
+
     /// Which categories of which holder does this practitioner's dashboard show?
     ///
     /// Every entry equals the `view` decision with the query's fields; each
@@ -510,6 +529,19 @@ impl Engine {
         }
         Ok(answer)
     }
+}
+
+/// What [`Engine::cedar_baseline`] gives: Cedar's inputs prebuilt, for
+/// timing `Authorizer::is_authorized` alone (the performance report only)
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CedarBaseline {
+    /// The Cedar request
+    pub request: cedar_policy::Request,
+    /// The request's entities
+    pub entities: cedar_policy::Entities,
+    /// The policies of the request's action
+    pub policies: cedar_policy::PolicySet,
 }
 
 /// Whether a request or query with freshness token `min_seq` asks for a
