@@ -13,6 +13,9 @@
     reason = "a test tells one story or holds one table; `s` the server, `r` a reply, `d` a decision"
 )]
 
+mod binary;
 mod client;
 mod conformance;
+mod consent;
 mod domain;
+mod operations;
