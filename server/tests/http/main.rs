@@ -19,3 +19,4 @@ mod conformance;
 mod consent;
 mod domain;
 mod operations;
+mod replicas;

@@ -2,6 +2,11 @@
 //! audit log written as the library writes it and flushed on SIGTERM,
 //! subject search after a restart, and kill -9 under load losing no
 //! acknowledged entry.
+#![expect(
+    clippy::float_cmp,
+    clippy::cast_precision_loss,
+    reason = "metric samples are small whole counts, exact in f64 and compared exactly"
+)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,10 +54,10 @@ async fn scrape(s: &Server) -> BTreeMap<String, f64> {
     let r = s.get("/metrics").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        r.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/openmetrics-text"),
+        r.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/openmetrics-text")),
     );
     samples(&r.body)
 }
@@ -168,18 +173,18 @@ async fn metrics_move_with_the_decisions() {
         1.0
     );
     // Every decision the engine made was timed: all but the unknown action
-    let decided: f64 = after
+    let engine_answers: f64 = after
         .iter()
         .filter(|(k, _)| k.starts_with("zorg_pdp_decisions_total{"))
         .map(|(k, v)| v - at(&before, k))
         .sum();
     assert_eq!(
         delta("zorg_pdp_decision_duration_seconds_count"),
-        decided - 1.0
+        engine_answers - 1.0
     );
     assert_eq!(
         delta(r#"zorg_pdp_decision_duration_seconds_bucket{le="+Inf"}"#),
-        decided - 1.0
+        engine_answers - 1.0
     );
     assert!(delta("zorg_pdp_decision_duration_seconds_sum") > 0.0);
     assert_eq!(
@@ -286,7 +291,7 @@ async fn the_audit_log_is_flushed_on_sigterm_and_verifies() {
         s.post_json("/v1/consent/overview", &overview).await.status,
         200
     );
-    let expected = 5 + 3 + 2 + 4 + 1;
+    let expected: u32 = 5 + 3 + 2 + 4 + 1;
 
     let m = scrape(s).await;
     assert_eq!(
@@ -311,7 +316,7 @@ async fn the_audit_log_is_flushed_on_sigterm_and_verifies() {
     let report = audit::verify(&log).unwrap();
     assert!(report.is_intact(), "{report}");
     let records = audit::read_records(&log).unwrap();
-    assert_eq!(records.len(), expected as usize);
+    assert_eq!(records.len(), usize::try_from(expected).unwrap());
     let consent = records
         .iter()
         .filter(|r| matches!(r.action, AuditAction::Consent(_)))
@@ -346,7 +351,7 @@ async fn the_audit_log_is_flushed_on_sigterm_and_verifies() {
     assert!(report.is_intact(), "{report}");
     assert_eq!(
         audit::read_records(&log).unwrap().len(),
-        expected as usize + 1
+        usize::try_from(expected).unwrap() + 1
     );
 
     // Flags it refuses
