@@ -54,6 +54,15 @@ pub fn parse_durability(s: &str) -> Result<Durability, DurabilityError> {
     }
 }
 
+/// A durability as the flag spells it (`every-record`, `every-N`, `on-flush`)
+pub fn describe(durability: Durability) -> String {
+    match durability {
+        Durability::EveryRecord | Durability::EveryN(0 | 1) => "every-record".to_owned(),
+        Durability::EveryN(n) => format!("every-{n}"),
+        Durability::OnFlush => "on-flush".to_owned(),
+    }
+}
+
 /// An open audit log: the sink, and where it stood when opened
 #[derive(Debug)]
 pub struct AuditLog {
@@ -160,6 +169,9 @@ mod tests {
         ] {
             let e = parse_durability(bad).unwrap_err().to_string();
             assert!(e.contains("--audit-durability") && e.contains(bad), "{e}");
+        }
+        for text in ["every-record", "every-250", "on-flush"] {
+            assert_eq!(describe(parse_durability(text).unwrap()), text);
         }
     }
 }

@@ -96,9 +96,9 @@ fn main() -> Result<()> {
         let (log, opened) = AuditLog::open(path, args.audit_durability)
             .with_context(|| format!("opening the audit log `{}`", path.display()))?;
         eprintln!(
-            "zorg-pdp-server: audit log `{}`: {opened} ({:?})",
+            "zorg-pdp-server: audit log `{}`: {opened} (synced {})",
             path.display(),
-            args.audit_durability
+            audit_log::describe(args.audit_durability)
         );
         decider.attach_audit(log);
     }
