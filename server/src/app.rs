@@ -13,6 +13,8 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use zorg_pdp::{Applied, Engine, EntryBody, LogEntry};
 
+use crate::metrics::Metrics;
+
 use crate::authzen::{self, BadRequest, Parts, SearchKind, Semantic};
 use crate::decider::{Answer, Context, Decider};
 use crate::zorg::ZorgDecider;
@@ -30,6 +32,7 @@ struct Shared {
     /// plus one) is not taken by another request meanwhile
     ingest: Mutex<()>,
     base_url: String,
+    metrics: Arc<Metrics>,
 }
 
 /// The largest request body the AuthZEN endpoints take (64 KiB): a larger
@@ -50,11 +53,15 @@ pub fn zorg_router(zorg: Arc<ZorgDecider>, base_url: &str) -> Router {
 }
 
 fn build(decider: Arc<dyn Decider>, zorg: Option<Arc<ZorgDecider>>, base_url: &str) -> Router {
+    let metrics = zorg
+        .as_ref()
+        .map_or_else(|| Arc::new(Metrics::new()), |z| Arc::clone(z.metrics()));
     let shared = Arc::new(Shared {
         decider,
-        zorg,
+        zorg: zorg.clone(),
         ingest: Mutex::new(()),
         base_url: base_url.trim_end_matches('/').to_owned(),
+        metrics: Arc::clone(&metrics),
     });
     Router::new()
         .route("/access/v1/evaluation", post(evaluation))
@@ -69,7 +76,13 @@ fn build(decider: Arc<dyn Decider>, zorg: Option<Arc<ZorgDecider>>, base_url: &s
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::consent::routes(zorg.clone()))
+        .merge(crate::metrics::routes(Arc::clone(&metrics), zorg))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(middleware::from_fn(echo_request_id))
         .with_state(shared)
 }
@@ -175,7 +188,12 @@ fn item_error(e: &BadRequest) -> Answer {
 async fn evaluations(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     json_body(&headers, &body)
         .and_then(|body| answer_evaluations(s.decider.as_ref(), &body))
-        .map_or_else(IntoResponse::into_response, |v| ok(&v))
+        .map_or_else(IntoResponse::into_response, |v| {
+            if let Answers::Many(items) = &v {
+                s.metrics.batch(items.len());
+            }
+            ok(&v)
+        })
 }
 
 /// The answer of `POST /access/v1/evaluations` to `body`: the handler's
@@ -255,9 +273,12 @@ async fn healthz() -> Response {
 
 async fn readyz(State(s): State<Arc<Shared>>) -> Response {
     // Without a feed the service is caught up once it serves: the world
-    // file and the data directory were loaded before it bound its address
-    let seq = s.zorg.as_ref().map(|z| z.engine().seq());
-    ok(&json!({ "ready": true, "seq": seq }))
+    // file and the data directory were loaded before it bound its address;
+    // with one, when the feed is (crate::replica)
+    match &s.zorg {
+        Some(z) => crate::replica::readyz(z),
+        None => ok(&json!({ "ready": true, "seq": null })),
+    }
 }
 
 /// One line of an entries body: a log entry, or a body without a position
@@ -313,6 +334,9 @@ async fn entries(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
     let Some(zorg) = s.zorg.clone() else {
         return error(StatusCode::NOT_FOUND, "this service takes no entries");
     };
+    if let Some(refused) = crate::replica::refuse_entries(&zorg) {
+        return refused;
+    }
     let lines = match parse_entries(&body) {
         Ok(l) => l,
         Err(e) => return e.into_response(),
@@ -350,9 +374,6 @@ fn ingest(s: &Shared, zorg: &ZorgDecider, lines: Vec<Line>) -> Result<Value, (St
                     };
                     (status, e.to_string())
                 })?;
-                if let (Applied::Applied(_), EntryBody::Entity(record)) = (applied, entry.body()) {
-                    zorg.note(record);
-                }
                 Ok((entry.position(), applied))
             });
         match result {

@@ -12,15 +12,20 @@
 //! tests, so both run the same handlers.
 
 pub mod app;
+pub mod audit_log;
 pub mod authzen;
+pub mod consent;
 pub mod decider;
+pub mod metrics;
+pub mod ops;
+pub mod replica;
 pub mod words;
 pub mod zorg;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use zorg_pdp::{Engine, EntityRecord, Scenario};
+use zorg_pdp::{Engine, Scenario};
 
 pub use app::{router, zorg_router};
 pub use decider::{Decider, FixtureDecider};
@@ -35,18 +40,11 @@ pub enum WorldError {
 }
 
 /// Loads the world of a scenario file (its entities and events; its
-/// expectations are ignored) into `decider`'s engine, noting its
-/// practitioners and organisations for subject search
+/// expectations are ignored) into `decider`'s engine
 pub fn load_world(decider: &ZorgDecider, path: &Path) -> Result<(), WorldError> {
     let text = zorg_pdp::scenario::read_file(path)?;
     let scenario = Scenario::parse(&text, path)?;
     scenario.load_into(decider.engine(), path, Some(&text))?;
-    for o in &scenario.organisations {
-        decider.note(&EntityRecord::Organisation(o.clone()));
-    }
-    for p in &scenario.practitioners {
-        decider.note(&EntityRecord::Practitioner(p.clone()));
-    }
     Ok(())
 }
 

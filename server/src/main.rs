@@ -1,4 +1,5 @@
-//! `zorg-pdp-server --listen 127.0.0.1:8080 --data DIR [--policies DIR] [--world FILE]`
+//! `zorg-pdp-server --listen 127.0.0.1:8080 --data DIR [--policies DIR] [--world FILE]
+//! [--postgres URL] [--audit FILE [--audit-durability D]]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use zorg_pdp::Policies;
+use zorg_pdp::audit::Durability;
 use zorg_pdp::store::StoreOptions;
+use zorg_pdp_server::audit_log::{self, AuditLog};
 
 /// mimalloc: a decision over HTTP allocates dozens of small JSON values, and
 /// glibc's allocator costs about a quarter of the service's throughput
@@ -36,6 +39,20 @@ struct Args {
     /// `http://` and the listen address
     #[arg(long)]
     base_url: Option<String>,
+    /// Run as a replica: apply the PostgreSQL outbox at this URL
+    /// (`postgresql://user@host:port/db`); `/readyz` is 200 only when caught
+    /// up, and `/v1/entries` is refused (409)
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// Write the audit log (SPEC.md §6) to this JSON Lines file, continuing
+    /// an existing one; flushed and synced on shutdown
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+    /// When the audit log is synced: `every-record`, `every-N` (and every
+    /// second) or `on-flush` (on shutdown only)
+    #[arg(long, value_name = "D", default_value = audit_log::DEFAULT_DURABILITY,
+          value_parser = audit_log::parse_durability)]
+    audit_durability: Durability,
 }
 
 fn main() -> Result<()> {
@@ -44,6 +61,11 @@ fn main() -> Result<()> {
         anyhow::bail!(
             "--listen {}: this version serves loopback addresses only (no tokens or TLS yet)",
             args.listen
+        );
+    }
+    if args.postgres.is_some() && args.world.is_some() {
+        anyhow::bail!(
+            "--world with --postgres: a replica takes its facts from the outbox only (write the world there)"
         );
     }
     let policies = match &args.policies {
@@ -76,6 +98,16 @@ fn main() -> Result<()> {
             );
         }
     }
+    if let Some(path) = &args.audit {
+        let (log, opened) = AuditLog::open(path, args.audit_durability)
+            .with_context(|| format!("opening the audit log `{}`", path.display()))?;
+        eprintln!(
+            "zorg-pdp-server: audit log `{}`: {opened} (synced {})",
+            path.display(),
+            audit_log::describe(args.audit_durability)
+        );
+        decider.attach_audit(log);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -89,15 +121,26 @@ fn main() -> Result<()> {
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"));
         eprintln!("zorg-pdp-server: listening on http://{bound} (loopback only, no tokens)");
+        let companions =
+            zorg_pdp_server::ops::Companions::start(&decider, args.postgres.as_deref())
+                .context("--postgres")?;
+        if companions.feed().is_some() {
+            eprintln!("zorg-pdp-server: replica of the PostgreSQL outbox (ready when caught up)");
+        }
         let router = zorg_pdp_server::zorg_router(decider.clone(), &base_url);
         zorg_pdp_server::serve_until(listener, router, zorg_pdp_server::terminated())
             .await
             .context("serving")?;
-        // In-flight requests are answered: sync the journal before leaving
-        decider.engine().sync().context("syncing the journal")?;
+        // In-flight requests are answered: stop the feed, sync the journal
+        // and the audit log before leaving
+        let stopped = companions.stop(&decider).await.context("stopping")?;
+        let audit = stopped
+            .audit_last_seq
+            .map(|s| format!(", audit log synced at seq {s}"))
+            .unwrap_or_default();
         eprintln!(
-            "zorg-pdp-server: stopped at position {} (journal synced)",
-            decider.engine().seq()
+            "zorg-pdp-server: stopped at position {} (journal synced{audit})",
+            stopped.seq
         );
         Ok(())
     })

@@ -13,38 +13,42 @@
 //! know, or cannot know because it breaks the id rules, an unknown subject or
 //! resource type and an unknown action are a deny with `unknown_entity`.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
+use prometheus_client::registry::Registry;
 use serde_json::{Map, Value};
+use tokio::sync::watch;
 use zorg_pdp::{
-    ActionKind, CareModule, Category, DashboardQuery, Engine, EntityRecord, OrganisationId,
-    PatientId, PractitionerId, Principal, Purpose, Reason, RecordId, RequestError, RequestRecord,
-    Response, StudyId, Timestamp,
+    ActionKind, CareModule, Category, DashboardQuery, Engine, OrganisationId, PatientId,
+    PractitionerId, Principal, Purpose, Reason, RecordId, RequestError, RequestRecord, Response,
+    StudyId, Timestamp,
 };
+use zorg_pdp_postgres::FeedStatus;
 
+use crate::audit_log::AuditLog;
 use crate::authzen::{BadRequest, Entity, Evaluation, Search};
 use crate::decider::{Answer, Context, Decider, Found};
+use crate::metrics::{self, Metrics};
 
 /// The result type of a resource search for categories
 pub const CATEGORY: &str = "category";
 /// The result type of a resource search for holders
 pub const HOLDER: &str = "holder";
 
-/// The engine as an AuthZEN [`Decider`]
+/// The engine as an AuthZEN [`Decider`], with what the service runs around
+/// it: its metrics, and, when attached, the audit log and the feed
+///
+/// Subject search takes its candidates from the engine
+/// ([`Engine::registered_practitioners`], [`Engine::registered_organisations`]),
+/// so it answers the same after a restart from a data directory or on a
+/// replica as in the process that registered them.
 #[derive(Debug)]
 pub struct ZorgDecider {
     engine: Arc<Engine>,
-    /// Practitioners and organisations registered through this process (the
-    /// world file and `/v1/entries`): the candidates of a subject search
-    known: Mutex<Known>,
-}
-
-/// Ids seen registered, for subject search (the engine lists none)
-#[derive(Debug, Default)]
-struct Known {
-    practitioners: BTreeSet<String>,
-    organisations: BTreeSet<String>,
+    metrics: Arc<Metrics>,
+    audit: OnceLock<AuditLog>,
+    feed: OnceLock<watch::Receiver<FeedStatus>>,
 }
 
 /// A request that names something unknown: a deny with `unknown_entity`
@@ -55,7 +59,9 @@ impl ZorgDecider {
     pub fn new(engine: Arc<Engine>) -> Self {
         Self {
             engine,
-            known: Mutex::new(Known::default()),
+            metrics: Arc::new(Metrics::new()),
+            audit: OnceLock::new(),
+            feed: OnceLock::new(),
         }
     }
 
@@ -64,17 +70,114 @@ impl ZorgDecider {
         &self.engine
     }
 
-    /// Notes a registered entity as a subject-search candidate
-    pub fn note(&self, entity: &EntityRecord) {
-        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        match entity {
-            EntityRecord::Practitioner(p) => {
-                known.practitioners.insert(p.id.as_str().to_owned());
-            }
-            EntityRecord::Organisation(o) => {
-                known.organisations.insert(o.id.as_str().to_owned());
-            }
-            EntityRecord::Patient(_) => {}
+    /// The service's metrics
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Sets `log`'s sink on the engine: every later decision and consent
+    /// question leaves its record there; `false` (and nothing changes) when
+    /// a log is attached already
+    pub fn attach_audit(&self, log: AuditLog) -> bool {
+        let sink = Arc::clone(log.sink());
+        if self.audit.set(log).is_err() {
+            return false;
+        }
+        self.engine.set_audit_sink(sink);
+        true
+    }
+
+    /// The audit log, when one is attached
+    pub fn audit(&self) -> Option<&AuditLog> {
+        self.audit.get()
+    }
+
+    /// Attaches a feed's status (see [`crate::replica::spawn`]): `/readyz`
+    /// then follows it and `/v1/entries` is refused; `false` when a feed is
+    /// attached already
+    pub fn attach_feed(&self, status: watch::Receiver<FeedStatus>) -> bool {
+        self.feed.set(status).is_ok()
+    }
+
+    /// The feed's status now, when a feed is attached
+    pub fn feed_status(&self) -> Option<FeedStatus> {
+        self.feed.get().map(|rx| rx.borrow().clone())
+    }
+
+    /// Registers the engine's state for one scrape: position, journal,
+    /// audit log and feed (read now)
+    pub(crate) fn register_state(&self, r: &mut Registry) {
+        let e = &self.engine;
+        r.register(
+            "seq",
+            "The last applied position (engine.seq())",
+            metrics::gauge_u64(e.seq()),
+        );
+        if e.data_dir().is_some() {
+            r.register(
+                "journal_stopped",
+                "1 when the data directory's journal stopped after a failed write or sync",
+                metrics::gauge(i64::from(e.journal_stopped())),
+            );
+        }
+        r.register(
+            "audit_failures",
+            "Audit records a sink refused (engine.audit_failures()); each was an answered decision",
+            metrics::counter(e.audit_failures()),
+        );
+        if let Some(log) = self.audit() {
+            r.register(
+                "audit_records_written",
+                "Audit records this process wrote to the --audit log",
+                metrics::counter(log.written()),
+            );
+            r.register(
+                "audit_last_seq",
+                "The seq of the last record in the --audit log",
+                metrics::gauge_u64(log.last_seq()),
+            );
+        }
+        if let Some(s) = self.feed_status() {
+            r.register(
+                "feed_position",
+                "The position the feed has applied",
+                metrics::gauge_u64(s.applied),
+            );
+            r.register(
+                "feed_head",
+                "The highest outbox position the feed has seen",
+                metrics::gauge_u64(s.head),
+            );
+            r.register(
+                "feed_lag",
+                "Outbox positions seen but not applied (head - position)",
+                metrics::gauge_u64(s.head.saturating_sub(s.applied)),
+            );
+            r.register(
+                "feed_connected",
+                "1 while the feed is connected to PostgreSQL",
+                metrics::gauge(i64::from(s.connected)),
+            );
+            r.register(
+                "feed_caught_up",
+                "1 when the feed's last round applied everything committed before it",
+                metrics::gauge(i64::from(s.caught_up)),
+            );
+            r.register(
+                "feed_ready",
+                "1 when /readyz answers 200 (connected, caught up, running)",
+                metrics::gauge(i64::from(s.is_ready())),
+            );
+            r.register(
+                "feed_stopped",
+                "1 when the feed has ended (shutdown, or a row the engine refused)",
+                metrics::gauge(i64::from(s.stopped)),
+            );
+            r.register(
+                "feed_reconnects",
+                "Connections to PostgreSQL lost and retried",
+                metrics::counter(s.reconnects),
+            );
         }
     }
 
@@ -299,10 +402,17 @@ impl ZorgDecider {
         w: &When,
     ) -> Result<Verdict, BadRequest> {
         match record(subject, kind, resource, w)? {
-            Err(Unknown) => Ok(self.unknown()),
+            Err(Unknown) => {
+                self.metrics.answered(Some(kind), false);
+                Ok(self.unknown())
+            }
             Ok(r) => {
                 let request = r.into_request(false).map_err(|e| bad(&e))?;
-                Ok(self.engine.decide(&request).into())
+                let started = Instant::now();
+                let response = self.engine.decide(&request);
+                self.metrics
+                    .decided(kind, response.is_allowed(), started.elapsed());
+                Ok(response.into())
             }
         }
     }
@@ -340,14 +450,17 @@ impl ZorgDecider {
 impl Decider for ZorgDecider {
     fn evaluate(&self, e: &Evaluation<'_>) -> Result<Answer, BadRequest> {
         let w = when(e.context)?;
-        let response = match ActionKind::from_name(e.action.name) {
-            Some(kind) => self.decide(&e.subject, kind, &e.resource, &w)?,
-            None => self.unknown(),
+        let response = if let Some(kind) = ActionKind::from_name(e.action.name) {
+            self.decide(&e.subject, kind, &e.resource, &w)?
+        } else {
+            self.metrics.answered(None, false);
+            self.unknown()
         };
         Ok(Self::answer(response))
     }
 
     fn search_subject(&self, s: &Search<'_>) -> Result<Vec<Found>, BadRequest> {
+        self.metrics.searched("subject");
         let w = when(s.context)?;
         let Some(action) = &s.action else {
             return Ok(Vec::new());
@@ -355,14 +468,21 @@ impl Decider for ZorgDecider {
         let Some(kind) = ActionKind::from_name(action.name) else {
             return Ok(Vec::new());
         };
-        let candidates: Vec<String> = {
-            let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-            match s.subject.kind {
-                "practitioner" => known.practitioners.iter().cloned().collect(),
-                "organisation" => known.organisations.iter().cloned().collect(),
-                "patient" => vec![s.resource.id.to_owned()],
-                _ => Vec::new(),
-            }
+        let candidates: Vec<String> = match s.subject.kind {
+            "practitioner" => self
+                .engine
+                .registered_practitioners()
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+            "organisation" => self
+                .engine
+                .registered_organisations()
+                .iter()
+                .map(|o| o.as_str().to_owned())
+                .collect(),
+            "patient" => vec![s.resource.id.to_owned()],
+            _ => Vec::new(),
         };
         let mut found = Vec::new();
         for id in &candidates {
@@ -378,6 +498,7 @@ impl Decider for ZorgDecider {
     }
 
     fn search_resource(&self, s: &Search<'_>) -> Result<Vec<Found>, BadRequest> {
+        self.metrics.searched("resource");
         let w = when(s.context)?;
         let kind = s.resource.kind;
         if kind != CATEGORY && kind != HOLDER {
@@ -433,6 +554,7 @@ impl Decider for ZorgDecider {
     }
 
     fn search_action(&self, s: &Search<'_>) -> Result<Vec<Found>, BadRequest> {
+        self.metrics.searched("action");
         let w = when(s.context)?;
         let mut found = Vec::new();
         for kind in ActionKind::ALL {

@@ -10,6 +10,7 @@ mod audit;
 pub(crate) mod cedar;
 pub(crate) mod consent;
 mod consent_questions;
+mod directory;
 mod explain;
 mod fhir;
 pub(crate) mod input;

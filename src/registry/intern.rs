@@ -60,4 +60,9 @@ impl<K: Hash + Eq + Clone> Interner<K> {
     pub(crate) fn value(&self, i: Idx) -> Option<&K> {
         self.values.get(i as usize)
     }
+
+    /// Every value, in insertion (index) order
+    pub(crate) fn values(&self) -> &[K] {
+        &self.values
+    }
 }

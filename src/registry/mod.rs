@@ -481,6 +481,21 @@ impl Registry {
         self.practitioners.get(id)
     }
 
+    /// Every registered organisation's id, sorted: ids only, no facts
+    pub(crate) fn organisation_ids(&self) -> Vec<OrganisationId> {
+        let mut ids = self.organisations.values().to_vec();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every registered practitioner's id, sorted: ids only, no role and no
+    /// facts
+    pub(crate) fn practitioner_ids(&self) -> Vec<PractitionerId> {
+        let mut ids: Vec<PractitionerId> = self.practitioners.keys().cloned().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// A record added by an event
     pub(crate) fn record(&self, id: &RecordId) -> Option<&RecordState> {
         self.records.get(id)
@@ -1060,6 +1075,43 @@ mod tests {
                 .facts(at)
                 .referral_objection(holder, r.category_index(&c))
         );
+    }
+
+    #[test]
+    fn registered_ids_are_listed_sorted_and_once() {
+        let (mut r, v) = world();
+        let org = |s: &str| Organisation::new(OrganisationId::new(s).unwrap());
+        r.register_organisation(&org("kz-oost")).unwrap();
+        r.register_organisation(&org("ha-west")).unwrap();
+        // Registering a known id again lists it once
+        r.register_organisation(&org("kz-oost")).unwrap();
+        let p = |id: &str, o: &str| {
+            Practitioner::new(
+                PractitionerId::new(id).unwrap(),
+                OrganisationId::new(o).unwrap(),
+                crate::model::ids::Role::new("verloskundige").unwrap(),
+            )
+        };
+        r.register_practitioner(p("vera", "vp"), &v).unwrap();
+        r.register_practitioner(p("anna", "kz-oost"), &v).unwrap();
+        // An update (another organisation) keeps one entry
+        r.register_practitioner(p("vera", "ha-west"), &v).unwrap();
+        // A refused practitioner (unknown organisation) is not listed
+        assert!(r.register_practitioner(p("zed", "nowhere"), &v).is_err());
+        let orgs: Vec<String> = r
+            .organisation_ids()
+            .iter()
+            .map(|o| o.as_str().to_owned())
+            .collect();
+        assert_eq!(orgs, ["ha-west", "kz-oost", "vp"]);
+        let people: Vec<String> = r
+            .practitioner_ids()
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect();
+        assert_eq!(people, ["anna", "vera"]);
+        assert!(Registry::new().practitioner_ids().is_empty());
+        assert!(Registry::new().organisation_ids().is_empty());
     }
 
     #[test]

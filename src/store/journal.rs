@@ -477,6 +477,32 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_stops_the_writer_and_ready_says_so() {
+        // A segment opened read-only: the first write fails, as a full or
+        // failing disk would make it
+        let dir =
+            std::env::temp_dir().join(format!("zorg-pdp-journal-stop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(segment_name(0));
+        std::fs::write(&path, HEADER).unwrap();
+        let file = File::open(&path).unwrap();
+        let writer = Writer::new(dir.clone(), Durability::EveryRecord, path, 0, file).unwrap();
+        assert!(writer.ready().is_ok(), "a new writer takes writes");
+        let line = Line {
+            position: 1,
+            kind: Kind::Entity,
+            body: Arc::from(&b"{\"patient\":{\"id\":\"c1\"}}"[..]),
+        };
+        let failed = writer.append(&[line]).unwrap_err();
+        assert!(!failed.stopped, "the first failure is the write itself");
+        let stopped = writer.ready().unwrap_err();
+        assert!(stopped.stopped, "then the writer refuses every later entry");
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn segment_names_sort_by_position() {
         assert_eq!(segment_name(12), "journal-00000000000000000012.jsonl");
         assert_eq!(parse_segment_name(&segment_name(u64::MAX)), Some(u64::MAX));

@@ -766,6 +766,14 @@ impl Engine {
         })
     }
 
+    /// Whether the journal has stopped after a failed write or sync: it then
+    /// refuses every later entry (restart on the data directory to go on);
+    /// `false` for an engine in memory. Cheap: for a host's metrics and
+    /// health endpoints
+    pub fn journal_stopped(&self) -> bool {
+        self.directory().is_some_and(|d| d.writer.ready().is_err())
+    }
+
     /// Flushes and syncs the journal: every entry accepted so far is durable
     /// when it returns, whatever the durability policy (nothing to do for an
     /// engine in memory)

@@ -773,8 +773,10 @@ fn open_takes_the_shipped_policies_and_sync_makes_on_flush_durable() {
     let engine = Engine::open(&dir).unwrap();
     assert_eq!(engine.state_digest(), digest);
     assert_eq!(engine.data_dir(), Some(dir.as_path()));
+    assert!(!engine.journal_stopped(), "a healthy journal takes writes");
     drop(engine);
     assert!(Engine::with_policies(policies().clone()).sync().is_ok());
+    assert!(!Engine::with_policies(policies().clone()).journal_stopped());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

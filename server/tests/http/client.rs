@@ -112,6 +112,33 @@ impl Server {
         }
     }
 
+    /// POSTs JSON, giving a failed or timed-out exchange back as an error
+    /// instead of panicking (for a client that outlives its server)
+    pub(crate) async fn try_post(&self, path: &str, body: &str) -> Result<Reply, String> {
+        let request = hyper::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{path}", self.addr))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .map_err(|e| e.to_string())?;
+        let response = tokio::time::timeout(TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = tokio::time::timeout(TIMEOUT, response.into_body().collect())
+            .await
+            .map_err(|_| "the body timed out".to_owned())?
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok(Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+
     /// POSTs JSON
     pub(crate) async fn post(&self, path: &str, body: &str) -> Reply {
         self.send("POST", path, Some("application/json"), &[], body)

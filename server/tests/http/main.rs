@@ -13,8 +13,12 @@
     reason = "a test tells one story or holds one table; `s` the server, `r` a reply, `d` a decision"
 )]
 
+mod binary;
 mod client;
 mod conformance;
+mod consent;
 mod domain;
 mod load;
+mod operations;
+mod replicas;
 mod schemas;
