@@ -16,3 +16,4 @@
 mod client;
 mod conformance;
 mod domain;
+mod guard;
