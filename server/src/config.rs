@@ -269,6 +269,103 @@ impl Errors<'_> {
         }
     }
 
+    /// The `[limits]` table, checked, with defaults
+    fn limits(&self, l: &RawLimits) -> Result<Limits, ConfigError> {
+        let d = Limits::default();
+        let bytes = (1, 1 << 32);
+        let ms = (1, 3_600_000);
+        let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let as_ms = |t: Duration| u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+        Ok(Limits {
+            body_bytes: to_usize(self.limit(
+                l.body_bytes.as_ref(),
+                "limits.body_bytes",
+                bytes,
+                as_u64(d.body_bytes),
+            )?),
+            entries_body_bytes: to_usize(self.limit(
+                l.entries_body_bytes.as_ref(),
+                "limits.entries_body_bytes",
+                bytes,
+                as_u64(d.entries_body_bytes),
+            )?),
+            header_timeout: Duration::from_millis(self.limit(
+                l.header_timeout_ms.as_ref(),
+                "limits.header_timeout_ms",
+                ms,
+                as_ms(d.header_timeout),
+            )?),
+            body_timeout: Duration::from_millis(self.limit(
+                l.body_timeout_ms.as_ref(),
+                "limits.body_timeout_ms",
+                ms,
+                as_ms(d.body_timeout),
+            )?),
+            max_concurrent: to_usize(self.limit(
+                l.max_concurrent.as_ref(),
+                "limits.max_concurrent",
+                (1, 1_000_000),
+                as_u64(d.max_concurrent),
+            )?),
+        })
+    }
+
+    /// The `[[tokens]]`, checked: names and hashes unique, scopes present
+    fn tokens(&self, raw: Vec<RawToken>) -> Result<Vec<Token>, ConfigError> {
+        let mut tokens: Vec<Token> = Vec::with_capacity(raw.len());
+        for (i, t) in raw.into_iter().enumerate() {
+            let name = t.name.get_ref();
+            if !valid_name(name) {
+                return Err(self.at(
+                    t.name.span().start,
+                    &format!("tokens[{i}].name"),
+                    format!(
+                        "{name:?}: a name has 1 to 64 letters, digits, `-`, `_` or `.` (it is shown in logs)"
+                    ),
+                ));
+            }
+            if tokens.iter().any(|o| &o.name == name) {
+                return Err(self.at(
+                    t.name.span().start,
+                    &format!("tokens[{i}].name"),
+                    format!("{name:?} is the name of an earlier token"),
+                ));
+            }
+            let Some(sha256) = parse_hex32(t.sha256.get_ref()) else {
+                return Err(self.at(
+                    t.sha256.span().start,
+                    &format!("tokens[{i}].sha256"),
+                    "not 64 hexadecimal digits (the value is not repeated: it may be a token \
+                     pasted by mistake; `zorg-pdp-server hash-token` makes the line)",
+                ));
+            };
+            if let Some(o) = tokens.iter().find(|o| o.sha256 == sha256) {
+                return Err(self.at(
+                    t.sha256.span().start,
+                    &format!("tokens[{i}].sha256"),
+                    format!("the same hash as token {:?}: one token, one name", o.name),
+                ));
+            }
+            let mut scopes = t.scopes.get_ref().clone();
+            if scopes.is_empty() {
+                return Err(self.at(
+                    t.scopes.span().start,
+                    &format!("tokens[{i}].scopes"),
+                    "[]: a token needs at least one scope (`decide`, `ingest`, `admin`)",
+                ));
+            }
+            scopes.sort_unstable();
+            scopes.dedup();
+            tokens.push(Token {
+                name: name.clone(),
+                sha256,
+                scopes,
+            });
+        }
+        Ok(tokens)
+    }
+
     /// A limit within `min..=max`, or its default
     fn limit(
         &self,
@@ -397,102 +494,14 @@ impl Config {
         let folder = file.parent().unwrap_or(Path::new(""));
         let resolve = |p: &Path| folder.join(p);
 
-        let d = Limits::default();
-        let l = &raw.limits;
-        let bytes = (1, 1 << 32);
-        let ms = (1, 3_600_000);
-        let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        let as_ms = |t: Duration| u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
-        let limits = Limits {
-            body_bytes: to_usize(errors.limit(
-                l.body_bytes.as_ref(),
-                "limits.body_bytes",
-                bytes,
-                as_u64(d.body_bytes),
-            )?),
-            entries_body_bytes: to_usize(errors.limit(
-                l.entries_body_bytes.as_ref(),
-                "limits.entries_body_bytes",
-                bytes,
-                as_u64(d.entries_body_bytes),
-            )?),
-            header_timeout: Duration::from_millis(errors.limit(
-                l.header_timeout_ms.as_ref(),
-                "limits.header_timeout_ms",
-                ms,
-                as_ms(d.header_timeout),
-            )?),
-            body_timeout: Duration::from_millis(errors.limit(
-                l.body_timeout_ms.as_ref(),
-                "limits.body_timeout_ms",
-                ms,
-                as_ms(d.body_timeout),
-            )?),
-            max_concurrent: to_usize(errors.limit(
-                l.max_concurrent.as_ref(),
-                "limits.max_concurrent",
-                (1, 1_000_000),
-                as_u64(d.max_concurrent),
-            )?),
-        };
-
+        let limits = errors.limits(&raw.limits)?;
         let tls = raw.tls.map(|t| TlsFiles {
             cert: resolve(t.cert.get_ref()),
             key: resolve(t.key.get_ref()),
             client_ca: t.client_ca.map(|c| resolve(c.get_ref())),
         });
 
-        let mut tokens: Vec<Token> = Vec::with_capacity(raw.tokens.len());
-        for (i, t) in raw.tokens.into_iter().enumerate() {
-            let name = t.name.get_ref();
-            if !valid_name(name) {
-                return Err(errors.at(
-                    t.name.span().start,
-                    &format!("tokens[{i}].name"),
-                    format!(
-                        "{name:?}: a name has 1 to 64 letters, digits, `-`, `_` or `.` (it is shown in logs)"
-                    ),
-                ));
-            }
-            if tokens.iter().any(|o| &o.name == name) {
-                return Err(errors.at(
-                    t.name.span().start,
-                    &format!("tokens[{i}].name"),
-                    format!("{name:?} is the name of an earlier token"),
-                ));
-            }
-            let Some(sha256) = parse_hex32(t.sha256.get_ref()) else {
-                return Err(errors.at(
-                    t.sha256.span().start,
-                    &format!("tokens[{i}].sha256"),
-                    "not 64 hexadecimal digits (the value is not repeated: it may be a token \
-                     pasted by mistake; `zorg-pdp-server hash-token` makes the line)",
-                ));
-            };
-            if let Some(o) = tokens.iter().find(|o| o.sha256 == sha256) {
-                return Err(errors.at(
-                    t.sha256.span().start,
-                    &format!("tokens[{i}].sha256"),
-                    format!("the same hash as token {:?}: one token, one name", o.name),
-                ));
-            }
-            let mut scopes = t.scopes.get_ref().clone();
-            if scopes.is_empty() {
-                return Err(errors.at(
-                    t.scopes.span().start,
-                    &format!("tokens[{i}].scopes"),
-                    "[]: a token needs at least one scope (`decide`, `ingest`, `admin`)",
-                ));
-            }
-            scopes.sort_unstable();
-            scopes.dedup();
-            tokens.push(Token {
-                name: name.clone(),
-                sha256,
-                scopes,
-            });
-        }
+        let tokens = errors.tokens(raw.tokens)?;
 
         Ok(Self {
             file: Some(file.to_owned()),
@@ -573,8 +582,8 @@ mod tests {
         assert_eq!(c.limits, Limits::default());
         assert_eq!(c.limits.body_bytes, 64 * 1024);
         assert_eq!(c.limits.entries_body_bytes, 16 * 1024 * 1024);
-        assert_eq!(c.limits.header_timeout, Duration::from_millis(5000));
-        assert_eq!(c.limits.body_timeout, Duration::from_millis(10000));
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(5));
+        assert_eq!(c.limits.body_timeout, Duration::from_secs(10));
         assert_eq!(c.limits.max_concurrent, 512);
         assert!(c.tokens.is_empty() && c.tls.is_none() && c.listen.is_none());
     }

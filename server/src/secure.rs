@@ -13,8 +13,7 @@ use crate::guard::Guard;
 use crate::listen::{self, Options, TlsError};
 
 /// The address served when neither `--listen` nor the config names one
-pub const DEFAULT_LISTEN: SocketAddr =
-    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)), 8080);
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 
 /// Why the service does not start
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +41,6 @@ pub enum FrontError {
 }
 
 /// The service's front, ready to serve
-#[derive(Debug)]
 pub struct Front {
     /// The configuration ([`Config::default`] without `--config`)
     pub config: Config,
@@ -50,6 +48,17 @@ pub struct Front {
     /// [`DEFAULT_LISTEN`]
     pub listen: SocketAddr,
     tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl std::fmt::Debug for Front {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // rustls' configuration holds the private key: only whether it is there
+        f.debug_struct("Front")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
 }
 
 impl Front {

@@ -36,13 +36,15 @@ fn tokens() -> String {
         ("ops", ADMIN, "admin"),
     ]
     .iter()
-    .map(|(name, token, scope)| {
-        format!(
+    .fold(String::new(), |mut out, (name, token, scope)| {
+        use std::fmt::Write as _;
+        let _ = write!(
+            out,
             "[[tokens]]\nname = \"{name}\"\nsha256 = \"{}\"\nscopes = [\"{scope}\"]\n\n",
             hex(&token_hash(token))
-        )
+        );
+        out
     })
-    .collect()
 }
 
 /// A fresh folder under the target's temporary directory
@@ -410,12 +412,12 @@ async fn beyond_max_concurrent_is_503() {
     let body = view();
     let (first, rest) = body.split_at(10);
     let mut held = TcpStream::connect(s.addr).await.unwrap();
-    let head = format!(
+    let request_head = format!(
         "POST /access/v1/evaluation HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {DECIDE}\r\n\
          content-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\n\r\n{first}",
         body.len()
     );
-    held.write_all(head.as_bytes()).await.unwrap();
+    held.write_all(request_head.as_bytes()).await.unwrap();
     // hyper says `100 Continue` once the body is read, which the guard does
     // only after taking the one permit: from here the slot is taken
     let mut got = Vec::new();
@@ -855,4 +857,87 @@ async fn the_binary_guards_its_door() {
         .unwrap();
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Graceful shutdown through the accept loop: once it is asked to stop,
+/// nothing new is accepted, an idle keep-alive connection is closed, and a
+/// request in flight (its body half sent) is still answered before `serve`
+/// returns
+#[tokio::test]
+async fn shutdown_finishes_what_is_in_flight() {
+    let path = config_file("shutdown", &tokens());
+    let front = Front::prepare(Some(&path), Some("127.0.0.1:0".parse().unwrap())).unwrap();
+    let decider = zorg_pdp_server::decider(Engine::new().unwrap());
+    zorg_pdp_server::load_world(&decider, Path::new(WORLD)).unwrap();
+    let router =
+        zorg_pdp_server::app::zorg_router_with(decider, "http://127.0.0.1", front.body_limits());
+    let listener = tokio::net::TcpListener::bind(front.listen).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        front
+            .serve(listener, router, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+
+    // An idle keep-alive connection, after one answered request
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(TIMEOUT, idle.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(buf.get(..n).unwrap()).starts_with("HTTP/1.1 200"));
+
+    // A request in flight: its head and half its body
+    let body = view();
+    let (first, rest) = body.split_at(20);
+    let mut held = TcpStream::connect(addr).await.unwrap();
+    held.write_all(
+        format!(
+            "POST /access/v1/evaluation HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {DECIDE}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\n\r\n{first}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let n = tokio::time::timeout(TIMEOUT, held.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(buf.get(..n).unwrap()).starts_with("HTTP/1.1 100"));
+
+    stop.send(()).unwrap();
+    // The idle connection is closed
+    let (_, closed) = read_until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(closed, "the idle connection stayed open");
+    // Nothing new is accepted (bounded: the listener closes as the loop ends)
+    let mut refused = false;
+    for _ in 0..50 {
+        if TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "still accepting after the shutdown");
+    assert!(!serving.is_finished(), "returned with a request in flight");
+    // The request in flight is finished and answered
+    held.write_all(rest.as_bytes()).await.unwrap();
+    let (answer, closed) = read_until_closed(&mut held, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"decision\":true"), "{answer}");
+    assert!(closed, "the connection is closed after its last answer");
+    let done = tokio::time::timeout(TIMEOUT, serving)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(done.is_ok(), "{done:?}");
 }
