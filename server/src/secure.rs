@@ -249,6 +249,34 @@ mod tests {
     }
 
     #[test]
+    fn beyond_loopback_with_tokens_and_no_tls_it_warns() {
+        let dir = std::env::temp_dir().join(format!("zorg-secure-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("server.toml");
+        let entry = hash_token("ehr-a", &[], false, &mut "f".repeat(64).as_bytes()).unwrap();
+        std::fs::write(&file, format!("listen = \"0.0.0.0:8443\"\n{}", entry.entry)).unwrap();
+        // Nothing is bound: `prepare` only decides
+        let f = Front::prepare(Some(&file), None).unwrap();
+        assert_eq!(
+            f.listen,
+            "0.0.0.0:8443".parse().unwrap(),
+            "the config's address"
+        );
+        assert_eq!(f.mode(), "(bearer tokens required)");
+        let said = f.announce().join("\n");
+        assert!(said.contains("1 token(s): ehr-a (decide)"), "{said}");
+        assert!(
+            said.contains("warning") && said.contains("clear text"),
+            "{said}"
+        );
+        let f = Front::prepare(Some(&file), Some("127.0.0.1:9".parse().unwrap())).unwrap();
+        assert_eq!(f.listen, "127.0.0.1:9".parse().unwrap(), "--listen wins");
+        assert!(!f.announce().join("\n").contains("warning"));
+        assert!(!format!("{f:?}").contains(&hex(&token_hash(&"f".repeat(64)))));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn hash_token_makes_the_entry_of_the_token_on_stdin() {
         let token = "f".repeat(64);
         let out = hash_token(
