@@ -42,17 +42,46 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// The largest body `POST /v1/entries` takes (16 MiB): a batch of entries
 pub const MAX_ENTRIES_BODY: usize = 16 * 1024 * 1024;
 
+/// The body limits of a router: [`MAX_BODY`] and [`MAX_ENTRIES_BODY`] by
+/// default, `[limits]` of the config file otherwise
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Every endpoint but `/v1/entries`
+    pub body: usize,
+    /// `POST /v1/entries`
+    pub entries: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            body: MAX_BODY,
+            entries: MAX_ENTRIES_BODY,
+        }
+    }
+}
+
 /// The service's router over `decider`, its metadata naming `base_url`
 pub fn router(decider: Arc<dyn Decider>, base_url: &str) -> Router {
-    build(decider, None, base_url)
+    build(decider, None, base_url, BodyLimits::default())
 }
 
 /// The service's router over the engine, with `/v1/entries`
 pub fn zorg_router(zorg: Arc<ZorgDecider>, base_url: &str) -> Router {
-    build(zorg.clone(), Some(zorg), base_url)
+    zorg_router_with(zorg, base_url, BodyLimits::default())
 }
 
-fn build(decider: Arc<dyn Decider>, zorg: Option<Arc<ZorgDecider>>, base_url: &str) -> Router {
+/// [`zorg_router`] with other body limits
+pub fn zorg_router_with(zorg: Arc<ZorgDecider>, base_url: &str, limits: BodyLimits) -> Router {
+    build(zorg.clone(), Some(zorg), base_url, limits)
+}
+
+fn build(
+    decider: Arc<dyn Decider>,
+    zorg: Option<Arc<ZorgDecider>>,
+    base_url: &str,
+    limits: BodyLimits,
+) -> Router {
     let metrics = zorg
         .as_ref()
         .map_or_else(|| Arc::new(Metrics::new()), |z| Arc::clone(z.metrics()));
@@ -72,13 +101,13 @@ fn build(decider: Arc<dyn Decider>, zorg: Option<Arc<ZorgDecider>>, base_url: &s
         .route("/.well-known/authzen-configuration", get(metadata))
         .route(
             "/v1/entries",
-            post(entries).layer(DefaultBodyLimit::max(MAX_ENTRIES_BODY)),
+            post(entries).layer(DefaultBodyLimit::max(limits.entries)),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::consent::routes(zorg.clone()))
         .merge(crate::metrics::routes(Arc::clone(&metrics), zorg))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(limits.body))
         .layer(middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

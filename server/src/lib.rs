@@ -13,12 +13,17 @@
 
 pub mod app;
 pub mod audit_log;
+pub mod auth;
 pub mod authzen;
+pub mod config;
 pub mod consent;
 pub mod decider;
+pub mod guard;
+pub mod listen;
 pub mod metrics;
 pub mod ops;
 pub mod replica;
+pub mod secure;
 pub mod words;
 pub mod zorg;
 
@@ -49,21 +54,26 @@ pub fn load_world(decider: &ZorgDecider, path: &Path) -> Result<(), WorldError> 
 }
 
 /// Serves `router` on `listener` until the future ends (never, unless the
-/// listener fails)
+/// listener fails), with the default header timeout and no TLS
 pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
-    axum::serve(listener, router).await
+    listen::serve(
+        listener,
+        router,
+        listen::Options::default(),
+        std::future::pending(),
+    )
+    .await
 }
 
 /// Serves `router` on `listener` until `shutdown` completes: then stops
-/// accepting and returns once the requests in flight are answered
+/// accepting and returns once the requests in flight are answered (the
+/// default header timeout, no TLS; [`listen::serve`] takes options)
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(listener, router, listen::Options::default(), shutdown).await
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT); never if neither can be watched

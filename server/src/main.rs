@@ -1,5 +1,6 @@
 //! `zorg-pdp-server --listen 127.0.0.1:8080 --data DIR [--policies DIR] [--world FILE]
-//! [--postgres URL] [--audit FILE [--audit-durability D]]`
+//! [--config FILE] [--postgres URL] [--audit FILE [--audit-durability D]]`;
+//! `zorg-pdp-server hash-token [--name N] [--scope S]… [--generate]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,15 +20,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The zorg-pdp engine over the OpenID AuthZEN Authorization API 1.0
 #[derive(Debug, Parser)]
-#[command(name = "zorg-pdp-server", version)]
+#[command(name = "zorg-pdp-server", version, subcommand_negates_reqs = true)]
 struct Args {
-    /// The address to listen on
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// The address to listen on (default: the config's `listen`, else
+    /// 127.0.0.1:8080); a non-loopback address needs a config with tokens
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// The configuration file (TOML): tokens, TLS, limits
+    /// (docs/server-security.md)
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// The data directory: every accepted entry is journaled there, and the
     /// state restored from it at start (created when absent)
-    #[arg(long)]
-    data: PathBuf,
+    #[arg(long, required = true)]
+    data: Option<PathBuf>,
     /// A policy directory instead of the shipped policies
     #[arg(long)]
     policies: Option<PathBuf>,
@@ -55,15 +63,46 @@ struct Args {
     audit_durability: Durability,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Prints the `[[tokens]]` entry of the token on standard input (or of a
+    /// new one, with --generate) to paste into the config
+    HashToken {
+        /// The token's name in the config (shown in logs)
+        #[arg(long, default_value = "client")]
+        name: String,
+        /// A scope of the token (repeat for several; default `decide`)
+        #[arg(long = "scope", value_parser = ["decide", "ingest", "admin"])]
+        scopes: Vec<String>,
+        /// Makes a new random token (printed to standard error, for the
+        /// client) instead of reading one
+        #[arg(long)]
+        generate: bool,
+    },
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
-    if !args.listen.ip().is_loopback() {
-        anyhow::bail!(
-            "--listen {}: this version serves loopback addresses only (no tokens or TLS yet)",
-            args.listen
-        );
+    if let Some(Command::HashToken {
+        name,
+        scopes,
+        generate,
+    }) = &args.command
+    {
+        return hash_token(name, scopes, *generate);
     }
-    if args.postgres.is_some() && args.world.is_some() {
+    let data = args.data.clone().context("--data DIR is required")?;
+    let front = zorg_pdp_server::secure::Front::prepare(args.config.as_deref(), args.listen)?;
+    for line in front.announce() {
+        eprintln!("zorg-pdp-server: {line}");
+    }
+    // A flag wins over the config file's key
+    let postgres = args
+        .postgres
+        .clone()
+        .or_else(|| front.config.postgres.clone());
+    let audit = args.audit.clone().or_else(|| front.config.audit.clone());
+    if postgres.is_some() && args.world.is_some() {
         anyhow::bail!(
             "--world with --postgres: a replica takes its facts from the outbox only (write the world there)"
         );
@@ -73,32 +112,19 @@ fn main() -> Result<()> {
             .with_context(|| format!("loading policies from `{}`", d.display()))?,
         None => Policies::shipped()?,
     };
-    let (engine, report) =
-        zorg_pdp::Engine::open_with(&args.data, policies, StoreOptions::default())
-            .with_context(|| format!("opening the data directory `{}`", args.data.display()))?;
+    let (engine, report) = zorg_pdp::Engine::open_with(&data, policies, StoreOptions::default())
+        .with_context(|| format!("opening the data directory `{}`", data.display()))?;
     eprintln!(
         "zorg-pdp-server: data directory `{}` at position {} ({} entries replayed)",
-        args.data.display(),
+        data.display(),
         report.seq,
         report.replayed
     );
     let decider = zorg_pdp_server::decider(engine);
     if let Some(world) = &args.world {
-        if decider.engine().seq() == 0 {
-            zorg_pdp_server::load_world(&decider, world)?;
-            eprintln!(
-                "zorg-pdp-server: loaded the world `{}` (position {})",
-                world.display(),
-                decider.engine().seq()
-            );
-        } else {
-            eprintln!(
-                "zorg-pdp-server: the data directory is not empty; the world `{}` is not loaded again",
-                world.display()
-            );
-        }
+        load_world_once(&decider, world)?;
     }
-    if let Some(path) = &args.audit {
+    if let Some(path) = &audit {
         let (log, opened) = AuditLog::open(path, args.audit_durability)
             .with_context(|| format!("opening the audit log `{}`", path.display()))?;
         eprintln!(
@@ -112,23 +138,28 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(front.listen)
             .await
-            .with_context(|| format!("binding {}", args.listen))?;
+            .with_context(|| format!("binding {}", front.listen))?;
         let bound = listener.local_addr()?;
+        let scheme = front.scheme();
         let base_url = args
             .base_url
             .clone()
-            .unwrap_or_else(|| format!("http://{bound}"));
-        eprintln!("zorg-pdp-server: listening on http://{bound} (loopback only, no tokens)");
-        let companions =
-            zorg_pdp_server::ops::Companions::start(&decider, args.postgres.as_deref())
-                .context("--postgres")?;
+            .unwrap_or_else(|| format!("{scheme}://{bound}"));
+        eprintln!(
+            "zorg-pdp-server: listening on {scheme}://{bound} {}",
+            front.mode()
+        );
+        let companions = zorg_pdp_server::ops::Companions::start(&decider, postgres.as_deref())
+            .context("--postgres")?;
         if companions.feed().is_some() {
             eprintln!("zorg-pdp-server: replica of the PostgreSQL outbox (ready when caught up)");
         }
-        let router = zorg_pdp_server::zorg_router(decider.clone(), &base_url);
-        zorg_pdp_server::serve_until(listener, router, zorg_pdp_server::terminated())
+        let router =
+            zorg_pdp_server::app::zorg_router_with(decider.clone(), &base_url, front.body_limits());
+        front
+            .serve(listener, router, zorg_pdp_server::terminated())
             .await
             .context("serving")?;
         // In-flight requests are answered: stop the feed, sync the journal
@@ -144,4 +175,42 @@ fn main() -> Result<()> {
         );
         Ok(())
     })
+}
+
+/// `--world`: loaded into an empty data directory only
+fn load_world_once(decider: &zorg_pdp_server::ZorgDecider, world: &std::path::Path) -> Result<()> {
+    if decider.engine().seq() == 0 {
+        zorg_pdp_server::load_world(decider, world)?;
+        eprintln!(
+            "zorg-pdp-server: loaded the world `{}` (position {})",
+            world.display(),
+            decider.engine().seq()
+        );
+    } else {
+        eprintln!(
+            "zorg-pdp-server: the data directory is not empty; the world `{}` is not loaded again",
+            world.display()
+        );
+    }
+    Ok(())
+}
+
+/// `zorg-pdp-server hash-token`
+fn hash_token(name: &str, scopes: &[String], generate: bool) -> Result<()> {
+    use zorg_pdp_server::config::Scope;
+    let scopes: Vec<Scope> = scopes
+        .iter()
+        .map(|s| match s.as_str() {
+            "ingest" => Scope::Ingest,
+            "admin" => Scope::Admin,
+            _ => Scope::Decide,
+        })
+        .collect();
+    let out =
+        zorg_pdp_server::secure::hash_token(name, &scopes, generate, &mut std::io::stdin().lock())?;
+    if let Some(token) = &out.generated {
+        eprintln!("the new token (give it to the client; it is stored nowhere): {token}");
+    }
+    print!("{}", out.entry);
+    Ok(())
 }

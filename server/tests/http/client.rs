@@ -61,6 +61,19 @@ impl Server {
         }
     }
 
+    /// A client for a server already serving on `addr` in `task`, which is
+    /// aborted when this is dropped
+    pub(crate) fn serving(
+        addr: SocketAddr,
+        task: tokio::task::JoinHandle<std::io::Result<()>>,
+    ) -> Self {
+        Self {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            task: Some(task),
+        }
+    }
+
     /// A client for a server running elsewhere (another process)
     pub(crate) fn client_for(addr: SocketAddr) -> Self {
         Self {

@@ -18,6 +18,7 @@ mod client;
 mod conformance;
 mod consent;
 mod domain;
+mod guard;
 mod load;
 mod operations;
 mod replicas;
