@@ -3,7 +3,9 @@
 //!
 //! It builds the perf report's world (`benches/world`: 100,000 patients,
 //! 1,000 organisations, 10,000 practitioners), serves it on `127.0.0.1:0`
-//! on a tokio runtime of its own (as the binary does), and drives it from a
+//! on a tokio runtime of its own through the binary's whole front (a bearer
+//! token checked on every request, the guard's limits, the accept loop with
+//! its header timeout), and drives it from a
 //! client on another thread over keep-alive connections with a fixed number
 //! of requests and a time limit:
 //!
@@ -267,11 +269,14 @@ fn evaluation(r: &Request) -> Value {
     })
 }
 
+/// The bearer token the client sends (the server's config holds its hash)
+const TOKEN: &str = "zorg-pdp-load-generator-token-0123456789abcdefghij";
+
 fn http(path: &str, body: &Value) -> Vec<u8> {
     let body = body.to_string();
     format!(
-        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {TOKEN}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
@@ -555,8 +560,28 @@ pub fn run(o: &Options) -> Report {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = zorg_pdp_server::zorg_router(decider, &format!("http://{addr}"));
-    server.spawn(zorg_pdp_server::serve(listener, router));
+    // The binary's whole front: a config with one `decide` token, the guard
+    // (token, concurrency limit, body limits and timeout), the accept loop
+    // with its header timeout
+    let config = std::env::temp_dir().join(format!("zorg-pdp-load-{}.toml", std::process::id()));
+    let hash = zorg_pdp_server::config::hex(&zorg_pdp_server::config::token_hash(TOKEN));
+    std::fs::write(
+        &config,
+        format!("[[tokens]]\nname = \"load\"\nsha256 = \"{hash}\"\nscopes = [\"decide\"]\n"),
+    )
+    .unwrap();
+    let front = zorg_pdp_server::secure::Front::prepare(Some(&config), Some(addr)).unwrap();
+    let _ = std::fs::remove_file(&config);
+    let router = zorg_pdp_server::app::zorg_router_with(
+        decider,
+        &format!("http://{addr}"),
+        front.body_limits(),
+    );
+    server.spawn(async move {
+        front
+            .serve(listener, router, std::future::pending::<()>())
+            .await
+    });
 
     let single = drive(addr, single_work, o, o.connections, o.requests);
     let batch = drive(addr, batch_work, o, o.batch_connections, o.batches);
