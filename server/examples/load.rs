@@ -475,6 +475,36 @@ fn drive(
     })
 }
 
+/// Serves `decider` on `listener` as the binary does: a config with one
+/// `decide` token, the guard (token, concurrency limit, body limits and
+/// timeout), the accept loop with its header timeout
+fn serve(
+    server: &tokio::runtime::Runtime,
+    listener: tokio::net::TcpListener,
+    decider: Arc<zorg_pdp_server::ZorgDecider>,
+) {
+    let addr = listener.local_addr().unwrap();
+    let config = std::env::temp_dir().join(format!("zorg-pdp-load-{}.toml", std::process::id()));
+    let hash = zorg_pdp_server::config::hex(&zorg_pdp_server::config::token_hash(TOKEN));
+    std::fs::write(
+        &config,
+        format!("[[tokens]]\nname = \"load\"\nsha256 = \"{hash}\"\nscopes = [\"decide\"]\n"),
+    )
+    .unwrap();
+    let front = zorg_pdp_server::secure::Front::prepare(Some(&config), Some(addr)).unwrap();
+    let _ = std::fs::remove_file(&config);
+    let router = zorg_pdp_server::app::zorg_router_with(
+        decider,
+        &format!("http://{addr}"),
+        front.body_limits(),
+    );
+    server.spawn(async move {
+        front
+            .serve(listener, router, std::future::pending::<()>())
+            .await
+    });
+}
+
 /// Builds the world, serves it, runs both phases and the in-process timings
 pub fn run(o: &Options) -> Report {
     let size = Size {
@@ -560,29 +590,7 @@ pub fn run(o: &Options) -> Report {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    // The binary's whole front: a config with one `decide` token, the guard
-    // (token, concurrency limit, body limits and timeout), the accept loop
-    // with its header timeout
-    let config = std::env::temp_dir().join(format!("zorg-pdp-load-{}.toml", std::process::id()));
-    let hash = zorg_pdp_server::config::hex(&zorg_pdp_server::config::token_hash(TOKEN));
-    std::fs::write(
-        &config,
-        format!("[[tokens]]\nname = \"load\"\nsha256 = \"{hash}\"\nscopes = [\"decide\"]\n"),
-    )
-    .unwrap();
-    let front = zorg_pdp_server::secure::Front::prepare(Some(&config), Some(addr)).unwrap();
-    let _ = std::fs::remove_file(&config);
-    let router = zorg_pdp_server::app::zorg_router_with(
-        decider,
-        &format!("http://{addr}"),
-        front.body_limits(),
-    );
-    server.spawn(async move {
-        front
-            .serve(listener, router, std::future::pending::<()>())
-            .await
-    });
-
+    serve(&server, listener, decider);
     let single = drive(addr, single_work, o, o.connections, o.requests);
     let batch = drive(addr, batch_work, o, o.batch_connections, o.batches);
     server.shutdown_timeout(Duration::from_secs(5));
