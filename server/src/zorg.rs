@@ -1,5 +1,5 @@
 //! The engine behind AuthZEN (SPEC.md §9, notes §3.1): the mapping of
-//! subject, action, resource and context onto a [`Request`], and the
+//! subject, action, resource and context onto a [`zorg_pdp::Request`], and the
 //! searches.
 //!
 //! * `subject` `{type: practitioner | patient | organisation, id}`;

@@ -133,6 +133,7 @@ fn the_schemas_are_2020_12_name_themselves_and_follow_the_core() {
     let expected = [
         "entries-request",
         "entries-response",
+        "error",
         "evaluation-request",
         "evaluation-response",
         "evaluations-request",
@@ -140,6 +141,7 @@ fn the_schemas_are_2020_12_name_themselves_and_follow_the_core() {
         "healthz",
         "metadata",
         "readyz",
+        "refusal",
         "search-request",
         "search-response",
     ];
@@ -441,4 +443,118 @@ async fn what_the_service_refuses_for_its_shape_the_schemas_refuse() {
         assert_eq!(r.status, 400, "{body}: {}", r.body);
         schemas.refuses("entries-request", &body);
     }
+}
+
+/// The core's schema `name` (`schemas/`), compiled
+fn core(name: &str) -> Validator {
+    jsonschema::draft202012::new(&zorg_pdp::schema::by_name(name).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn consent_questions_refusals_and_the_front_s_errors_match_their_schemas() {
+    let schemas = Schemas::load();
+    let decider = zorg_pdp_server::decider(Engine::new().unwrap());
+    zorg_pdp_server::load_world(&decider, Path::new(WORLD)).unwrap();
+    let seq = decider.engine().seq();
+    // The binary's front: one `decide` token, limits from the config
+    let token = "schema-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
+    let hash = zorg_pdp_server::config::hex(&zorg_pdp_server::config::token_hash(token));
+    let config = zorg_pdp_server::config::Config::parse(
+        &format!(
+            "[limits]\nbody_bytes = 1024\n[[tokens]]\nname = \"t\"\nsha256 = \"{hash}\"\nscopes = [\"decide\"]\n"
+        ),
+        Path::new("schemas-test.toml"),
+    )
+    .unwrap();
+    let router = zorg_pdp_server::app::zorg_router_with(
+        decider,
+        "http://127.0.0.1",
+        zorg_pdp_server::app::BodyLimits {
+            body: config.limits.body_bytes,
+            entries: config.limits.entries_body_bytes,
+        },
+    );
+    let s = Server::start(zorg_pdp_server::guard::Guard::new(&config).wrap(router)).await;
+    let bearer = format!("Bearer {token}");
+    let auth: &[(&str, &str)] = &[("authorization", &bearer)];
+    let post = |path: &'static str, body: Value| {
+        let s = &s;
+        async move {
+            s.send(
+                "POST",
+                path,
+                Some("application/json"),
+                auth,
+                &body.to_string(),
+            )
+            .await
+        }
+    };
+
+    // The consent questions: the core's query and answer schemas
+    let at = AT;
+    for (path, name, body) in [
+        (
+            "/v1/consent/check",
+            "check",
+            json!({"patient": "client-sanne", "holder": "vp-noord",
+            "requester": "kz-oost", "data_categories": ["GGC002", "GGC013"], "at": at}),
+        ),
+        (
+            "/v1/consent/locate",
+            "locate",
+            json!({"patient": "client-sanne", "requester": "kz-oost", "at": at}),
+        ),
+        (
+            "/v1/consent/overview",
+            "overview",
+            json!({"principal": {"patient": "client-sanne"},
+            "patient": "client-sanne", "at": at}),
+        ),
+    ] {
+        let query = core(&format!("consent-{name}-query"));
+        assert!(query.is_valid(&body), "{path}: {body}");
+        let r = post(path, body).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let answer = core(&format!("consent-{name}-answer"));
+        let errors: Vec<String> = answer
+            .iter_errors(&r.json())
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+    }
+    // Refusals: an unknown id (422), a position not applied (503)
+    let r = post(
+        "/v1/consent/locate",
+        json!({"patient": "client-nobody", "requester": "kz-oost", "at": at}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    schemas.holds("refusal", &r.json());
+    let r = post(
+        "/v1/consent/check",
+        json!({"patient": "client-sanne", "holder": "vp-noord",
+        "requester": "kz-oost", "data_categories": ["GGC002"], "at": at, "min_seq": seq + 9}),
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    schemas.holds("refusal", &r.json());
+
+    // The front's own answers: 401 without a token, 403 for a scope it lacks, 413 beyond the limit
+    let r = s.post("/access/v1/evaluation", "{}").await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    schemas.holds("error", &r.json());
+    let r = s
+        .send("POST", "/v1/entries", Some("application/json"), auth, "{}")
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    schemas.holds("error", &r.json());
+    let big = json!({"subject": {"type": "practitioner", "id": "x".repeat(2048)}});
+    let r = post("/access/v1/evaluation", big).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    schemas.holds("error", &r.json());
+    // And a malformed body that passes the front is the plain-text 400
+    let r = post("/access/v1/evaluation", json!({"subject": 1})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    schemas.refuses("evaluation-request", &json!({"subject": 1}));
 }
