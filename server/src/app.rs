@@ -149,14 +149,18 @@ fn ok(value: &impl serde::Serialize) -> Response {
     (StatusCode::OK, axum::Json(value)).into_response()
 }
 
-/// The body as a JSON object, if the content type says JSON
-fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, BadRequest> {
-    let json = headers
+/// Whether the request's content type is `application/json` (parameters aside)
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The body as a JSON object, if the content type says JSON
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, BadRequest> {
+    if !is_json(headers) {
         return Err(BadRequest(
             "the content type must be `application/json`".into(),
         ));

@@ -118,12 +118,7 @@ impl Refusal {
 
 /// The body as the text of a JSON query
 fn text<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<&'a str, Refusal> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+    if !crate::app::is_json(headers) {
         return Err(Refusal::Malformed(
             "the content type must be `application/json`".into(),
         ));
