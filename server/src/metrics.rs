@@ -46,6 +46,18 @@ pub const LATENCY_BUCKETS: [f64; 13] = [
     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2,
 ];
 
+/// The label of a path no route matched
+const UNMATCHED: &str = "unmatched";
+
+/// The label of `route`: one of [`ROUTES`], else `unmatched`
+fn route_label(route: &str) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|r| **r == route)
+        .copied()
+        .unwrap_or(UNMATCHED)
+}
+
 /// The routes the HTTP counter names (a request that matches none is
 /// counted as `unmatched`, so a scan of random paths adds no series)
 const ROUTES: [&str; 14] = [
@@ -308,11 +320,11 @@ impl Metrics {
     /// Counts one HTTP request answered on `route` (a route pattern; anything
     /// else is `unmatched`) with `status`
     pub fn request(&self, route: &str, status: StatusCode) {
-        let route = ROUTES
-            .iter()
-            .find(|r| **r == route)
-            .copied()
-            .unwrap_or("unmatched");
+        self.count_request(route_label(route), status);
+    }
+
+    /// [`Metrics::request`] with the label already found
+    fn count_request(&self, route: &'static str, status: StatusCode) {
         self.http
             .get_or_create(&Http {
                 route,
@@ -419,9 +431,9 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| ROUTES.iter().find(|r| **r == p.as_str()).copied());
+        .map_or(UNMATCHED, |p| route_label(p.as_str()));
     let response = next.run(request).await;
-    metrics.request(route.flatten().unwrap_or("unmatched"), response.status());
+    metrics.count_request(route, response.status());
     response
 }
 
