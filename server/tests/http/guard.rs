@@ -98,13 +98,24 @@ fn bearer(token: &str) -> String {
 }
 
 async fn post_as(s: &Server, path: &str, token: Option<&str>, body: &str) -> crate::client::Reply {
+    send_as(s, "POST", path, token, body).await
+}
+
+/// A request with `X-Request-ID` and, when given, the bearer token
+async fn send_as(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> crate::client::Reply {
     let auth = token.map(bearer);
     let mut headers = vec![("x-request-id", "req-guard-1")];
     if let Some(a) = &auth {
         headers.push(("authorization", a.as_str()));
     }
-    s.send("POST", path, Some("application/json"), &headers, body)
-        .await
+    let content_type = (method == "POST").then_some("application/json");
+    s.send(method, path, content_type, &headers, body).await
 }
 
 fn header<'a>(r: &'a crate::client::Reply, name: &str) -> &'a str {
@@ -181,39 +192,21 @@ async fn tokens_and_scopes() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["decision"], json!(true), "{}", r.body);
     assert_eq!(header(&r, "x-request-id"), "req-guard-1");
-    let r = s
-        .send(
-            "POST",
-            "/v1/entries",
-            Some("application/json"),
-            &[("authorization", &bearer(INGEST))],
-            r#"{"entity": {"patient": {"id": "guard-patient-1"}}}"#,
-        )
-        .await;
+    let r = post_as(
+        &s,
+        "/v1/entries",
+        Some(INGEST),
+        r#"{"entity": {"patient": {"id": "guard-patient-1"}}}"#,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["entries"][0]["applied"], json!(true), "{}", r.body);
     // The admin scope passes the guard to the metrics
-    let r = s
-        .send(
-            "GET",
-            "/metrics",
-            None,
-            &[("authorization", &bearer(ADMIN))],
-            "",
-        )
-        .await;
+    let r = send_as(&s, "GET", "/metrics", Some(ADMIN), "").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("zorg_pdp_decisions"), "{}", r.body);
     // An unlisted path needs admin: closed to the others
-    let r = s
-        .send(
-            "GET",
-            "/nowhere",
-            None,
-            &[("authorization", &bearer(DECIDE))],
-            "",
-        )
-        .await;
+    let r = send_as(&s, "GET", "/nowhere", Some(DECIDE), "").await;
     assert_eq!(r.status, 403, "{}", r.body);
 
     // Open without a token
