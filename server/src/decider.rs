@@ -104,13 +104,6 @@ impl Serialize for Context {
     }
 }
 
-impl Answer {
-    /// The AuthZEN Decision object as a JSON value
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-}
-
 /// A search result: an entity `{type, id}` or an action `{name}`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
