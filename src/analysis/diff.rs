@@ -8,9 +8,11 @@ use hashbrown::HashMap;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
-use super::error::{AnalysisError, TooLargeError};
-use super::space::{AbstractInput, Coords, Dim, MAX_DIMS, PrincipalKind, Shape, Space};
-use super::tables::{Acc, Compact, Entry, Membership, TruthTables};
+use crate::engine::compiled::error::{AnalysisError, TooLargeError};
+use crate::engine::compiled::space::{
+    AbstractInput, Coords, Dim, MAX_DIMS, PrincipalKind, Shape, Space,
+};
+use crate::engine::compiled::tables::{Acc, Compact, Entry, Membership, TruthTables};
 use crate::model::ids::{CareModule, Category, Role};
 use crate::model::request::Decision;
 use crate::model::vocab::{ActionKind, Purpose, Reason, Source};

@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::error::{AnalysisError, WorldError};
 use crate::engine::Engine;
+use crate::engine::compiled::error::{AnalysisError, WorldError};
 use crate::model::entities::{Organisation, Patient, Practitioner};
 use crate::model::event::{Change, Event, EventKind};
 use crate::model::ids::{Category, OrganisationId, PatientId, PractitionerId, Role};

@@ -27,21 +27,21 @@
 //! engine's evaluation and public API, and nothing before it names it.
 
 mod diff;
-mod error;
 mod matrix;
-mod reads;
-mod space;
-mod tables;
 
+use crate::engine::compiled::space;
+
+pub use crate::engine::compiled::error::{AnalysisError, TooLargeError, UnfitError, WorldError};
+pub use crate::engine::compiled::space::{
+    AbstractInput, Dimension, IdPattern, MAX_TASKS, PrincipalKind, Shape, Slot, Space, Symbol,
+};
+pub use crate::engine::compiled::tables::{
+    MAX_TABLE, PolicyTable, PolicyValue, TruthTables, Verdict, evaluate,
+};
 pub use diff::{Answer, Change, DiffGroup, DiffReport, Field, MAX_ENUMERATED, PolicyChange, diff};
-pub use error::{AnalysisError, TooLargeError, UnfitError, WorldError};
 pub use matrix::{
     Cell, Matrix, MatrixTable, OTHER_HOLDER, OWN_ORGANISATION, PATIENT, Situation, matrix,
 };
-pub use space::{
-    AbstractInput, Dimension, IdPattern, MAX_TASKS, PrincipalKind, Shape, Slot, Space, Symbol,
-};
-pub use tables::{MAX_TABLE, PolicyTable, PolicyValue, TruthTables, Verdict, evaluate};
 
 use crate::engine::Engine;
 use crate::model::request::Request;

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use super::cedar;
 use super::input::{Built, Input, PrincipalIn};
 use crate::audit::{
     AuditAction, AuditFacts, AuditPrincipal, AuditRecord, Checks, DashboardTag, Decided,
@@ -13,7 +12,7 @@ use crate::model::request::{
     Action, DashboardQuery, Decision, HolderView, Outcome, Principal, Request, RequestRecord,
 };
 use crate::model::vocab::{ActionKind, Purpose};
-use crate::policy::{Policies, version_of};
+use crate::policy::version_of;
 
 /// Whether decisions of this action are logged (SPEC.md §6: decisions about a patient's data)
 pub(crate) const fn audited(action: ActionKind) -> bool {
@@ -61,12 +60,10 @@ const fn is_consent(fact: Fact) -> bool {
 /// decides, logs neither a consent check nor the emergency route, while a
 /// view of another holder's data logs the consent its permit needed. The
 /// authorisation (role) check is made for every practitioner request that
-/// the role matrix governs. Computed once per remembered answer, when a
-/// decision with it is first audited.
-pub(crate) fn checks_of(policies: &Policies, input: &Input<'_>, outcome: &Outcome) -> Checks {
+/// the role matrix governs. `differs` tells whether the policies answer an
+/// alternative input differently (the engine asks its compiled tables).
+pub(crate) fn checks_of(input: &Input<'_>, differs: &dyn Fn(&Input<'_>) -> bool) -> Checks {
     let practitioner = matches!(input.principal, PrincipalIn::Practitioner { .. });
-    let bucket = policies.bucket(input.action);
-    let differs = |alt: &Input<'_>| cedar::evaluate(policies, bucket, alt) != *outcome;
     let depends_on = |fact: Fact| {
         let mut alt = input.clone();
         alt.facts.set(fact, !input.facts.get(fact));
@@ -115,12 +112,10 @@ pub(crate) fn facts_of(input: &Input<'_>, digest: [u8; 32]) -> AuditFacts {
 /// not in the registry's table of ids: that rare record is built at once.
 #[inline]
 pub(crate) fn decision_record(
-    policies: &Policies,
     request: &Request,
     built: &Built<'_>,
     summary: Arc<Summary>,
 ) -> PendingRecord {
-    summary.checks(|| checks_of(policies, &built.input, &summary.outcome));
     let decided = PendingRecord::decided(Decided {
         summary,
         at: request.at,

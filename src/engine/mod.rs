@@ -8,6 +8,7 @@
 
 mod audit;
 pub(crate) mod cedar;
+pub(crate) mod compiled;
 pub(crate) mod consent;
 mod consent_questions;
 mod directory;
@@ -39,6 +40,8 @@ use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
 use crate::registry::Registry;
 
+use compiled::fast::Compiled;
+use compiled::tables::{Compact, Point, bit};
 pub use consent_questions::ConsentQueryError;
 pub use explain::{Explanation, FactSeen, PolicyTrace, PolicyVerdict};
 use memo::Memo;
@@ -108,25 +111,90 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// A policy set with its memo, and the audit sink: swapped as one, so the
-/// memo never outlives the policies it remembers answers of, and a decision
-/// loads one pointer
+/// A policy set with its compiled tables and memo, and the audit sink:
+/// swapped as one, so the tables never outlive the policies they were
+/// compiled from, and a decision loads one pointer
 #[derive(Clone)]
 struct Loaded {
     policies: Arc<Policies>,
+    /// The set compiled (`None` when it is too large to compile: decisions
+    /// then go through Cedar and the memo)
+    compiled: Option<Arc<Compiled>>,
+    /// Cedar's answers remembered, for a set that does not compile
     memo: Option<Arc<Memo>>,
     sink: Option<Arc<dyn AuditSink>>,
 }
 
 impl Loaded {
-    /// The policies with an empty memo and no sink
+    /// The policies compiled, with an empty memo and no sink: the whole
+    /// cost of a load, paid by the loading thread before the swap
     fn new(policies: Policies) -> Self {
+        let compiled = Compiled::of(&policies).ok();
         let memo = Memo::new(&policies).map(Arc::new);
         Self {
             policies: Arc::new(policies),
+            compiled,
             memo,
             sink: None,
         }
+    }
+
+    /// The outcome of a point: reasons from its bits, policy ids from its
+    /// indices (sorted, as the indices are)
+    fn outcome(&self, point: &Point) -> Outcome {
+        let ids = self.policies.ids();
+        Outcome {
+            decision: if point.compact.allow {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            reasons: point.compact.reasons(),
+            policies: point
+                .policies
+                .iter()
+                .filter_map(|i| ids.get(usize::from(*i)).cloned())
+                .collect(),
+        }
+    }
+
+    /// The point of an outcome Cedar gave (the memo's path)
+    fn point_of(&self, outcome: &Outcome) -> Point {
+        let ids = self.policies.ids();
+        let mut policies: smallvec::SmallVec<[u16; 8]> = outcome
+            .policies
+            .iter()
+            .filter_map(|p| ids.binary_search(p).ok())
+            .filter_map(|i| u16::try_from(i).ok())
+            .collect();
+        policies.sort_unstable();
+        Point {
+            compact: Compact {
+                allow: outcome.decision == Decision::Allow,
+                reasons: outcome.reasons.iter().fold(0, |acc, r| acc | bit(*r)),
+            },
+            policies,
+        }
+    }
+
+    /// The compiled answer for an input, `None` without tables or for an
+    /// input outside their space
+    #[inline]
+    fn compiled(&self, input: &input::Input<'_>) -> Option<Point> {
+        self.compiled
+            .as_ref()?
+            .decide(input, self.policies.vocabulary())
+    }
+
+    /// The NEN 7513 checks of a decision with `outcome` (`point` when it
+    /// came from the tables): each alternative input asked of the tables,
+    /// or of Cedar when the set does not compile
+    fn checks(&self, input: &input::Input<'_>, outcome: &Outcome, point: Option<&Point>) -> Checks {
+        let policies = &*self.policies;
+        audit::checks_of(input, &|alt| match (point, self.compiled(alt)) {
+            (Some(base), Some(other)) => other != *base,
+            _ => cedar::evaluate(policies, policies.bucket(alt.action), alt) != *outcome,
+        })
     }
 }
 
@@ -172,6 +240,14 @@ impl Engine {
     #[doc(hidden)]
     pub fn memo_len(&self) -> usize {
         self.loaded.load().memo.as_ref().map_or(0, |m| m.len())
+    }
+
+    /// Whether the policies in force are compiled, so that no decision
+    /// runs Cedar (a diagnostic for benches and tests; not part of the
+    /// stable API)
+    #[doc(hidden)]
+    pub fn is_compiled(&self) -> bool {
+        self.loaded.load().compiled.is_some()
     }
 
     fn read(&self) -> ShardedLockReadGuard<'_, Registry> {
@@ -345,14 +421,33 @@ impl Engine {
                 return outcome.into_response(seq);
             }
         };
-        // Without a sink, the remembered answer is read in place: no reference
+        let input = &built.input;
+        if let Some(point) = loaded.compiled(input) {
+            // The request path proper: the tables alone, nothing written
+            // that another deciding thread reads
+            let outcome = loaded.outcome(&point);
+            if let Some(sink) = sink {
+                let summary = Summary::new(
+                    outcome.clone(),
+                    audit::facts_of(input, policies.digest()),
+                    Arc::clone(registry.names()),
+                );
+                summary.checks(|| loaded.checks(input, &outcome, Some(&point)));
+                let record = audit::decision_record(request, &built, Arc::new(summary));
+                self.send(sink, record);
+            }
+            return outcome.into_response(seq);
+        }
+        // A set that does not compile: Cedar's answers, remembered. Without
+        // a sink, the remembered answer is read in place: no reference
         // count is touched, so deciding threads share no written cache line.
         // With one, the record takes the one new reference (each
         // reference-count change is an atomic write).
-        decide_input(loaded, registry, &built.input, |summary| {
+        remembered(loaded, registry, &built.input, |summary| {
             let response = summary.outcome.to_response(seq);
             if let Some(sink) = sink {
-                let record = audit::decision_record(policies, request, &built, Arc::clone(summary));
+                summary.checks(|| loaded.checks(&built.input, &summary.outcome, None));
+                let record = audit::decision_record(request, &built, Arc::clone(summary));
                 self.send(sink, record);
             }
             response
@@ -551,8 +646,19 @@ fn stale(min_seq: Option<u64>, seq: u64) -> bool {
     min_seq.is_some_and(|m| m > seq)
 }
 
-/// The fast path for a built input: the memo, or Cedar on the action's bucket
-fn decide_input<T>(
+/// The answer for a built input: from the compiled tables, or (a set that
+/// does not compile) Cedar's through the memo
+fn decide_input(loaded: &Loaded, registry: &Registry, input: &input::Input<'_>) -> Point {
+    loaded.compiled(input).unwrap_or_else(|| {
+        remembered(loaded, registry, input, |summary| {
+            loaded.point_of(&summary.outcome)
+        })
+    })
+}
+
+/// The path of a set that does not compile: the memo, or Cedar on the
+/// action's bucket
+fn remembered<T>(
     loaded: &Loaded,
     registry: &Registry,
     input: &input::Input<'_>,
@@ -588,12 +694,13 @@ struct Board<'a> {
 /// What one holder's categories add up to
 struct Tally {
     view: HolderView,
-    /// The reasons every denied category shares, and all of them
-    common: Option<Vec<Reason>>,
-    all: Vec<Reason>,
-    /// The permits behind what is visible, and the forbids behind what is not
-    granting: Vec<String>,
-    denying: Vec<String>,
+    /// The reason bits every denied category shares, and all of them
+    common: Option<u32>,
+    all: u32,
+    /// The permits behind what is visible, and the forbids behind what is
+    /// not, as indices into the set's policy ids
+    granting: smallvec::SmallVec<[u16; 8]>,
+    denying: smallvec::SmallVec<[u16; 8]>,
     checks: Checks,
 }
 
@@ -606,51 +713,55 @@ impl Tally {
                 reasons: Vec::new(),
             },
             common: None,
-            all: Vec::new(),
-            granting: Vec::new(),
-            denying: Vec::new(),
+            all: 0,
+            granting: smallvec::SmallVec::new(),
+            denying: smallvec::SmallVec::new(),
             checks: Checks::default(),
         }
     }
 
-    fn note(&mut self, category: &Category, outcome: &Outcome) {
-        let allowed = outcome.decision == Decision::Allow;
+    fn note(&mut self, category: &Category, point: &Point) {
+        let allowed = point.compact.allow;
         let into = if allowed {
             &mut self.granting
         } else {
             &mut self.denying
         };
-        for p in &outcome.policies {
+        for p in &point.policies {
             if !into.contains(p) {
-                into.push(p.clone());
+                into.push(*p);
             }
         }
         if allowed {
             self.view.visible.push(category.clone());
         } else {
-            let reasons = &outcome.reasons;
-            self.common = Some(match self.common.take() {
-                None => reasons.clone(),
-                Some(c) => c.into_iter().filter(|r| reasons.contains(r)).collect(),
-            });
-            self.all.extend_from_slice(reasons);
+            let reasons = point.compact.reasons;
+            self.common = Some(self.common.map_or(reasons, |c| c & reasons));
+            self.all |= reasons;
         }
     }
 
     /// The holder's view, and the policies that determined it
-    fn finish(mut self) -> (HolderView, Vec<String>, Checks) {
+    fn finish(mut self, ids: &[String]) -> (HolderView, Vec<String>, Checks) {
         let mut determining = if self.view.visible.is_empty() {
-            self.all.sort_unstable();
-            self.all.dedup();
-            self.view.reasons = match self.common {
-                Some(c) if !c.is_empty() => c,
+            let bits = match self.common {
+                Some(c) if c != 0 => c,
                 _ => self.all,
             };
+            self.view.reasons = Compact {
+                allow: false,
+                reasons: bits,
+            }
+            .reasons();
             self.denying
         } else {
             self.granting
         };
         determining.sort_unstable();
+        let determining = determining
+            .iter()
+            .filter_map(|i| ids.get(usize::from(*i)).cloned())
+            .collect();
         (self.view, determining, self.checks)
     }
 }
@@ -752,23 +863,29 @@ impl Board<'_> {
                         category,
                         &mut consent,
                     );
-                    decide_input(loaded, registry, &input, |summary| {
-                        tally.note(category, &summary.outcome);
-                        if self.audit {
-                            let checks = summary
-                                .checks(|| audit::checks_of(policies, &input, &summary.outcome));
-                            tally.checks = audit::either(tally.checks, checks);
-                        }
-                    });
+                    let point = decide_input(loaded, registry, &input);
+                    tally.note(category, &point);
+                    if self.audit {
+                        let outcome = loaded.outcome(&point);
+                        let checks = loaded.checks(&input, &outcome, Some(&point));
+                        tally.checks = audit::either(tally.checks, checks);
+                    }
                 }
             }
             Err(input::Unknown) => {
+                let unknown = Point {
+                    compact: Compact {
+                        allow: false,
+                        reasons: bit(Reason::UnknownEntity),
+                    },
+                    policies: smallvec::SmallVec::new(),
+                };
                 for category in categories {
-                    tally.note(category, &Outcome::deny(Reason::UnknownEntity));
+                    tally.note(category, &unknown);
                 }
             }
         }
-        let (view, determining, checks) = tally.finish();
+        let (view, determining, checks) = tally.finish(policies.ids());
         let record = self.audit.then(|| {
             audit::dashboard_record(
                 query,
@@ -810,7 +927,7 @@ impl Board<'_> {
             };
             let built = who.and_then(|who| input::build_for(registry, vocabulary, who, &request));
             let outcome = match built {
-                Ok(built) => decide_input(loaded, registry, &built.input, |s| s.outcome.clone()),
+                Ok(built) => loaded.outcome(&decide_input(loaded, registry, &built.input)),
                 Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
             };
             views.push(ModuleView {

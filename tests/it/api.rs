@@ -211,8 +211,8 @@ fn reload_swaps_policies_while_threads_decide() {
 }
 
 #[test]
-fn the_memo_tells_apart_entities_that_policies_name() {
-    // A host policy that names one organisation: the memo must not give
+fn the_compiled_tables_tell_apart_entities_that_policies_name() {
+    // A host policy that names one organisation: the tables must not give
     // o-blocked's practitioner the answer remembered for kz-oost's.
     let mut files: Vec<(String, String)> =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))
@@ -264,26 +264,68 @@ fn the_memo_tells_apart_entities_that_policies_name() {
         assert_eq!(r.policies, vec!["forbid-blocked-organisation".to_owned()]);
         assert_eq!(r, engine.decide_plain(&bob));
     }
-    assert!(engine.memo_len() >= 2);
+    // Decided from the tables: Cedar remembered nothing
+    assert!(engine.is_compiled());
+    assert_eq!(engine.memo_len(), 0);
 }
 
 #[test]
-fn reload_starts_a_new_memo() {
+fn reload_compiles_the_new_set() {
     let engine = common::world();
+    assert!(engine.is_compiled());
     assert!(
         engine
             .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
             .is_allowed()
     );
-    assert_eq!(engine.memo_len(), 1);
     engine.reload(Policies::from_sources(SCHEMA, [("p.cedar", "// nothing")]).unwrap());
-    assert_eq!(engine.memo_len(), 0);
+    assert!(engine.is_compiled());
     assert_eq!(
         engine
             .decide(&view("kraambed", "2026-02-01T00:00:00Z"))
             .reasons,
         vec![Reason::NotPermitted]
     );
+    assert_eq!(engine.memo_len(), 0, "no decision asked Cedar");
+}
+
+#[test]
+fn a_set_too_large_to_compile_is_decided_by_cedar_and_remembered() {
+    // 17 tasks: the tasks dimension alone would have 2^17 values, past the
+    // compiler's limit, so the engine falls back to Cedar and its memo
+    let tasks: Vec<String> = (0..14).map(|i| format!("\"extra_{i}\"")).collect();
+    let schema = SCHEMA.replacen(
+        r#"entity Task enum ["consent_change", "client_management", "log_review"];"#,
+        &format!(
+            r#"entity Task enum ["consent_change", "client_management", "log_review", {}];"#,
+            tasks.join(", ")
+        ),
+        1,
+    );
+    assert_ne!(schema, SCHEMA, "the schema's task list was found");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cedar") || p.ends_with("consent.toml"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    let policies =
+        Policies::from_sources(&schema, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .unwrap();
+    let engine = Engine::with_policies(policies);
+    assert!(!engine.is_compiled());
+    load_world(&engine);
+    for category in ["kraambed", "echo", "basis"] {
+        let q = view(category, "2026-02-01T00:00:00Z");
+        assert_eq!(engine.decide(&q), engine.decide_plain(&q), "{category}");
+    }
+    assert!(engine.memo_len() >= 1, "Cedar's answers are remembered");
 }
 
 #[test]

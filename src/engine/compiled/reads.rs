@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn whole_variables_and_scopes_read_conservatively() {
-        let schema = include_str!("../../policies/zorg.cedarschema");
+        let schema = include_str!("../../../policies/zorg.cedarschema");
         let text = r#"
             @id("scope") permit (principal == Practitioner::"anna", action, resource);
             @id("whole-context") permit (principal, action == Action::"share", resource)

@@ -373,7 +373,7 @@ impl Universe {
         }
     }
 
-    fn literals_of(&self, ty: Ty) -> &[String] {
+    pub(crate) fn literals_of(&self, ty: Ty) -> &[String] {
         self.literals.get(ty as usize).map_or(&[], Vec::as_slice)
     }
 }
@@ -487,6 +487,15 @@ fn free_facts(action: ActionKind, kind: PrincipalKind, spec: Spec) -> Vec<Fact> 
     free
 }
 
+/// Which facts are dimensions of a shape
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Those the engine can set for the shape (the analysis's space)
+    Engine,
+    /// Every fact of the action's context
+    EveryFact,
+}
+
 /// One shape of input: an action, a principal kind and which optional
 /// context attributes are present; a product of finite dimensions
 #[derive(Debug, Clone)]
@@ -589,7 +598,17 @@ impl Space {
     /// [`MAX_TASKS`] tasks or a shape more than `2^63` inputs.
     pub fn of(policies: &Policies) -> Result<Self, AnalysisError> {
         let kinds = |a| principal_kinds(policies, a);
-        Self::build(Universe::of(policies), &kinds)
+        Self::build(Universe::of(policies), &kinds, Reach::Engine)
+    }
+
+    /// The space of `policies` with every fact of an action's context free,
+    /// also those the engine never sets for a shape: the request path's
+    /// compiled tables, so that the audit's "would the answer differ with
+    /// this fact the other way round" (`engine::audit::checks_of`) is a
+    /// point of the space too
+    pub(crate) fn every_fact(policies: &Policies) -> Result<Self, AnalysisError> {
+        let kinds = |a| principal_kinds(policies, a);
+        Self::build(Universe::of(policies), &kinds, Reach::EveryFact)
     }
 
     /// The space over both sets' vocabularies, literals and principal types
@@ -602,12 +621,13 @@ impl Space {
             k.dedup();
             k
         };
-        Self::build(universe, &kinds)
+        Self::build(universe, &kinds, Reach::Engine)
     }
 
     fn build(
         universe: Universe,
         kinds: &dyn Fn(ActionKind) -> Vec<PrincipalKind>,
+        reach: Reach,
     ) -> Result<Self, AnalysisError> {
         let mut shapes = Vec::new();
         for &action in ActionKind::ALL {
@@ -622,7 +642,7 @@ impl Space {
             }
             for kind in kinds(action) {
                 for spec in specs(action) {
-                    shapes.push(shape(&universe, action, kind, spec)?);
+                    shapes.push(shape(&universe, action, kind, spec, reach)?);
                 }
             }
         }
@@ -903,6 +923,7 @@ fn shape(
     action: ActionKind,
     kind: PrincipalKind,
     spec: Spec,
+    reach: Reach,
 ) -> Result<Shape, AnalysisError> {
     let mut s = Shape {
         action,
@@ -939,7 +960,11 @@ fn shape(
     s.patterns = patterns(s.slot_types(), u);
     let patterns = count(s.patterns.len());
     push(&mut s, Dim::Ids, patterns);
-    for f in free_facts(action, kind, spec) {
+    let facts = match reach {
+        Reach::Engine => free_facts(action, kind, spec),
+        Reach::EveryFact => Fact::of(action).to_vec(),
+    };
+    for f in facts {
         push(&mut s, Dim::Fact(f), 2);
     }
     let mut len: u128 = 1;
