@@ -473,46 +473,87 @@ pub(crate) fn build_for<'r>(
     Ok(built)
 }
 
-/// Turns a `view` input into the same view of another category: only the
-/// category, the referral-objection fact and the consent facts (through the
-/// category's data category, SPEC.md §7.2) depend on it (the property test
-/// `dashboard_equals_views` holds this against [`build`])
-///
-/// `consent` remembers the consent facts per data category across the calls
-/// of one dashboard.
-pub(crate) fn with_category<'r>(
-    input: &mut Input<'r>,
-    registry: &Registry,
-    vocabulary: &Vocabulary,
-    category: &'r Category,
-    consent: &mut ConsentMemo,
-) {
-    input.category = Some(category);
-    let PrincipalIn::Practitioner { organisation, .. } = input.principal else {
-        return;
-    };
-    let (Some(holder), Some(x)) = (input.holder, registry.patient(input.patient)) else {
-        return;
-    };
-    let (Some(h), Some(o)) = (
-        registry.organisation_index(holder),
-        registry.organisation_index(organisation),
-    ) else {
-        return;
-    };
-    let facts = x.facts(input.at);
-    let covered = objection(&facts, h, registry.category_index(category));
-    input.facts.set(Fact::ReferralObjection, covered);
-    let patient = PatientConsent::new(registry, vocabulary, facts, x.birth_date(), input.at);
-    let data = patient.data_of(category);
-    let answer = if let Some(&(_, known)) = consent.iter().find(|(d, _)| *d == data) {
-        known
-    } else {
-        let known = patient.for_requester(h, o, data);
-        consent.push((data, known));
-        known
-    };
-    set_consent(&mut input.facts, answer);
+/// The facts of a `view` input that depend on its category
+/// ([`Categories::set`] sets exactly these)
+pub(crate) const CATEGORY_FACTS: [Fact; 4] = [
+    Fact::ReferralObjection,
+    Fact::DossierConsent,
+    Fact::ConsentRefused,
+    Fact::ConsentUnconfirmed,
+];
+
+/// A `view` input of one dashboard holder, ready to become the same view
+/// of each category in turn: only the category, the referral-objection
+/// fact and the consent facts (through the category's data category,
+/// SPEC.md §7.2) depend on it (the property test `dashboard_equals_views`
+/// holds this against [`build`]). What does not depend on the category —
+/// the patient, the holder's and the practitioner's organisation's indices,
+/// the facts as of the request's time — is looked up once, here.
+pub(crate) struct Categories<'r, 'v> {
+    registry: &'r Registry,
+    vocabulary: &'v Vocabulary,
+    /// The holder and the practitioner's organisation, the patient's
+    /// facts and consent; `None` for an input without them (no category
+    /// then changes a fact)
+    parts: Option<(Idx, Idx, PatientFacts<'r>, PatientConsent<'r, 'v>)>,
+    /// Whether the patient has any referral objection (else the fact is
+    /// `false` for every category)
+    objections: bool,
+    /// The consent facts per data category asked so far
+    consent: ConsentMemo,
+}
+
+impl<'r, 'v> Categories<'r, 'v> {
+    /// The walk for `input` (a practitioner's `view` of one holder)
+    pub(crate) fn new(
+        input: &Input<'_>,
+        registry: &'r Registry,
+        vocabulary: &'v Vocabulary,
+    ) -> Self {
+        let parts = (|| {
+            let PrincipalIn::Practitioner { organisation, .. } = input.principal else {
+                return None;
+            };
+            let x = registry.patient(input.patient)?;
+            let h = registry.organisation_index(input.holder?)?;
+            let o = registry.organisation_index(organisation)?;
+            let facts = x.facts(input.at);
+            let consent =
+                PatientConsent::new(registry, vocabulary, facts, x.birth_date(), input.at);
+            Some((h, o, facts, consent))
+        })();
+        let objections = parts
+            .as_ref()
+            .is_some_and(|(_, _, f, _)| f.any_referral_objection());
+        Self {
+            registry,
+            vocabulary,
+            parts,
+            objections,
+            consent: ConsentMemo::new(),
+        }
+    }
+
+    /// Turns `input` into the view of `category`, the vocabulary's category
+    /// at `position`
+    pub(crate) fn set<'c>(&mut self, input: &mut Input<'c>, position: u16, category: &'c Category) {
+        input.category = Some(category);
+        let Some((h, o, facts, patient)) = &self.parts else {
+            return;
+        };
+        let covered =
+            self.objections && objection(facts, *h, self.registry.category_index(category));
+        input.facts.set(Fact::ReferralObjection, covered);
+        let data = self.vocabulary.consent().data_of_category(position);
+        let answer = if let Some(&(_, known)) = self.consent.iter().find(|(d, _)| *d == data) {
+            known
+        } else {
+            let known = patient.for_requester(*h, *o, data);
+            self.consent.push((data, known));
+            known
+        };
+        set_consent(&mut input.facts, answer);
+    }
 }
 
 /// The consent facts per data category of one dashboard's holder

@@ -721,8 +721,7 @@ impl Tally {
     }
 
     fn note(&mut self, category: &Category, point: &Point) {
-        let allowed = point.compact.allow;
-        let into = if allowed {
+        let into = if point.compact.allow {
             &mut self.granting
         } else {
             &mut self.denying
@@ -732,10 +731,16 @@ impl Tally {
                 into.push(*p);
             }
         }
+        self.note_compact(category, point.compact);
+    }
+
+    /// [`Tally::note`] without the determining policies (unaudited)
+    fn note_compact(&mut self, category: &Category, compact: Compact) {
+        let allowed = compact.allow;
         if allowed {
             self.view.visible.push(category.clone());
         } else {
-            let reasons = point.compact.reasons;
+            let reasons = compact.reasons;
             self.common = Some(self.common.map_or(reasons, |c| c & reasons));
             self.all |= reasons;
         }
@@ -854,15 +859,26 @@ impl Board<'_> {
         match &built {
             Ok(base) => {
                 let mut input = base.input.clone();
-                let mut consent = input::ConsentMemo::new();
-                for category in categories {
-                    input::with_category(
-                        &mut input,
-                        registry,
-                        policies.vocabulary(),
-                        category,
-                        &mut consent,
-                    );
+                let mut walk = input::Categories::new(&input, registry, policies.vocabulary());
+                // Unaudited, the holder's input is placed once; per category
+                // only the category and the facts move, and only the
+                // decision and reasons are read (the determining policies
+                // are for the record)
+                let placed = loaded
+                    .compiled
+                    .as_ref()
+                    .filter(|_| !self.audit)
+                    .and_then(|c| {
+                        c.locate(&input, policies.vocabulary())
+                            .map(|(s, p)| c.walk(s, p))
+                    });
+                for (index, category) in (0u16..).zip(categories) {
+                    walk.set(&mut input, index, category);
+                    if let Some(placed) = &placed {
+                        let compact = placed.compact(u32::from(index), input.facts);
+                        tally.note_compact(category, compact);
+                        continue;
+                    }
                     let point = decide_input(loaded, registry, &input);
                     tally.note(category, &point);
                     if self.audit {

@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::error::AnalysisError;
 use super::space::{Coords, Dim, MAX_DIMS, PrincipalKind, Space, Sym, Ty};
-use super::tables::{Point, TruthTables};
-use crate::engine::input::{Input, PrincipalIn};
+use super::tables::{Acc, Compact, Entry, NO, OUTSIDE, Point, TruthTables};
+use crate::engine::input::{CATEGORY_FACTS, Input, PrincipalIn};
+use crate::model::fact::Facts;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
 use crate::policy::Policies;
 
@@ -223,6 +224,56 @@ impl Compiled {
         })
     }
 
+    /// A dashboard's walk through the categories of one placed `view`
+    /// input: the tables of the policies that read neither the category
+    /// nor a fact that depends on it ([`CATEGORY_FACTS`]) are read once,
+    /// here; each category then reads only the others
+    pub(crate) fn walk(&self, shape: usize, c: Coords) -> Walk<'_> {
+        let mut base = Acc::default();
+        let mut varying = smallvec::SmallVec::new();
+        let dims = self
+            .tables
+            .space
+            .shapes
+            .get(shape)
+            .map_or(&[][..], |s| s.dims.as_slice());
+        let moves = |d: &Dim| match d {
+            Dim::Category => true,
+            Dim::Fact(f) => CATEGORY_FACTS.contains(f),
+            _ => false,
+        };
+        let mut moving = smallvec::SmallVec::new();
+        for (pos, d) in dims.iter().enumerate() {
+            if moves(d) {
+                moving.push((pos, *d));
+            }
+        }
+        for e in self.tables.shapes.get(shape).into_iter().flatten() {
+            let mut offset = 0usize;
+            let mut terms = smallvec::SmallVec::new();
+            for &(pos, stride) in &e.reads {
+                match moving.iter().position(|(p, _)| *p == pos) {
+                    Some(k) => terms.push((k, stride)),
+                    None => offset += c.get(pos).map_or(0, |&v| v as usize) * stride,
+                }
+            }
+            if terms.is_empty() {
+                base.add_entry(e, &c);
+            } else {
+                varying.push(Varying {
+                    entry: e,
+                    offset,
+                    terms,
+                });
+            }
+        }
+        Walk {
+            base,
+            varying,
+            moving,
+        }
+    }
+
     /// The answer at a point
     #[inline]
     pub(crate) fn point(&self, shape: usize, c: &Coords) -> Point {
@@ -234,6 +285,54 @@ impl Compiled {
     pub(crate) fn decide(&self, input: &Input<'_>, v: &Vocabulary) -> Option<Point> {
         let (shape, c) = self.locate(input, v)?;
         Some(self.point(shape, &c))
+    }
+}
+
+/// See [`Compiled::walk`]
+#[derive(Debug, Clone)]
+pub(crate) struct Walk<'c> {
+    /// The answer of the policies that no category changes
+    base: Acc,
+    /// The tables of the others
+    varying: smallvec::SmallVec<[Varying<'c>; 8]>,
+    /// The dimensions that move, by position
+    moving: smallvec::SmallVec<[(usize, Dim); 5]>,
+}
+
+/// A table some category changes: the part of its cell's index that the
+/// dimensions which do not move make, and the strides of those that do
+#[derive(Debug, Clone)]
+struct Varying<'c> {
+    entry: &'c Entry,
+    offset: usize,
+    /// (index into [`Walk::moving`], stride)
+    terms: smallvec::SmallVec<[(usize, usize); 4]>,
+}
+
+impl Walk<'_> {
+    /// The decision and reasons with category `category` (its vocabulary
+    /// index) and the input's facts `facts`
+    #[inline]
+    pub(crate) fn compact(&self, category: u32, facts: Facts) -> Compact {
+        let mut values = [0usize; 5];
+        for ((_, dim), value) in self.moving.iter().zip(values.iter_mut()) {
+            *value = match dim {
+                Dim::Fact(f) => usize::from(facts.get(*f)),
+                _ => category as usize,
+            };
+        }
+        let mut acc = self.base;
+        for v in &self.varying {
+            let mut i = v.offset;
+            for &(k, stride) in &v.terms {
+                i += values.get(k).copied().unwrap_or(0) * stride;
+            }
+            let cell = v.entry.values.get(i).copied().unwrap_or(OUTSIDE);
+            if cell != NO {
+                acc.add(cell, v.entry.permit, v.entry.reason);
+            }
+        }
+        acc.finish()
     }
 }
 

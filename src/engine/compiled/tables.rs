@@ -342,16 +342,15 @@ impl TruthTables {
             .all(|(pos, dim)| c.get(pos).is_some_and(|v| self.member.has(*dim, *v)))
     }
 
-    /// The decision and reasons at a point, by the combine step
+    /// The decision and reasons at a point, by the combine step, without
+    /// the determining policies
     #[cfg(test)]
     pub(crate) fn compact(&self, shape: usize, c: &Coords) -> Compact {
-        combine(
-            self.shapes
-                .get(shape)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.contribution(c)),
-        )
+        let mut acc = Acc::default();
+        for e in self.shapes.get(shape).into_iter().flatten() {
+            acc.add_entry(e, c);
+        }
+        acc.finish()
     }
 
     /// The full answer at a point: decision, reasons and determining policies
@@ -429,20 +428,8 @@ pub(crate) struct Point {
 /// when Cedar allows and nothing errored; otherwise it denies with the
 /// reasons of the satisfied forbids (none when Cedar allowed), plus
 /// `evaluation_error` when something errored, or `not_permitted` when that
-/// leaves no reason.
-///
-/// `contributions` are the satisfied or erroring policies: (value, permit,
-/// a forbid's reason bit).
-#[cfg(test)]
-pub(crate) fn combine(contributions: impl Iterator<Item = (u8, bool, u32)>) -> Compact {
-    let mut acc = Acc::default();
-    for (value, permit, reason) in contributions {
-        acc.add(value, permit, reason);
-    }
-    acc.finish()
-}
-
-/// What the policies seen so far add up to (see [`combine`])
+/// leaves no reason. `Acc` adds up the satisfied and erroring policies
+/// seen so far; `finish` gives the engine's answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Acc {
     permit: bool,
