@@ -1,0 +1,78 @@
+//! Warm `view` decisions in the perf report's 100,000-patient world, in a
+//! loop, for profiling the registry's share of a decision (`perf record -g`)
+//! and for timing it before and after a change (docs/facts.md). Run with
+//! `cargo run --release --example facts_profile -- [seconds] [mitz]`: with
+//! `mitz`, every patient also has the full Mitz picture.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::missing_panics_doc,
+    clippy::should_implement_trait,
+    reason = "measurement code: a fixed-size world and percentiles"
+)]
+
+#[path = "../benches/world/mod.rs"]
+pub mod world;
+
+use std::time::Instant;
+
+use world::{Rng, Size};
+use zorg_pdp::{Engine, Request};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let seconds: f64 = args.next().map_or(Ok(5.0), |s| s.parse())?;
+    let mitz = args.next().is_some_and(|a| a == "mitz");
+    let size = Size {
+        organisations: 1_000,
+        patients: 100_000,
+    };
+    let engine = Engine::new()?;
+    if mitz {
+        world::register_typed(&engine, size);
+    } else {
+        world::register(&engine, size);
+    }
+    for i in 0..size.patients {
+        for e in world::events_of(size, i) {
+            engine.apply(&e)?;
+        }
+        if mitz {
+            for e in world::mitz_events_of(size, i) {
+                engine.apply(&e)?;
+            }
+        }
+    }
+    let mut rng = Rng::new(42);
+    let requests: Vec<Request> = (0..200_000)
+        .map(|_| world::view_request(size, &mut rng))
+        .collect();
+    // Warm: every abstract input seen once
+    for q in &requests {
+        std::hint::black_box(engine.decide(q));
+    }
+    let started = Instant::now();
+    let mut times = Vec::new();
+    let mut rounds = 0;
+    while started.elapsed().as_secs_f64() < seconds {
+        for q in &requests {
+            let t = Instant::now();
+            std::hint::black_box(engine.decide(q));
+            times.push(t.elapsed().as_nanos() as u64);
+        }
+        rounds += 1;
+    }
+    times.sort_unstable();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+    println!(
+        "{} decisions ({rounds} rounds, mitz: {mitz}): p50 {} ns, p90 {} ns, p99 {} ns",
+        times.len(),
+        at(0.5),
+        at(0.9),
+        at(0.99)
+    );
+    Ok(())
+}
