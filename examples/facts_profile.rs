@@ -2,16 +2,22 @@
 //! loop, for profiling the registry's share of a decision (`perf record -g`)
 //! and for timing it before and after a change (docs/facts.md). Run with
 //! `cargo run --release --example facts_profile -- [seconds] [mitz]`: with
-//! `mitz`, every patient also has the full Mitz picture.
+//! `mitz`, every patient also has the full Mitz picture. With `memory`
+//! instead: bytes per patient of `perf_report`'s 1,000,000-patient world,
+//! without and then with the Mitz picture (the same measurement as its
+//! sections 1 and 1a, alone).
 
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
-    clippy::cast_possible_truncation,
     clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
     clippy::missing_panics_doc,
+    clippy::many_single_char_names,
     clippy::should_implement_trait,
-    reason = "measurement code: a fixed-size world and percentiles"
+    reason = "measurement code: fixed-size worlds and percentiles"
 )]
 
 #[path = "../benches/world/mod.rs"]
@@ -22,7 +28,57 @@ use std::time::Instant;
 use world::{Rng, Size};
 use zorg_pdp::{Engine, Request};
 
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Bytes per patient of a 1,000,000-patient world, with or without the
+/// full Mitz picture
+fn memory(mitz: bool) -> Result<u64, Box<dyn std::error::Error>> {
+    let size = Size {
+        organisations: 1_000,
+        patients: 1_000_000,
+    };
+    let before = rss_kib();
+    let engine = Engine::new()?;
+    if mitz {
+        world::register_typed(&engine, size);
+    } else {
+        world::register(&engine, size);
+    }
+    for i in 0..size.patients {
+        for e in world::events_of(size, i) {
+            engine.apply(&e)?;
+        }
+        if mitz {
+            for e in world::mitz_events_of(size, i) {
+                engine.apply(&e)?;
+            }
+        }
+    }
+    let after = rss_kib();
+    drop(engine);
+    println!(
+        "memory (mitz: {mitz}): {} bytes per patient; {} KiB left after the drop",
+        after.saturating_sub(before) * 1024 / size.patients as u64,
+        rss_kib().saturating_sub(before)
+    );
+    Ok(after.saturating_sub(before) * 1024 / size.patients as u64)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().nth(1).is_some_and(|a| a == "memory") {
+        memory(false)?;
+        memory(true)?;
+        return Ok(());
+    }
     let mut args = std::env::args().skip(1);
     let seconds: f64 = args.next().map_or(Ok(5.0), |s| s.parse())?;
     let mitz = args.next().is_some_and(|a| a == "mitz");

@@ -481,9 +481,8 @@ impl<'a> PatientFacts<'a> {
     pub(crate) fn any_since(&self, key: FactKey, on: bool, since: Timestamp) -> bool {
         let key = packed::FactMatch::of(key.pack());
         let since = packed::time_order(since);
-        self.seen().any(|w| {
-            key.matches(w) && packed::fact_on(w) == on && packed::entry_time(w) >= since
-        })
+        self.seen()
+            .any(|w| key.matches(w) && packed::fact_on(w) == on && packed::entry_time(w) >= since)
     }
 
     /// The start of the current treatment relationship of `org`: the first
@@ -737,6 +736,10 @@ impl<'a> PatientFacts<'a> {
 /// What a practitioner's `view` reads of a patient's facts
 /// ([`PatientFacts::view`])
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one Boolean fact each, as the policies read them"
+)]
 pub(crate) struct ViewFacts {
     /// The practitioner's organisation has a relationship
     pub(crate) relationship: bool,
@@ -888,7 +891,7 @@ mod tests {
                 3 => FactKey::UnplannedCareConsent(u32::try_from(r / 7 % 3).unwrap()),
                 4 => FactKey::ReferralObjection {
                     holder: u32::try_from(r / 7 % 3).unwrap(),
-                    category: (r % 2 == 0).then_some(1),
+                    category: r.is_multiple_of(2).then_some(1),
                 },
                 5 => FactKey::DossierConsent(u32::try_from(r / 7 % 3).unwrap()),
                 _ => FactKey::Relationship(0),
@@ -897,7 +900,7 @@ mod tests {
                 .map(|_| {
                     let r = next(&mut rng);
                     let at = i64::try_from(r % 8).unwrap();
-                    e(at, keys(r >> 8), (r >> 4) % 3 != 0)
+                    e(at, keys(r >> 8), !(r >> 4).is_multiple_of(3))
                 })
                 .collect();
             let p = Patient::arriving(&arrivals);
@@ -1039,7 +1042,12 @@ mod tests {
         assert_eq!(out[0].key.holder, Holder::Organisation(3));
         assert_eq!(f.mitz_confirmed(), Some(t(0)));
         // Unpacked, by statement key: 3's, then 9's, then the confirmation
-        let holders: Vec<u128> = p.block.mitz(p.n).iter().map(|x| x.key.bits() >> 64 & 0xffff_ffff).collect();
+        let holders: Vec<u128> = p
+            .block
+            .mitz(p.n)
+            .iter()
+            .map(|x| x.key.bits() >> 64 & 0xffff_ffff)
+            .collect();
         assert_eq!(holders, [3, 9, 9, 0]);
     }
 }

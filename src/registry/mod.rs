@@ -25,9 +25,7 @@ use hashbrown::HashMap;
 use crate::model::consent::{BirthDate, Choice};
 use crate::model::entities::{Organisation, Patient, Practitioner};
 use crate::model::error::EntityError;
-use crate::model::event::{
-    Event, EventError, EventKind, EventProblem, EventType, MitzHolder,
-};
+use crate::model::event::{Event, EventError, EventKind, EventProblem, EventType, MitzHolder};
 use crate::model::ids::{
     CareModule, Category, DataCategory, HolderCategory, OrganisationId, PatientId, PractitionerId,
     ProviderType, RecordId, RequesterCategory, StudyId,
@@ -39,8 +37,8 @@ use crate::model::vocab::{Source, Vocabulary};
 
 pub(crate) use consent_map::{ConsentMap, NONE_NAMED};
 pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts, Statements};
-use packed::{Block, Entry};
 use intern::Interner;
+use packed::{Block, Entry};
 
 /// Index of an interned organisation, practitioner, category, module or study
 pub(crate) type Idx = u32;
@@ -388,7 +386,10 @@ impl Registry {
         if self.patients.len() >= Idx::MAX as usize {
             return Err(full);
         }
-        let tag = self.names.add(patient.id.as_str()).ok_or(EntityError::Capacity("patients"))?;
+        let tag = self
+            .names
+            .add(patient.id.as_str())
+            .ok_or(EntityError::Capacity("patients"))?;
         let state = PatientState::new(tag, patient.bsn, patient.birth_date).ok_or(full)?;
         self.patients.insert(patient.id.clone(), state);
         if let Some(bsn) = patient.bsn {

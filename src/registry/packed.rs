@@ -394,17 +394,18 @@ impl Block {
     /// Whether `key`, added to this block, fits: its values within the
     /// bits the layout gives them, and at most [`MAX_HOLDERS`] Mitz holders
     pub(super) fn fits(&self, n: u32, key: FactKey) -> bool {
-        let e = Entry::new(Timestamp::MIN, key, true);
+        let entry = Entry::new(Timestamp::MIN, key, true);
         if !key.is_mitz() {
-            return pack_fact(&e).is_some();
+            return pack_fact(&entry).is_some();
         }
-        let (kind, h, r, d) = parts(e.key);
+        let (kind, holder, requester, data) = parts(entry.key);
         if kind == KIND_MITZ_CONFIRMED {
             return true;
         }
         let holders = self.parts(n).holders;
-        let room = holders.len() < MAX_HOLDERS || holders.binary_search(&h).is_ok();
-        room && (r as usize) < MAX_MITZ_CODES && ((d & 0x7fff_ffff) as usize) < MAX_MITZ_CODES
+        let room = holders.len() < MAX_HOLDERS || holders.binary_search(&holder).is_ok();
+        room && (requester as usize) < MAX_MITZ_CODES
+            && ((data & 0x7fff_ffff) as usize) < MAX_MITZ_CODES
     }
 
     /// Inserts fact entry `e` (not a Mitz one) after every fact entry at or
@@ -420,9 +421,7 @@ impl Block {
             v.push(0);
         }
         let start = facts_start_of(&v);
-        let facts = v
-            .get(start..start + n as usize * FACT_WORDS)
-            .unwrap_or(&[]);
+        let facts = v.get(start..start + n as usize * FACT_WORDS).unwrap_or(&[]);
         let pos = facts
             .chunks_exact(FACT_WORDS)
             .rev()
@@ -593,7 +592,8 @@ mod tests {
                 FactKey::PartyConsent {
                     holder: 1,
                     party: 2,
-                    purpose: crate::model::vocab::Purpose::ALL[crate::model::vocab::Purpose::ALL.len() - 1],
+                    purpose: crate::model::vocab::Purpose::ALL
+                        [crate::model::vocab::Purpose::ALL.len() - 1],
                 },
                 FactKey::ReferralObjection {
                     holder: 3,
@@ -622,7 +622,11 @@ mod tests {
         };
         let entries = [
             Entry::new(Timestamp::MAX, key(MitzHolderIdx::Category(4), true), true),
-            Entry::new(Timestamp::MIN, key(MitzHolderIdx::Organisation(9), false), false),
+            Entry::new(
+                Timestamp::MIN,
+                key(MitzHolderIdx::Organisation(9), false),
+                false,
+            ),
             Entry::new(t(5, 6), FactKey::MitzConfirmed, true),
         ];
         let block = Block::build(None, None, &[], &entries).unwrap();
