@@ -92,16 +92,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         world::register(&engine, size);
     }
-    for i in 0..size.patients {
-        for e in world::events_of(size, i) {
-            engine.apply(&e)?;
-        }
-        if mitz {
-            for e in world::mitz_events_of(size, i) {
-                engine.apply(&e)?;
+    let events: Vec<_> = (0..size.patients)
+        .flat_map(|i| {
+            let mut events = world::events_of(size, i);
+            if mitz {
+                events.extend(world::mitz_events_of(size, i));
             }
-        }
+            events
+        })
+        .collect();
+    let t = Instant::now();
+    for e in &events {
+        engine.apply(e)?;
     }
+    println!(
+        "apply: {} events at {:.2} M/s",
+        events.len(),
+        events.len() as f64 / t.elapsed().as_secs_f64() / 1e6
+    );
+    drop(events);
     let mut rng = Rng::new(42);
     let requests: Vec<Request> = (0..200_000)
         .map(|_| world::view_request(size, &mut rng))

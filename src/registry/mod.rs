@@ -881,7 +881,13 @@ impl Registry {
             }
         };
         if let Some(key) = fact {
-            let fits = self.patients.get(&patient).is_some_and(|p| p.fits(key));
+            // A fact entry's fit depends on its key alone; a Mitz entry's
+            // also on the patient's holders
+            let fits = if key.is_mitz() {
+                self.patients.get(&patient).is_some_and(|p| p.fits(key))
+            } else {
+                packed::Block::default().fits(0, key)
+            };
             if !fits {
                 return Err(capacity(event_type, layout_field(key)));
             }

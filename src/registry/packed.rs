@@ -420,6 +420,9 @@ impl Block {
         if v.is_empty() {
             v.push(0);
         }
+        // Exactly the room needed: the boxed slice below needs no second
+        // reallocation, and the allocator can often grow in place
+        v.reserve_exact(FACT_WORDS);
         let start = facts_start_of(&v);
         let facts = v.get(start..start + n as usize * FACT_WORDS).unwrap_or(&[]);
         let pos = facts
@@ -457,6 +460,7 @@ impl Block {
         if v.is_empty() {
             v.push(0);
         }
+        v.reserve_exact(MITZ_WORDS + usize::from(added.is_some()));
         let holders_start = facts_start_of(&v) + n as usize * FACT_WORDS;
         if let Some(place) = added {
             // The later holders move one place up in every entry
