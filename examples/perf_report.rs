@@ -246,6 +246,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         per
     };
 
+    // 1a. Memory at 1,000,000 patients with the full Mitz picture
+    let bytes_per_patient_mitz = mitz_memory(big)?;
+
     // 1b. The data directory at 1,000,000 patients: the journal's append
     // rate with a sync every 1,000 entries, then restoring the world from a
     // snapshot and from the journal alone (docs/durability.md)
@@ -780,6 +783,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "decide_p50_ns": p50, "decide_p99_ns": p99, "plain_p50_ns": plain_p50, "rego_p50_ns": rego_p50,
             "ratio_vs_plain": (ratio_plain * 10.0).round() / 10.0, "ratio_vs_rego": (ratio_rego * 10.0).round() / 10.0,
             "dashboard_p50_ns": dash_p50, "apply_events_per_s": apply_per_s.round(), "bytes_per_patient": bytes_per_patient,
+            "bytes_per_patient_mitz": bytes_per_patient_mitz,
             "thread_scaling": (scaling * 100.0).round() / 100.0,
             "mitz_view_p50_ns": with_p50, "no_mitz_view_p50_ns": without_p50,
             "mitz_view_ratio": (mitz_ratio * 100.0).round() / 100.0,
@@ -840,6 +844,34 @@ struct Durable {
 
 /// Writes the `size` world through a data directory under `target/` (a
 /// real disk, not a tmpfs), snapshots it, and restores it twice
+/// Section 1a: bytes per patient of the world of section 1 whose every
+/// patient also has the full Mitz picture (63 choices, SPEC.md §7.2): the
+/// RSS delta over the world's build, as section 1 measures it (section 1's
+/// world is dropped before, and gives its memory back)
+fn mitz_memory(size: Size) -> Result<u64, Box<dyn std::error::Error>> {
+    let before = rss_kib();
+    let engine = Engine::new()?;
+    world::register_typed(&engine, size);
+    let mut events = 0;
+    for i in 0..size.patients {
+        for e in world::events_of(size, i)
+            .into_iter()
+            .chain(world::mitz_events_of(size, i))
+        {
+            engine.apply(&e)?;
+            events += 1;
+        }
+    }
+    let after = rss_kib();
+    let per = after.saturating_sub(before) * 1024 / size.patients as u64;
+    say!(
+        "memory with the full Mitz picture: {} patients, {events} events: {:.0} MiB over baseline, {per} bytes per patient (target <= 1,200)",
+        size.patients,
+        after.saturating_sub(before) as f64 / 1024.0
+    );
+    Ok(per)
+}
+
 fn durable_figures(size: Size) -> Result<Durable, Box<dyn std::error::Error>> {
     use zorg_pdp::store::{Durability, StoreOptions};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

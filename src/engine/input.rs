@@ -129,6 +129,8 @@ struct Ctx<'r, 'v> {
     vocabulary: &'v Vocabulary,
     who: Who<'r>,
     facts: PatientFacts<'r>,
+    /// The patient's date of birth, read with the facts (R41)
+    birth_date: Option<crate::model::consent::BirthDate>,
     request: &'r Request,
 }
 
@@ -137,8 +139,9 @@ impl<'r> Ctx<'r, '_> {
         self.registry.organisation_index(id).ok_or(Unknown)
     }
 
-    fn category(&self, c: &Category) -> Result<(), Unknown> {
-        self.vocabulary.has_category(c).then_some(()).ok_or(Unknown)
+    /// A category the vocabulary knows, as its position there
+    fn category(&self, c: &Category) -> Result<u16, Unknown> {
+        self.vocabulary.category_index(c).ok_or(Unknown)
     }
 
     fn module(&self, m: &CareModule) -> Result<(), Unknown> {
@@ -165,43 +168,44 @@ impl<'r> Ctx<'r, '_> {
 
     /// The patient's consent at the request's time
     fn consent(&self) -> PatientConsent<'r, '_> {
-        let birth_date = self
-            .registry
-            .patient(&self.request.patient)
-            .and_then(super::super::registry::PatientState::birth_date);
         PatientConsent::new(
             self.registry,
             self.vocabulary,
             self.facts,
-            birth_date,
+            self.birth_date,
             self.request.at,
         )
     }
 
-    /// The facts about dossier data of `holder` in `category` for a practitioner
-    fn data_facts(&self, facts: &mut Facts, holder: Option<Idx>, category: &Category) {
+    /// The facts about dossier data of `holder` in `category` (at
+    /// `position` in the vocabulary) for a practitioner: the patient's
+    /// entries read in one pass ([`PatientFacts::view`])
+    fn data_facts(
+        &self,
+        facts: &mut Facts,
+        holder: Option<Idx>,
+        category: &Category,
+        position: u16,
+    ) {
         let Some((p, o)) = self.who.practitioner else {
             return;
         };
         let f = &self.facts;
-        facts.set(Fact::Relationship, f.active(FactKey::Relationship(o)));
-        facts.set(Fact::AccessRequested, f.requested(p, o));
+        let view = f.view(p, o, holder);
+        facts.set(Fact::Relationship, view.relationship);
+        facts.set(Fact::AccessRequested, view.access_requested);
         if let Some(h) = holder {
             let consent = self.consent();
             set_consent(
                 facts,
-                consent.for_requester(h, o, consent.data_of(category)),
+                consent.for_requester(h, o, consent.data_at(position)),
             );
-            let category = self.registry.category_index(category);
-            facts.set(
-                Fact::Referral,
-                f.exists(FactKey::Referral { from: h, to: o }),
-            );
-            facts.set(Fact::ReferralObjection, objection(f, h, category));
-            facts.set(
-                Fact::UnplannedCareConsent,
-                f.active(FactKey::UnplannedCareConsent(h)),
-            );
+            facts.set(Fact::Referral, view.referral);
+            // The category's index only when some objection could cover it
+            let objected = view.any_referral_objection
+                && f.referral_objection(h, self.registry.category_index(category));
+            facts.set(Fact::ReferralObjection, objected);
+            facts.set(Fact::UnplannedCareConsent, view.unplanned_care_consent);
         }
     }
 
@@ -220,12 +224,12 @@ impl<'r> Ctx<'r, '_> {
         purpose: Purpose,
     ) -> Result<(), Unknown> {
         let h = self.holder(built, holder)?;
-        self.category(category)?;
+        let position = self.category(category)?;
         let input = &mut built.input;
         input.purpose = Some(purpose);
         input.source = Some(Source::Dossier);
         input.category = Some(category);
-        self.data_facts(&mut input.facts, Some(h), category);
+        self.data_facts(&mut input.facts, Some(h), category, position);
         Ok(())
     }
 
@@ -236,7 +240,7 @@ impl<'r> Ctx<'r, '_> {
         purpose: Purpose,
     ) -> Result<(), Unknown> {
         let state = self.record(record)?;
-        self.category(state.category())?;
+        let position = self.category(state.category())?;
         let registry = self.registry;
         built.tags.holder = state.holder().and_then(|h| registry.organisation_tag(h));
         built.tags.record = Some(state.tag());
@@ -253,7 +257,7 @@ impl<'r> Ctx<'r, '_> {
             }
             None => None,
         };
-        self.data_facts(&mut input.facts, state.holder(), state.category());
+        self.data_facts(&mut input.facts, state.holder(), state.category(), position);
         if let (Some((p, _)), Some(m)) = (self.who.practitioner, state.module()) {
             input.facts.set(
                 Fact::OwnershipAccepted,
@@ -395,6 +399,7 @@ pub(crate) fn build_for<'r>(
         vocabulary,
         who,
         facts: patient.facts(request.at),
+        birth_date: patient.birth_date(),
         request,
     };
     let mut built = Built {

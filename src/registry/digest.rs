@@ -141,15 +141,17 @@ impl Registry {
 
 /// One patient: national fields, facts, Mitz entries
 fn patient(f: &mut Feed, names: &Names<'_>, p: &PatientState) {
-    f.opt(p.bsn.map(|b| b.to_string()).as_deref());
-    f.opt(p.birth_date.map(|b| b.to_string()).as_deref());
-    f.u64(p.entries.len() as u64);
-    for e in &p.entries {
+    f.opt(p.bsn().map(|b| b.to_string()).as_deref());
+    f.opt(p.birth_date().map(|b| b.to_string()).as_deref());
+    let entries = p.fact_entries();
+    f.u64(entries.len() as u64);
+    for e in &entries {
         entry(f, names, e);
     }
     // Grouped by statement key (stored order within a key), the groups by
     // name: the indices that order them in memory depend on interning
-    let mitz: &[Entry] = &p.mitz;
+    let all = p.mitz_entries();
+    let mitz: &[Entry] = &all;
     let mut groups: Vec<(Vec<String>, &[Entry])> = Vec::new();
     let mut rest = mitz;
     while let Some(first) = rest.first() {

@@ -2,7 +2,8 @@
 
 use smallvec::SmallVec;
 
-use super::{Entry, Idx};
+use super::Idx;
+use super::packed;
 use crate::model::consent::{Choice, Data, Holder, Requester, StatementEvent, StatementKey};
 use crate::model::time::Timestamp;
 use crate::model::vocab::Purpose;
@@ -182,16 +183,6 @@ impl PackedKey {
         }
     }
 
-    /// The statement key of a Mitz choice about packed holder `holder`
-    /// (an organisation, or a category with [`HOLDER_CATEGORY_BIT`]),
-    /// requesting category `requester` and data category `data`
-    fn mitz_statement(holder: u32, requester: Idx, data: Idx) -> u128 {
-        u128::from(FactKind::Mitz as u8) << 96
-            | u128::from(holder) << 64
-            | u128::from(requester) << 32
-            | u128::from(data & !PERMIT_BIT)
-    }
-
     fn is(self, kind: FactKind) -> bool {
         self.0 >> 96 == u128::from(kind as u8)
     }
@@ -348,64 +339,64 @@ impl PackedKey {
     }
 }
 
-impl Entry {
-    /// The consent statement event of a `dossier_consent_*` or
-    /// `mitz_choice_*` entry (R38: a dossier consent is the statement
-    /// (holder, every requester, every data category))
-    fn statement(&self) -> Option<StatementEvent<Idx>> {
-        let k = self.key;
-        let at = self.at();
-        if k.is(FactKind::DossierConsent) {
-            let choice = if self.on {
-                Choice::Permit
-            } else {
-                Choice::Deny
-            };
-            return Some(StatementEvent {
-                key: StatementKey::dossier(k.a()),
-                choice: Some(choice),
-                at,
-            });
-        }
-        if !k.is(FactKind::Mitz) {
-            return None;
-        }
-        let (h, d) = (k.a(), k.c());
-        let holder = if h & HOLDER_CATEGORY_BIT == 0 {
-            Holder::Organisation(h)
-        } else {
-            Holder::Category(h & !HOLDER_CATEGORY_BIT)
-        };
-        let choice = if d & PERMIT_BIT == 0 {
-            Choice::Deny
-        } else {
-            Choice::Permit
-        };
-        Some(StatementEvent {
-            key: StatementKey {
-                origin: crate::model::consent::Origin::Mitz,
-                holder,
-                requester: Requester::Category(k.b()),
-                data: Data::Category(d & !PERMIT_BIT),
-            },
-            choice: self.on.then_some(choice),
-            at,
-        })
+/// The consent statement event of a packed `dossier_consent_*` fact
+/// entry (R38: a dossier consent is the statement (holder, every
+/// requester, every data category))
+fn dossier_statement(w: &[u32]) -> StatementEvent<Idx> {
+    let choice = if packed::fact_on(w) {
+        Choice::Permit
+    } else {
+        Choice::Deny
+    };
+    StatementEvent {
+        key: StatementKey::dossier(packed::fact_a(w)),
+        choice: Some(choice),
+        at: packed::entry_at(w),
     }
+}
+
+/// The consent statement event of a packed Mitz entry (`None` for a
+/// confirmation), its holder by its place in `holders`
+fn mitz_statement(holders: &[u32], w: &[u32]) -> Option<StatementEvent<Idx>> {
+    if packed::mitz_key(w) >= packed::MITZ_CONFIRMED_KEY {
+        return None;
+    }
+    let (slot, requester, data, permit, on) = packed::mitz_parts(w);
+    let h = packed::holder_at(holders, slot);
+    let holder = if h & HOLDER_CATEGORY_BIT == 0 {
+        Holder::Organisation(h)
+    } else {
+        Holder::Category(h & !HOLDER_CATEGORY_BIT)
+    };
+    let choice = if permit { Choice::Permit } else { Choice::Deny };
+    Some(StatementEvent {
+        key: StatementKey {
+            origin: crate::model::consent::Origin::Mitz,
+            holder,
+            requester: Requester::Category(requester),
+            data: Data::Category(data),
+        },
+        choice: on.then_some(choice),
+        at: packed::entry_at(w),
+    })
 }
 
 /// One patient's facts with `at <= t`
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PatientFacts<'a> {
-    /// The entries with `at <= t`, sorted by `(at, arrival)`, but the Mitz ones
-    seen: &'a [Entry],
-    /// Every Mitz entry (`mitz_choice_*`, `mitz_choices_confirmed`), at any
-    /// time, sorted by statement key, then `(at, arrival)` (see
-    /// [`mitz_position`]): apart, so that a patient's full Mitz picture does
-    /// not lengthen every other fact's scan, and by key, so that a question
-    /// reads only the few keys that can apply
-    mitz: &'a [Entry],
-    t: Timestamp,
+    /// The packed fact entries with `at <= t`, sorted by `(at, arrival)`,
+    /// [`packed::FACT_WORDS`] words each
+    seen: &'a [u32],
+    /// The holders the Mitz entries name by place, ascending
+    holders: &'a [u32],
+    /// Every packed Mitz entry (`mitz_choice_*`, `mitz_choices_confirmed`),
+    /// at any time, sorted by statement key, then `(at, arrival)`: apart, so
+    /// that a patient's full Mitz picture does not lengthen every other
+    /// fact's scan, and by key, so that a question reads only the few keys
+    /// that can apply
+    mitz: &'a [u32],
+    /// The time, as the packed entries order times
+    order: (u64, u32),
 }
 
 impl MitzHolderIdx {
@@ -418,78 +409,92 @@ impl MitzHolderIdx {
     }
 }
 
-/// Where a new Mitz entry goes in a patient's Mitz entries: after every
-/// entry of a smaller statement key, and after every entry of its own key at
-/// or before its time (arrival order within a time)
-pub(super) fn mitz_position(entries: &[Entry], new: &Entry) -> usize {
-    let order = |e: &Entry| (e.key.statement_key(), e.secs, e.nanos);
-    let at = order(new);
-    entries.partition_point(|e| order(e) <= at)
+/// The packed entries of `words` (`size` words each)
+fn chunks(words: &[u32], size: usize) -> std::slice::ChunksExact<'_, u32> {
+    words.chunks_exact(size)
 }
 
 impl<'a> PatientFacts<'a> {
-    #[cfg(test)]
-    pub(super) fn new(entries: &'a [Entry], t: Timestamp) -> Self {
-        Self::with_mitz(entries, &[], t)
-    }
-
-    /// The facts of `entries` (by time) and `mitz` (by key) as of `t`
-    pub(super) fn with_mitz(entries: &'a [Entry], mitz: &'a [Entry], t: Timestamp) -> Self {
-        let n = entries.partition_point(|e| e.not_after(t));
+    /// The facts of a patient's block parts as of `t`
+    pub(super) fn of(parts: packed::Parts<'a>, t: Timestamp) -> Self {
+        let order = packed::time_order(t);
+        let all = parts.facts;
+        // The entries at or before `t`: most decisions ask after the last
+        // one, which the first comparison finds
+        let n = all.len() / packed::FACT_WORDS;
+        let last_in = |i: usize| {
+            all.get(i * packed::FACT_WORDS..(i + 1) * packed::FACT_WORDS)
+                .is_some_and(|w| packed::entry_time(w) <= order)
+        };
+        let seen_n = if n == 0 || last_in(n - 1) {
+            n
+        } else {
+            // Binary search: entries `..lo` are in, `hi..` are out
+            let (mut lo, mut hi) = (0, n - 1);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if last_in(mid) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
         Self {
-            seen: entries.get(..n).unwrap_or(&[]),
-            mitz,
-            t,
+            seen: all.get(..seen_n * packed::FACT_WORDS).unwrap_or(&[]),
+            holders: parts.holders,
+            mitz: parts.mitz,
+            order,
         }
     }
 
-    /// The Mitz entries at or before `t`, by key
-    fn mitz_seen(&self) -> impl Iterator<Item = &'a Entry> + 'a {
-        let t = self.t;
-        self.mitz.iter().filter(move |e| e.not_after(t))
+    /// The packed fact entries at or before `t`
+    fn seen(&self) -> std::slice::ChunksExact<'a, u32> {
+        chunks(self.seen, packed::FACT_WORDS)
     }
 
-    /// The Mitz entries of one statement key (at any time), in `(at, arrival)` order
-    fn mitz_run(&self, key: u128) -> &'a [Entry] {
-        let from = self.mitz.partition_point(|e| e.key.statement_key() < key);
-        let rest = self.mitz.get(from..).unwrap_or(&[]);
-        let len = rest.partition_point(|e| e.key.statement_key() == key);
-        rest.get(..len).unwrap_or(&[])
+    /// The packed Mitz entries at or before `t`, by key
+    fn mitz_seen(&self) -> impl Iterator<Item = &'a [u32]> + 'a {
+        let order = self.order;
+        chunks(self.mitz, packed::MITZ_WORDS).filter(move |w| packed::entry_time(w) <= order)
     }
 
     /// The latest entry for `key` (by time, then arrival)
-    fn latest(&self, key: FactKey) -> Option<&'a Entry> {
-        let key = key.pack();
-        self.seen.iter().rev().find(|e| e.key == key)
+    fn latest(&self, key: FactKey) -> Option<&'a [u32]> {
+        let key = packed::FactMatch::of(key.pack());
+        self.seen().rev().find(|w| key.matches(w))
     }
 
     /// Whether the latest given/withdrawn of `key` is a give
     pub(crate) fn active(&self, key: FactKey) -> bool {
-        self.latest(key).is_some_and(|e| e.on)
+        self.latest(key).is_some_and(packed::fact_on)
     }
 
     /// Whether any entry for `key` exists (one-off facts: referral, module start, ownership)
     pub(crate) fn exists(&self, key: FactKey) -> bool {
-        let key = key.pack();
-        self.seen.iter().any(|e| e.key == key)
+        let key = packed::FactMatch::of(key.pack());
+        self.seen().any(|w| key.matches(w))
     }
 
     /// Whether an entry for `key` with polarity `on` exists at or after `since`
     pub(crate) fn any_since(&self, key: FactKey, on: bool, since: Timestamp) -> bool {
-        let key = key.pack();
-        self.seen
-            .iter()
-            .any(|e| e.key == key && e.on == on && e.at() >= since)
+        let key = packed::FactMatch::of(key.pack());
+        let since = packed::time_order(since);
+        self.seen()
+            .any(|w| key.matches(w) && packed::fact_on(w) == on && packed::entry_time(w) >= since)
     }
 
     /// The start of the current treatment relationship of `org`: the first
     /// start after the last end, or `None` when there is no relationship now
+    /// (the decisions read it through [`Self::view`])
+    #[cfg(test)]
     pub(crate) fn relationship_start(&self, org: Idx) -> Option<Timestamp> {
-        let key = FactKey::Relationship(org).pack();
+        let key = packed::FactMatch::of(FactKey::Relationship(org).pack());
         let mut start = None;
-        for e in self.seen.iter().rev().filter(|e| e.key == key) {
-            if e.on {
-                start = Some(e.at());
+        for w in self.seen().rev().filter(|w| key.matches(w)) {
+            if packed::fact_on(w) {
+                start = Some(packed::entry_at(w));
             } else {
                 break;
             }
@@ -498,19 +503,76 @@ impl<'a> PatientFacts<'a> {
     }
 
     /// requested(p, x): an access request of `practitioner` at or after the
-    /// start of the current relationship of `org` (false without one)
+    /// start of the current relationship of `org` (false without one; the
+    /// decisions read it through [`Self::view`])
+    #[cfg(test)]
     pub(crate) fn requested(&self, practitioner: Idx, org: Idx) -> bool {
         self.relationship_start(org).is_some_and(|start| {
             self.any_since(FactKey::AccessRequested(practitioner), true, start)
         })
     }
 
+    /// The facts a practitioner's `view` of holder `holder` (`None`: no
+    /// holder) reads about the practitioner `practitioner` of organisation
+    /// `org`, in one pass over the entries: what [`Self::active`],
+    /// [`Self::requested`], [`Self::exists`] and [`Self::referral_objection`]
+    /// answer one by one (the unit tests hold the two equal)
+    pub(crate) fn view(&self, practitioner: Idx, org: Idx, holder: Option<Idx>) -> ViewFacts {
+        let relationship = packed::FactMatch::of(FactKey::Relationship(org).pack());
+        let request = packed::FactMatch::of(FactKey::AccessRequested(practitioner).pack());
+        let h = holder.unwrap_or(u32::MAX);
+        let referral = packed::FactMatch::of(FactKey::Referral { from: h, to: org }.pack());
+        let unplanned = packed::FactMatch::of(FactKey::UnplannedCareConsent(h).pack());
+        let mut out = ViewFacts::default();
+        // From the latest entry back: the relationship's latest entry
+        // decides `relationship`; the starts before it back to the last end
+        // give the current relationship's start
+        let mut relationship_seen = false;
+        let mut relationship_open = true;
+        let mut start: Option<(u64, u32)> = None;
+        let mut unplanned_seen = false;
+        let mut latest_request: Option<(u64, u32)> = None;
+        for w in self.seen().rev() {
+            if relationship.matches(w) {
+                let on = packed::fact_on(w);
+                if !relationship_seen {
+                    relationship_seen = true;
+                    out.relationship = on;
+                }
+                if relationship_open {
+                    if on {
+                        start = Some(packed::entry_time(w));
+                    } else {
+                        relationship_open = false;
+                    }
+                }
+            } else if request.matches(w) {
+                if packed::fact_on(w) {
+                    let at = packed::entry_time(w);
+                    latest_request = latest_request.max(Some(at));
+                }
+            } else if holder.is_some() {
+                if referral.matches(w) {
+                    out.referral = true;
+                } else if unplanned.matches(w) {
+                    if !unplanned_seen {
+                        unplanned_seen = true;
+                        out.unplanned_care_consent = packed::fact_on(w);
+                    }
+                } else if packed::fact_is(w, FactKind::ReferralObjection as u32) {
+                    out.any_referral_objection = true;
+                }
+            }
+        }
+        out.access_requested = start.is_some_and(|s| latest_request.is_some_and(|r| r >= s));
+        out
+    }
+
     /// The consent statement events about `holder` (itself, or its holder
     /// category `category`), in arrival-within-time order, up to `t`: the
     /// resolver's input for a question about that holder
     pub(crate) fn statements_about(&self, holder: Idx, category: Option<Idx>) -> Statements {
-        self.statement_entries()
-            .filter_map(Entry::statement)
+        self.statement_events()
             .filter(|e| match e.key.holder {
                 Holder::Organisation(h) => h == holder,
                 Holder::Category(c) => Some(c) == category,
@@ -520,29 +582,28 @@ impl<'a> PatientFacts<'a> {
 
     /// The consent statement events whose key `keep` accepts, in
     /// arrival-within-time order, up to `t`: every event of a kept key, so
-    /// the resolver's "latest of its key" is unchanged. Mitz entries are
-    /// judged on their packed key before they are unpacked.
+    /// the resolver's "latest of its key" is unchanged
     pub(crate) fn statements_where(
         &self,
         keep: impl Fn(&StatementKey<Idx>) -> bool,
         out: &mut Statements,
     ) {
         out.clear();
-        out.extend(
-            self.statement_entries()
-                .filter_map(Entry::statement)
-                .filter(|e| keep(&e.key)),
-        );
+        out.extend(self.statement_events().filter(|e| keep(&e.key)));
     }
 
-    /// The entries that can be consent statements: the dossier consents,
-    /// then the Mitz entries (the resolver compares events of one key only,
-    /// and a dossier consent and a Mitz choice never share one)
-    fn statement_entries(&self) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.seen
-            .iter()
-            .filter(|e| e.key.is(FactKind::DossierConsent))
-            .chain(self.mitz_seen())
+    /// The consent statements: the dossier consents, then the Mitz entries
+    /// (the resolver compares events of one key only, and a dossier consent
+    /// and a Mitz choice never share one)
+    fn statement_events(&self) -> impl Iterator<Item = StatementEvent<Idx>> + 'a {
+        let holders = self.holders;
+        self.seen()
+            .filter(|w| packed::fact_is(w, FactKind::DossierConsent as u32))
+            .map(dossier_statement)
+            .chain(
+                self.mitz_seen()
+                    .filter_map(move |w| mitz_statement(holders, w)),
+            )
     }
 
     /// The consent statement events of holder `holder`'s own dossier
@@ -558,34 +619,39 @@ impl<'a> PatientFacts<'a> {
         data: &[Idx],
         out: &mut Statements,
     ) {
-        let dossier = FactKey::DossierConsent(holder).pack();
+        let dossier = packed::FactMatch::of(FactKey::DossierConsent(holder).pack());
         out.clear();
         out.extend(
-            self.seen
-                .iter()
-                .filter(|e| e.key == dossier)
-                .filter_map(Entry::statement),
+            self.seen()
+                .filter(|w| dossier.matches(w))
+                .map(dossier_statement),
         );
-        let t = self.t;
+        if requester >= 256 {
+            // No Mitz entry names a category past the layout's
+            return;
+        }
+        let order = self.order;
         for &h in holders {
-            // One forward scan per holder to its entries for `requester`,
-            // which are adjacent, by data category. Sequential reads let the
-            // prefetcher hide the misses: in `perf_report` the scan beat a
-            // binary search over the same few dozen entries (1.24–1.31x
-            // against 1.32–1.35x of the world without Mitz, alternating runs)
-            let first = PackedKey::mitz_statement(h, requester, 0);
-            let last = PackedKey::mitz_statement(h, requester, !PERMIT_BIT);
-            let from = self
-                .mitz
-                .iter()
-                .position(|e| e.key.statement_key() >= first)
-                .unwrap_or(self.mitz.len());
-            let rest = self.mitz.get(from..).unwrap_or(&[]);
+            // The holder's place, then one forward scan to its entries for
+            // `requester`, which are adjacent, by data category. Sequential
+            // reads let the prefetcher hide the misses: in `perf_report` the
+            // scan beat a binary search over the same few dozen entries
+            let Ok(slot) = self.holders.binary_search(&h) else {
+                continue;
+            };
+            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            let first = packed::mitz_choice_key(slot, requester, 0);
+            let last = packed::mitz_choice_key(slot, requester, 255);
+            let this = self.holders;
             out.extend(
-                rest.iter()
-                    .take_while(|e| e.key.statement_key() <= last)
-                    .filter(|e| data.contains(&(e.key.c() & !PERMIT_BIT)) && e.not_after(t))
-                    .filter_map(Entry::statement),
+                chunks(self.mitz, packed::MITZ_WORDS)
+                    .skip_while(|w| packed::mitz_key(w) < first)
+                    .take_while(|w| packed::mitz_key(w) <= last)
+                    .filter(|w| {
+                        let (_, _, d, _, _) = packed::mitz_parts(w);
+                        data.contains(&d) && packed::entry_time(w) <= order
+                    })
+                    .filter_map(|w| mitz_statement(this, w)),
             );
         }
     }
@@ -593,9 +659,7 @@ impl<'a> PatientFacts<'a> {
     /// Every consent statement event of the patient up to `t`, in
     /// arrival-within-time order (overviews and exports)
     pub(crate) fn statements(&self) -> Statements {
-        self.statement_entries()
-            .filter_map(Entry::statement)
-            .collect()
+        self.statement_events().collect()
     }
 
     /// Whether the patient has any Mitz event (if not, only the holders' own
@@ -609,16 +673,19 @@ impl<'a> PatientFacts<'a> {
 
     /// The latest `mitz_choices_confirmed` up to `t` (R41)
     pub(crate) fn mitz_confirmed(&self) -> Option<Timestamp> {
-        let run = self.mitz_run(FactKey::MitzConfirmed.pack().0);
-        let n = run.partition_point(|e| e.not_after(self.t));
-        run.get(..n)?.last().map(Entry::at)
+        let order = self.order;
+        // The confirmations sort last, by time
+        chunks(self.mitz, packed::MITZ_WORDS)
+            .rev()
+            .take_while(|w| packed::mitz_key(w) >= packed::MITZ_CONFIRMED_KEY)
+            .find(|w| packed::entry_time(w) <= order)
+            .map(packed::entry_at)
     }
 
     /// Whether the patient has any referral objection (to skip the category lookup)
     pub(crate) fn any_referral_objection(&self) -> bool {
-        self.seen
-            .iter()
-            .any(|e| e.key.is(FactKind::ReferralObjection))
+        self.seen()
+            .any(|w| packed::fact_is(w, FactKind::ReferralObjection as u32))
     }
 
     /// Whether an active referral objection of the patient at `holder` covers `category`
@@ -637,9 +704,12 @@ impl<'a> PatientFacts<'a> {
     /// Organisations that ever had a relationship or held a dossier consent
     pub(crate) fn holders(&self) -> smallvec::SmallVec<[Idx; 8]> {
         let mut out = smallvec::SmallVec::new();
-        for e in self.seen {
-            if e.on && (e.key.is(FactKind::Relationship) || e.key.is(FactKind::DossierConsent)) {
-                let o = e.key.a();
+        for w in self.seen() {
+            if packed::fact_on(w)
+                && (packed::fact_is(w, FactKind::Relationship as u32)
+                    || packed::fact_is(w, FactKind::DossierConsent as u32))
+            {
+                let o = packed::fact_a(w);
                 if !out.contains(&o) {
                     out.push(o);
                 }
@@ -651,9 +721,9 @@ impl<'a> PatientFacts<'a> {
     /// Modules started
     pub(crate) fn modules_started(&self) -> smallvec::SmallVec<[Idx; 4]> {
         let mut out = smallvec::SmallVec::new();
-        for e in self.seen {
-            if e.key.is(FactKind::ModuleStarted) {
-                let m = e.key.a();
+        for w in self.seen() {
+            if packed::fact_is(w, FactKind::ModuleStarted as u32) {
+                let m = packed::fact_a(w);
                 if !out.contains(&m) {
                     out.push(m);
                 }
@@ -663,69 +733,211 @@ impl<'a> PatientFacts<'a> {
     }
 }
 
+/// What a practitioner's `view` reads of a patient's facts
+/// ([`PatientFacts::view`])
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one Boolean fact each, as the policies read them"
+)]
+pub(crate) struct ViewFacts {
+    /// The practitioner's organisation has a relationship
+    pub(crate) relationship: bool,
+    /// requested(p, o)
+    pub(crate) access_requested: bool,
+    /// A referral from the holder to the organisation
+    pub(crate) referral: bool,
+    /// The unplanned-care consent for the holder
+    pub(crate) unplanned_care_consent: bool,
+    /// Any referral objection at all (the category lookup is needed)
+    pub(crate) any_referral_objection: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::event::Change;
+    use crate::registry::packed::{Block, Entry};
 
-    /// An entry at second `at`; entries are listed in arrival order
+    /// An entry at second `at`
     fn e(at: i64, key: FactKey, on: bool) -> Entry {
-        let change = if on { Change::Given } else { Change::Withdrawn };
-        Entry::new(t(at), key, change)
+        Entry::new(t(at), key, on)
     }
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_unix(secs, 0).unwrap()
     }
 
+    /// A patient's block after entries arrived in this order
+    struct Patient {
+        block: Block,
+        n: u32,
+    }
+
+    impl Patient {
+        fn arriving(entries: &[Entry]) -> Self {
+            let mut p = Self {
+                block: Block::default(),
+                n: 0,
+            };
+            for x in entries {
+                p.add(x);
+            }
+            p
+        }
+        fn add(&mut self, x: &Entry) {
+            if x.is_mitz() {
+                assert!(self.block.insert_mitz(self.n, x));
+            } else {
+                assert!(self.block.insert_fact(self.n, x));
+                self.n += 1;
+            }
+        }
+        fn at(&self, secs: i64) -> PatientFacts<'_> {
+            PatientFacts::of(self.block.parts(self.n), t(secs))
+        }
+    }
+
     #[test]
     fn latest_by_time_then_arrival() {
         let k = FactKey::DossierConsent(0);
-        // Sorted by time; the two entries at 5 in arrival order.
-        let v = vec![e(1, k, true), e(5, k, false), e(5, k, true)];
-        assert!(!PatientFacts::new(&v, t(0)).active(k));
-        assert!(PatientFacts::new(&v, t(1)).active(k));
-        assert!(PatientFacts::new(&v, t(4)).active(k));
-        assert!(
-            PatientFacts::new(&v, t(5)).active(k),
-            "tie: the later arrival wins"
-        );
-        let w = vec![e(1, k, true), e(5, k, true), e(5, k, false)];
-        assert!(
-            !PatientFacts::new(&w, t(5)).active(k),
-            "and the other way round"
-        );
+        // The two entries at 5 in arrival order.
+        let v = Patient::arriving(&[e(1, k, true), e(5, k, false), e(5, k, true)]);
+        assert!(!v.at(0).active(k));
+        assert!(v.at(1).active(k));
+        assert!(v.at(4).active(k));
+        assert!(v.at(5).active(k), "tie: the later arrival wins");
+        let w = Patient::arriving(&[e(1, k, true), e(5, k, true), e(5, k, false)]);
+        assert!(!w.at(5).active(k), "and the other way round");
+    }
+
+    #[test]
+    fn before_at_and_after_the_last_entry() {
+        let k = FactKey::UnplannedCareConsent(2);
+        let p = Patient::arriving(&[e(10, k, true), e(20, k, false)]);
+        assert!(p.at(19).active(k), "before the last entry: the earlier one");
+        assert!(!p.at(20).active(k), "at the last entry: it counts");
+        assert!(!p.at(21).active(k), "after it");
+        assert!(!p.at(9).active(k), "before every entry");
+        assert!(!p.at(9).exists(k));
+        assert!(p.at(10).exists(k));
+    }
+
+    #[test]
+    fn a_late_entry_goes_to_its_time_and_a_withdrawal_changes_the_answer() {
+        let k = FactKey::DossierConsent(4);
+        let other = FactKey::PgoAccount;
+        let mut p = Patient::arriving(&[e(10, k, true), e(30, other, true)]);
+        assert!(p.at(40).active(k));
+        // A withdrawal at 20 arrives after the entry at 30: it changes the
+        // answer from 20 on, not before
+        p.add(&e(20, k, false));
+        assert!(p.at(15).active(k));
+        assert!(!p.at(20).active(k));
+        assert!(!p.at(40).active(k));
+        assert!(p.at(40).active(other));
+        // A late give at the same time as the withdrawal arrived after it: it wins
+        p.add(&e(20, k, true));
+        assert!(p.at(20).active(k));
+        let times: Vec<i64> = p.block.facts(p.n).iter().map(|x| x.secs).collect();
+        assert_eq!(times, [10, 20, 20, 30], "sorted by time, arrival within it");
     }
 
     #[test]
     fn requested_needs_request_in_current_relationship() {
         let r = FactKey::Relationship(0);
         let a = FactKey::AccessRequested(7);
-        let v = vec![
+        let v = Patient::arriving(&[
             e(1, r, true),
             e(2, a, true),
             e(3, r, false),
             e(4, r, true),
             e(6, r, true),
-        ];
-        assert!(PatientFacts::new(&v, t(2)).requested(7, 0));
+        ]);
+        assert!(v.at(2).requested(7, 0));
+        assert!(!v.at(3).requested(7, 0), "no relationship");
         assert!(
-            !PatientFacts::new(&v, t(3)).requested(7, 0),
-            "no relationship"
-        );
-        assert!(
-            !PatientFacts::new(&v, t(5)).requested(7, 0),
+            !v.at(5).requested(7, 0),
             "new relationship needs a new request"
         );
-        assert_eq!(
-            PatientFacts::new(&v, t(9)).relationship_start(0),
-            Some(t(4))
-        );
+        assert_eq!(v.at(9).relationship_start(0), Some(t(4)));
+        for at in 0..10 {
+            let f = v.at(at);
+            let view = f.view(7, 0, None);
+            assert_eq!(view.relationship, f.active(r), "at {at}");
+            assert_eq!(view.access_requested, f.requested(7, 0), "at {at}");
+        }
+    }
+
+    /// A small deterministic generator for the tests below
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn the_one_pass_view_answers_what_the_questions_answer() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..2_000 {
+            let n = next(&mut rng) % 12;
+            let keys = |r: u64| match r % 7 {
+                0 => FactKey::Relationship(u32::try_from(r / 7 % 3).unwrap()),
+                1 => FactKey::AccessRequested(u32::try_from(r / 7 % 2).unwrap()),
+                2 => FactKey::Referral {
+                    from: u32::try_from(r / 7 % 3).unwrap(),
+                    to: u32::try_from(r / 21 % 3).unwrap(),
+                },
+                3 => FactKey::UnplannedCareConsent(u32::try_from(r / 7 % 3).unwrap()),
+                4 => FactKey::ReferralObjection {
+                    holder: u32::try_from(r / 7 % 3).unwrap(),
+                    category: r.is_multiple_of(2).then_some(1),
+                },
+                5 => FactKey::DossierConsent(u32::try_from(r / 7 % 3).unwrap()),
+                _ => FactKey::Relationship(0),
+            };
+            let arrivals: Vec<Entry> = (0..n)
+                .map(|_| {
+                    let r = next(&mut rng);
+                    let at = i64::try_from(r % 8).unwrap();
+                    e(at, keys(r >> 8), !(r >> 4).is_multiple_of(3))
+                })
+                .collect();
+            let p = Patient::arriving(&arrivals);
+            for at in 0..9 {
+                let f = p.at(at);
+                for (prac, org, holder) in [(0, 0, Some(1)), (1, 2, Some(2)), (0, 1, None)] {
+                    let v = f.view(prac, org, holder);
+                    assert_eq!(v.relationship, f.active(FactKey::Relationship(org)));
+                    assert_eq!(v.access_requested, f.requested(prac, org));
+                    if let Some(h) = holder {
+                        assert_eq!(v.referral, f.exists(FactKey::Referral { from: h, to: org }));
+                        assert_eq!(
+                            v.unplanned_care_consent,
+                            f.active(FactKey::UnplannedCareConsent(h))
+                        );
+                        assert_eq!(v.any_referral_objection, f.any_referral_objection());
+                    }
+                }
+                // R4 against the entries themselves: the latest at or before
+                // `at`, by time, then arrival
+                for probe in 0..64 {
+                    let k = keys(probe);
+                    let naive = arrivals
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| x.key == k.pack() && x.not_after(t(at)))
+                        .max_by_key(|(i, x)| (x.secs, x.nanos, *i))
+                        .is_some_and(|(_, x)| x.on);
+                    assert_eq!(f.active(k), naive, "{k:?} at {at} of {arrivals:?}");
+                }
+            }
+        }
     }
 
     #[test]
     fn kinds_are_found_by_kind() {
-        let v = vec![
+        let p = Patient::arriving(&[
             e(1, FactKey::Relationship(3), true),
             e(1, FactKey::DossierConsent(5), true),
             e(1, FactKey::ModuleStarted(2), true),
@@ -737,8 +949,8 @@ mod tests {
                 },
                 true,
             ),
-        ];
-        let f = PatientFacts::new(&v, t(1));
+        ]);
+        let f = p.at(1);
         assert_eq!(f.holders().as_slice(), &[3, 5]);
         assert_eq!(f.modules_started().as_slice(), &[2]);
         assert!(f.any_referral_objection());
@@ -759,32 +971,18 @@ mod tests {
                 data: 2,
                 permit,
             };
-            Entry {
-                key: key.pack(),
-                secs: 1,
-                nanos: 0,
-                on,
-            }
+            e(1, key, on)
         };
-        let v = vec![
+        let p = Patient::arriving(&[
             mitz(MitzHolderIdx::Category(7), true, true),
             mitz(MitzHolderIdx::Organisation(7), false, true),
             mitz(MitzHolderIdx::Organisation(7), true, false),
-            Entry {
-                key: FactKey::MitzConfirmed.pack(),
-                secs: 1,
-                nanos: 0,
-                on: true,
-            },
-        ];
-        let mut sorted: Vec<Entry> = Vec::new();
-        for e in v {
-            sorted.insert(mitz_position(&sorted, &e), e);
-        }
-        let v = sorted;
-        let f = PatientFacts::with_mitz(&[], &v, t(1));
+            e(1, FactKey::MitzConfirmed, true),
+        ]);
+        let f = p.at(1);
         assert!(f.any_mitz());
         assert_eq!(f.mitz_confirmed(), Some(t(1)));
+        assert_eq!(p.at(0).mitz_confirmed(), None);
         // Holder 7 as an organisation; category 7 only when it is the holder's
         let by_org = f.statements_about(7, None);
         assert_eq!(by_org.len(), 2);
@@ -806,5 +1004,50 @@ mod tests {
         let mut every = Statements::new();
         f.statements_where(|_| true, &mut every);
         assert_eq!(every.len(), 3);
+        // Exactly the keys asked: the organisation's, data category 2 only
+        let mut keyed = Statements::new();
+        let holders = [MitzHolderIdx::Organisation(7).packed()];
+        f.statements_of_keys(7, &holders, 4, &[2], &mut keyed);
+        assert_eq!(keyed.len(), 2);
+        f.statements_of_keys(7, &holders, 4, &[3], &mut keyed);
+        assert!(keyed.is_empty());
+        f.statements_of_keys(7, &holders, 5, &[2], &mut keyed);
+        assert!(keyed.is_empty());
+    }
+
+    #[test]
+    fn a_new_mitz_holder_keeps_the_others_entries_theirs() {
+        let choice = |h, d, at| {
+            e(
+                at,
+                FactKey::Mitz {
+                    holder: MitzHolderIdx::Organisation(h),
+                    requester: 1,
+                    data: d,
+                    permit: true,
+                },
+                true,
+            )
+        };
+        // Holder 9 first, then 3 (a smaller index: a place before 9's)
+        let mut p = Patient::arriving(&[choice(9, 0, 1), choice(9, 1, 2)]);
+        p.add(&choice(3, 2, 3));
+        p.add(&e(0, FactKey::MitzConfirmed, true));
+        let f = p.at(5);
+        let mut out = Statements::new();
+        f.statements_of_keys(9, &[9], 1, &[0, 1], &mut out);
+        assert_eq!(out.len(), 2, "9's entries still name 9");
+        f.statements_of_keys(3, &[3], 1, &[2], &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].key.holder, Holder::Organisation(3));
+        assert_eq!(f.mitz_confirmed(), Some(t(0)));
+        // Unpacked, by statement key: 3's, then 9's, then the confirmation
+        let holders: Vec<u128> = p
+            .block
+            .mitz(p.n)
+            .iter()
+            .map(|x| x.key.bits() >> 64 & 0xffff_ffff)
+            .collect();
+        assert_eq!(holders, [3, 9, 9, 0]);
     }
 }

@@ -15,6 +15,7 @@ mod consent_map;
 mod digest;
 mod facts;
 mod intern;
+mod packed;
 mod snapshot;
 
 use std::sync::Arc;
@@ -24,9 +25,7 @@ use hashbrown::HashMap;
 use crate::model::consent::{BirthDate, Choice};
 use crate::model::entities::{Organisation, Patient, Practitioner};
 use crate::model::error::EntityError;
-use crate::model::event::{
-    Change, Event, EventError, EventKind, EventProblem, EventType, MitzHolder,
-};
+use crate::model::event::{Event, EventError, EventKind, EventProblem, EventType, MitzHolder};
 use crate::model::ids::{
     CareModule, Category, DataCategory, HolderCategory, OrganisationId, PatientId, PractitionerId,
     ProviderType, RecordId, RequesterCategory, StudyId,
@@ -37,42 +36,12 @@ use crate::model::time::Timestamp;
 use crate::model::vocab::{Source, Vocabulary};
 
 pub(crate) use consent_map::{ConsentMap, NONE_NAMED};
-use facts::PackedKey;
 pub(crate) use facts::{FactKey, MitzHolderIdx, PatientFacts, Statements};
 use intern::Interner;
+use packed::{Block, Entry};
 
 /// Index of an interned organisation, practitioner, category, module or study
 pub(crate) type Idx = u32;
-
-/// One timed fact of a patient (32 bytes: the time is split so the key's
-/// alignment leaves no hole)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    key: PackedKey,
-    secs: i64,
-    nanos: u32,
-    /// Given/started/recorded (`true`) or withdrawn/ended/deleted (`false`)
-    on: bool,
-}
-
-impl Entry {
-    fn new(at: Timestamp, key: FactKey, change: Change) -> Self {
-        Self {
-            key: key.pack(),
-            secs: at.unix_seconds(),
-            nanos: at.subsec_nanos(),
-            on: change.is_given(),
-        }
-    }
-
-    fn at(&self) -> Timestamp {
-        Timestamp::from_unix(self.secs, self.nanos).unwrap_or(Timestamp::MIN)
-    }
-
-    fn not_after(&self, t: Timestamp) -> bool {
-        (self.secs, self.nanos) <= (t.unix_seconds(), t.subsec_nanos())
-    }
-}
 
 /// A registered practitioner with its organisation interned
 #[derive(Debug, Clone)]
@@ -104,32 +73,35 @@ impl PractitionerState {
     }
 }
 
-/// A registered patient: its place in the table of ids, and its facts
+/// A registered patient: its place in the table of ids, and its facts,
+/// national fields and Mitz entries in one block (docs/facts.md): 24 bytes
+/// in the map's slot, the rest one pointer away
 #[derive(Debug, Clone)]
 pub(crate) struct PatientState {
     tag: Tag,
-    /// Sorted by `(at, arrival)`, but the Mitz ones
-    entries: Vec<Entry>,
-    /// The Mitz entries, by statement key, then `(at, arrival)`: a boxed
-    /// slice, so that its length is here and its entries one pointer away
-    /// (a decision reads them without a second dependent load; an insert
-    /// reallocates, which Mitz choices, a few dozen per patient, can pay)
-    mitz: Box<[Entry]>,
-    /// For the minor rule (R41)
-    birth_date: Option<BirthDate>,
-    /// For FHIR export
-    bsn: Option<Bsn>,
+    /// The number of fact entries in the block (the Mitz ones apart)
+    facts: u32,
+    block: Block,
 }
 
 impl PatientState {
+    /// A patient with no facts yet
+    fn new(tag: Tag, bsn: Option<Bsn>, birth_date: Option<BirthDate>) -> Option<Self> {
+        Some(Self {
+            tag,
+            facts: 0,
+            block: Block::build(bsn, birth_date, &[], &[])?,
+        })
+    }
+
     /// The date of birth, when registered
     pub(crate) fn birth_date(&self) -> Option<BirthDate> {
-        self.birth_date
+        self.block.birth_date()
     }
 
     /// The BSN, when registered
     pub(crate) fn bsn(&self) -> Option<Bsn> {
-        self.bsn
+        self.block.bsn()
     }
 
     /// Its place in the table of ids
@@ -139,7 +111,38 @@ impl PatientState {
 
     /// The patient's facts as of `at`: the entries at or before it
     pub(crate) fn facts(&self, at: Timestamp) -> PatientFacts<'_> {
-        PatientFacts::with_mitz(&self.entries, &self.mitz, at)
+        PatientFacts::of(self.block.parts(self.facts), at)
+    }
+
+    /// Every fact entry, unpacked, in `(at, arrival)` order (snapshots, the digest)
+    fn fact_entries(&self) -> Vec<Entry> {
+        self.block.facts(self.facts)
+    }
+
+    /// Every Mitz entry, unpacked, by statement key, then `(at, arrival)`
+    fn mitz_entries(&self) -> Vec<Entry> {
+        self.block.mitz(self.facts)
+    }
+
+    /// Whether a new entry of `key` fits the block's layout
+    fn fits(&self, key: FactKey) -> bool {
+        self.block.fits(self.facts, key)
+    }
+
+    /// Adds an entry after every entry at or before its time (arrival order
+    /// within a time); `false` (nothing changed) when it does not fit
+    fn insert(&mut self, entry: &Entry) -> bool {
+        if entry.is_mitz() {
+            return self.block.insert_mitz(self.facts, entry);
+        }
+        let Some(more) = self.facts.checked_add(1) else {
+            return false;
+        };
+        if !self.block.insert_fact(self.facts, entry) {
+            return false;
+        }
+        self.facts = more;
+        true
     }
 }
 
@@ -383,17 +386,12 @@ impl Registry {
         if self.patients.len() >= Idx::MAX as usize {
             return Err(full);
         }
-        let tag = self.names.add(patient.id.as_str()).ok_or(full)?;
-        self.patients.insert(
-            patient.id.clone(),
-            PatientState {
-                tag,
-                entries: Vec::new(),
-                mitz: Box::default(),
-                birth_date: patient.birth_date,
-                bsn: patient.bsn,
-            },
-        );
+        let tag = self
+            .names
+            .add(patient.id.as_str())
+            .ok_or(EntityError::Capacity("patients"))?;
+        let state = PatientState::new(tag, patient.bsn, patient.birth_date).ok_or(full)?;
+        self.patients.insert(patient.id.clone(), state);
         if let Some(bsn) = patient.bsn {
             self.bsns.insert(bsn, patient.id.clone());
         }
@@ -646,18 +644,11 @@ impl Registry {
         }
         self.seq = position;
         if let (Some(key), Some(state)) = (fact, self.patients.get_mut(&patient)) {
-            let entry = Entry::new(event.at, key, event.kind.change());
+            let entry = Entry::new(event.at, key, event.kind.change().is_given());
             // Entries stay sorted by (at, arrival): a new entry goes after every
-            // entry at or before its time. Events mostly arrive in order, so this
-            // is usually a push.
-            if key.is_mitz() {
-                let mut mitz = std::mem::take(&mut state.mitz).into_vec();
-                mitz.insert(facts::mitz_position(&mitz, &entry), entry);
-                state.mitz = mitz.into_boxed_slice();
-            } else {
-                let pos = state.entries.partition_point(|e| e.not_after(event.at));
-                state.entries.insert(pos, entry);
-            }
+            // entry at or before its time. `check` found that it fits.
+            let fitted = state.insert(&entry);
+            debug_assert!(fitted, "checked before");
         }
         Ok(self.seq)
     }
@@ -889,6 +880,18 @@ impl Registry {
                 (look.patient(patient)?, Some(FactKey::MitzConfirmed))
             }
         };
+        if let Some(key) = fact {
+            // A fact entry's fit depends on its key alone; a Mitz entry's
+            // also on the patient's holders
+            let fits = if key.is_mitz() {
+                self.patients.get(&patient).is_some_and(|p| p.fits(key))
+            } else {
+                packed::Block::default().fits(0, key)
+            };
+            if !fits {
+                return Err(capacity(event_type, layout_field(key)));
+            }
+        }
         Ok(Checked {
             patient,
             fact,
@@ -985,6 +988,20 @@ impl Checker<'_> {
             .modules
             .peek(m)
             .ok_or_else(|| capacity(self.t, "module"))
+    }
+}
+
+/// The field of an event whose fact does not fit a patient's block: the
+/// Mitz codes past [`packed::MAX_MITZ_CODES`] interned, or a Mitz holder past
+/// [`packed::MAX_HOLDERS`] of one patient (docs/facts.md)
+fn layout_field(key: FactKey) -> &'static str {
+    match key {
+        FactKey::Mitz { requester, .. } if requester as usize >= packed::MAX_MITZ_CODES => {
+            "requester_category"
+        }
+        FactKey::Mitz { data, .. } if data as usize >= packed::MAX_MITZ_CODES => "data_category",
+        FactKey::Mitz { .. } => "holder",
+        _ => "patient",
     }
 }
 
@@ -1115,9 +1132,10 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_32_bytes() {
-        // The time is split so that years 0001-9999 cost no memory per fact
-        assert_eq!(std::mem::size_of::<Entry>(), 32);
+    fn a_patient_is_24_bytes_in_the_map() {
+        // The tag, the number of fact entries and the block's pointer and
+        // length: the map's slot is the id and these
+        assert_eq!(std::mem::size_of::<PatientState>(), 24);
     }
 
     #[test]

@@ -315,10 +315,10 @@ impl Registry {
         o.len(self.patients.len());
         for p in self.patients.values() {
             o.u32(p.tag.get());
-            o.opt_str(p.bsn.map(|b| b.to_string()).as_deref());
-            o.opt_str(p.birth_date.map(|b| b.to_string()).as_deref());
-            o.entries(&p.entries);
-            o.entries(&p.mitz);
+            o.opt_str(p.bsn().map(|b| b.to_string()).as_deref());
+            o.opt_str(p.birth_date().map(|b| b.to_string()).as_deref());
+            o.entries(&p.fact_entries());
+            o.entries(&p.mitz_entries());
         }
         o.len(self.records.len());
         for r in self.records.values() {
@@ -431,18 +431,24 @@ impl Registry {
             let bsn = r.opt_parse("bsn", Bsn::new)?;
             let birth_date = r.opt_parse("birth_date", BirthDate::parse)?;
             let entries = r.entries("entries")?;
-            let mitz = r.entries("mitz")?.into_boxed_slice();
+            let mitz = r.entries("mitz")?;
+            // Each part in its own order: facts by time, the Mitz entries by
+            // statement key (a snapshot of another order is refused)
+            let by_time = entries.windows(2).all(|w| match w {
+                [a, b] => (a.secs, a.nanos) <= (b.secs, b.nanos),
+                _ => true,
+            });
+            if !by_time || entries.iter().any(Entry::is_mitz) || !mitz.iter().all(Entry::is_mitz) {
+                return Err(r.error("entries: not in the registry's order"));
+            }
+            let facts = u32::try_from(entries.len()).map_err(|_| r.error("entries: too many"))?;
+            let block = super::packed::Block::build(bsn, birth_date, &entries, &mitz)
+                .ok_or_else(|| r.error("entries: a value past the registry's layout"))?;
             if let Some(bsn) = bsn {
                 registry.bsns.insert(bsn, id.clone());
             }
             patient_of_tag.insert(number, id.clone());
-            let state = PatientState {
-                tag,
-                entries,
-                mitz,
-                birth_date,
-                bsn,
-            };
+            let state = PatientState { tag, facts, block };
             if registry.patients.insert(id, state).is_some() {
                 return Err(r.error("patients: an id is there twice"));
             }
