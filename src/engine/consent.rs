@@ -97,12 +97,6 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         self.facts.holders()
     }
 
-    /// The data category of a dashboard category (SPEC.md §7.2)
-    pub(crate) fn data_of(&self, category: &Category) -> DataAsked {
-        let position = self.vocabulary.category_index(category)?;
-        self.data_at(position)
-    }
-
     /// The data category of the category at `position` in the vocabulary
     pub(crate) fn data_at(&self, position: u16) -> DataAsked {
         self.vocabulary.consent().data_of_category(position)

@@ -549,7 +549,7 @@ impl<'r, 'v> Categories<'r, 'v> {
         let covered =
             self.objections && objection(facts, *h, self.registry.category_index(category));
         input.facts.set(Fact::ReferralObjection, covered);
-        let data = self.vocabulary.consent().data_of_category(position);
+        let data = patient.data_at(position);
         let answer = if let Some(&(_, known)) = self.consent.iter().find(|(d, _)| *d == data) {
             known
         } else {
