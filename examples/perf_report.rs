@@ -808,7 +808,7 @@ fn load_seconds() -> Result<[f64; 3], Box<dyn std::error::Error>> {
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".cedar") || name == "consent.toml" {
+        if path.extension().is_some_and(|x| x == "cedar") || name == "consent.toml" {
             files.push((name, std::fs::read_to_string(&path)?));
         }
     }
@@ -816,10 +816,10 @@ fn load_seconds() -> Result<[f64; 3], Box<dyn std::error::Error>> {
     let mut out = [0.0; 3];
     for (n, slot) in out.iter_mut().enumerate() {
         let mut files = files.clone();
-        files[0].1.push_str(&format!(
-            "\n// perf_report load {n} {}\n",
-            std::process::id()
-        ));
+        let pid = std::process::id().to_string();
+        for part in ["\n// perf_report load ", &n.to_string(), " ", &pid, "\n"] {
+            files[0].1.push_str(part);
+        }
         let t = Instant::now();
         let policies =
             Policies::from_sources(&schema, files.iter().map(|(n, t)| (n.as_str(), t.as_str())))?;

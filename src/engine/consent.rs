@@ -11,7 +11,6 @@ use smallvec::SmallVec;
 use crate::model::consent::{
     AgeFacts, Answer, Data, Holder, Question, Requester, Resolution, resolve,
 };
-use crate::model::ids::Category;
 use crate::model::time::Timestamp;
 use crate::model::vocab::Vocabulary;
 use crate::registry::{

@@ -496,7 +496,6 @@ pub(crate) const CATEGORY_FACTS: [Fact; 4] = [
 /// the facts as of the request's time — is looked up once, here.
 pub(crate) struct Categories<'r, 'v> {
     registry: &'r Registry,
-    vocabulary: &'v Vocabulary,
     /// The holder and the practitioner's organisation, the patient's
     /// facts and consent; `None` for an input without them (no category
     /// then changes a fact)
@@ -532,7 +531,6 @@ impl<'r, 'v> Categories<'r, 'v> {
             .is_some_and(|(_, _, f, _)| f.any_referral_objection());
         Self {
             registry,
-            vocabulary,
             parts,
             objections,
             consent: ConsentMemo::new(),

@@ -856,8 +856,8 @@ impl Board<'_> {
         };
         let built =
             who.and_then(|who| input::build_for(registry, policies.vocabulary(), who, &request));
-        match &built {
-            Ok(base) => {
+        if let Ok(base) = &built {
+            {
                 let mut input = base.input.clone();
                 let mut walk = input::Categories::new(&input, registry, policies.vocabulary());
                 // Unaudited, the holder's input is placed once; per category
@@ -888,7 +888,8 @@ impl Board<'_> {
                     }
                 }
             }
-            Err(input::Unknown) => {
+        } else {
+            {
                 let unknown = Point {
                     compact: Compact {
                         allow: false,
