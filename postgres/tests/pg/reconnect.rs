@@ -130,8 +130,18 @@ async fn a_new_replica_catches_up_on_a_long_outbox() {
     let feed = Feed::spawn(engine.clone(), db.feed_config());
     assert!(applied(&engine, head).await);
     let elapsed = started.elapsed();
-    let s = feed.status();
-    assert_eq!(s.entries_applied, 20000 + world().len() as u64);
+    // The engine's position is published before the feed's counters:
+    // wait (bounded) for the status to catch up with what was applied
+    let want = 20000 + world().len() as u64;
+    let mut s = feed.status();
+    for _ in 0..500 {
+        if s.entries_applied >= want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        s = feed.status();
+    }
+    assert_eq!(s.entries_applied, want);
     assert_eq!(engine.state_digest(), db.reference().await.state_digest());
     eprintln!(
         "catch-up: {} rows in {elapsed:?} ({:.0} rows/s, batches of 1000)",
