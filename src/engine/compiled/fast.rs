@@ -85,7 +85,9 @@ impl Compiled {
         // Compiled outside the lock: two threads loading one new set may
         // both compile it, and the first result kept is the one shared
         let space = Space::every_fact(policies)?;
-        let compiled = Arc::new(Self::new(TruthTables::over(policies, space)?));
+        let compiled = Arc::new(Self::new(
+            TruthTables::over(policies, space)?.without_forms(),
+        ));
         let mut list = shared();
         if let Some(first) = list.iter().find(|(h, _)| h == hash) {
             return Ok(Arc::clone(&first.1));

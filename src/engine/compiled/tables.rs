@@ -294,6 +294,17 @@ impl TruthTables {
         })
     }
 
+    /// The tables without the policies' JSON forms, which only a comparison
+    /// of two sets reads (`analysis::diff`): the engine keeps its
+    /// compilations for the life of the process (shared by content hash),
+    /// and these are the one part it never reads
+    pub(crate) fn without_forms(mut self) -> Self {
+        for meta in &mut self.policies {
+            meta.json = None;
+        }
+        self
+    }
+
     /// The space the tables cover
     pub fn space(&self) -> &Space {
         &self.space
