@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use zorg_pdp::{DashboardQuery, Engine, Policies, Principal, Purpose, Request};
+use zorg_pdp::{Engine, Policies, Request};
 
 #[path = "world/mod.rs"]
 pub mod world;
@@ -84,36 +84,8 @@ fn decide(c: &mut Criterion) {
 }
 
 fn dashboard(c: &mut Criterion) {
-    let engine = Engine::new().unwrap();
-    world::register(
-        &engine,
-        Size {
-            organisations: 6,
-            patients: 1,
-        },
-    );
-    for o in 0..5 {
-        for json in [
-            format!(
-                r#"{{"at":"2025-01-01T00:00:00Z","type":"treatment_started","patient":"pt-0","organisation":"org-{o}"}}"#
-            ),
-            format!(
-                r#"{{"at":"2025-01-02T00:00:00Z","type":"dossier_consent_given","patient":"pt-0","holder":"org-{o}"}}"#
-            ),
-        ] {
-            engine
-                .apply(&zorg_pdp::Event::from_json(&json).unwrap())
-                .unwrap();
-        }
-    }
-    let query = DashboardQuery {
-        principal: Principal::Practitioner(world::practitioner_id(0)),
-        patient: world::patient_id(0),
-        at: world::at(100),
-        mfa: true,
-        purpose: Purpose::Treatment,
-        min_seq: None,
-    };
+    // The perf report's dashboard world
+    let (engine, query) = world::dashboard_world().unwrap();
     let mut g = c.benchmark_group("dashboard");
     g.throughput(Throughput::Elements(70));
     g.bench_function("5_holders_x_14_categories", |b| {

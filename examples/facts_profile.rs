@@ -5,7 +5,8 @@
 //! `mitz`, every patient also has the full Mitz picture. With `memory`
 //! instead: bytes per patient of `perf_report`'s 1,000,000-patient world,
 //! without and then with the Mitz picture (the same measurement as its
-//! sections 1 and 1a, alone).
+//! sections 1 and 1a, alone). With `dashboard [seconds]`: the perf report's
+//! dashboard of 5 holders x 14 categories, in a loop.
 
 #![expect(
     clippy::unwrap_used,
@@ -73,11 +74,39 @@ fn memory(mitz: bool) -> Result<u64, Box<dyn std::error::Error>> {
     Ok(after.saturating_sub(before) * 1024 / size.patients as u64)
 }
 
+/// The perf report's dashboard (5 holders x 14 categories), in a loop
+fn dashboards(seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
+    let (engine, query) = world::dashboard_world()?;
+    let started = Instant::now();
+    let mut times = Vec::new();
+    while started.elapsed().as_secs_f64() < seconds {
+        let t = Instant::now();
+        std::hint::black_box(engine.dashboard(&query)?);
+        times.push(t.elapsed().as_nanos() as u64);
+    }
+    times.sort_unstable();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+    println!(
+        "{} dashboards: p50 {} ns, p99 {} ns",
+        times.len(),
+        at(0.5),
+        at(0.99)
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::args().nth(1).is_some_and(|a| a == "memory") {
-        memory(false)?;
-        memory(true)?;
-        return Ok(());
+    match std::env::args().nth(1).as_deref() {
+        Some("memory") => {
+            memory(false)?;
+            memory(true)?;
+            return Ok(());
+        }
+        Some("dashboard") => {
+            let seconds = std::env::args().nth(2).map_or(Ok(5.0), |s| s.parse())?;
+            return dashboards(seconds);
+        }
+        _ => {}
     }
     let mut args = std::env::args().skip(1);
     let seconds: f64 = args.next().map_or(Ok(5.0), |s| s.parse())?;

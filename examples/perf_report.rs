@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use world::{Rng, Size};
-use zorg_pdp::{DashboardQuery, Decision, Engine, Policies, Principal, Purpose, Request};
+use zorg_pdp::{Decision, Engine, Policies, Principal, Request};
 
 #[path = "support/say.rs"]
 mod say;
@@ -417,33 +417,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 6. Dashboard: one patient, 5 holders x 14 categories
-    let dash = Engine::new()?;
-    let dsize = Size {
-        organisations: 6,
-        patients: 1,
-    };
-    world::register(&dash, dsize);
-    for o in 0..5 {
-        for json in [
-            format!(
-                r#"{{"at":"2025-01-01T00:00:00Z","type":"treatment_started","patient":"pt-0","organisation":"org-{o}"}}"#
-            ),
-            format!(
-                r#"{{"at":"2025-01-02T00:00:00Z","type":"dossier_consent_given","patient":"pt-0","holder":"org-{o}"}}"#
-            ),
-        ] {
-            dash.apply(&zorg_pdp::Event::from_json(&json)?)?;
-        }
-    }
-    dash.apply(&zorg_pdp::Event::from_json(r#"{"at":"2025-01-03T00:00:00Z","type":"access_requested","practitioner":"pr-0","patient":"pt-0"}"#)?)?;
-    let query = DashboardQuery {
-        principal: Principal::Practitioner(world::practitioner_id(0)),
-        patient: world::patient_id(0),
-        at: world::at(100),
-        mfa: true,
-        purpose: Purpose::Treatment,
-        min_seq: None,
-    };
+    let (dash, query) = world::dashboard_world()?;
     let answer = dash.dashboard(&query)?;
     assert_eq!(answer.holders.len(), 5);
     let dash_times = time_each(

@@ -4,9 +4,9 @@
 //! account, unplanned-care consent).
 
 use zorg_pdp::{
-    Action, Category, Change, DataCategory, Engine, Event, EventKind, MitzHolder, Organisation,
-    OrganisationId, Patient, PatientId, Practitioner, PractitionerId, Principal, ProviderType,
-    Purpose, Request, RequesterCategory, Role, Timestamp, consent::Choice,
+    Action, Category, Change, DashboardQuery, DataCategory, Engine, Event, EventKind, MitzHolder,
+    Organisation, OrganisationId, Patient, PatientId, Practitioner, PractitionerId, Principal,
+    ProviderType, Purpose, Request, RequesterCategory, Role, Timestamp, consent::Choice,
 };
 
 /// A small, fast, deterministic generator (xorshift64*)
@@ -326,6 +326,40 @@ pub fn view_request(size: Size, rng: &mut Rng) -> Request {
         },
         min_seq: None,
     }
+}
+
+/// The perf report's dashboard world: one patient (`pt-0`) treated at five
+/// organisations, each with the patient's dossier consent, and `pr-0`'s
+/// query of the patient's dashboard (5 holders x 14 categories)
+pub fn dashboard_world() -> Result<(Engine, DashboardQuery), Box<dyn std::error::Error>> {
+    let dash = Engine::new()?;
+    let dsize = Size {
+        organisations: 6,
+        patients: 1,
+    };
+    register(&dash, dsize);
+    for o in 0..5 {
+        for json in [
+            format!(
+                r#"{{"at":"2025-01-01T00:00:00Z","type":"treatment_started","patient":"pt-0","organisation":"org-{o}"}}"#
+            ),
+            format!(
+                r#"{{"at":"2025-01-02T00:00:00Z","type":"dossier_consent_given","patient":"pt-0","holder":"org-{o}"}}"#
+            ),
+        ] {
+            dash.apply(&Event::from_json(&json)?)?;
+        }
+    }
+    dash.apply(&Event::from_json(r#"{"at":"2025-01-03T00:00:00Z","type":"access_requested","practitioner":"pr-0","patient":"pt-0"}"#)?)?;
+    let query = DashboardQuery {
+        principal: Principal::Practitioner(practitioner_id(0)),
+        patient: patient_id(0),
+        at: at(100),
+        mfa: true,
+        purpose: Purpose::Treatment,
+        min_seq: None,
+    };
+    Ok((dash, query))
 }
 
 /// The Rego policy equivalent to the shipped `view` rules (R1, R5, R6, R12, R15, R16, R17)

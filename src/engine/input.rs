@@ -11,7 +11,7 @@ use crate::model::names::{Tag, Tags};
 use crate::model::request::{Action, Principal, Request};
 use crate::model::time::Timestamp;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
-use crate::registry::{FactKey, Idx, PatientFacts, RecordState, Registry};
+use crate::registry::{FactKey, Idx, PatientFacts, PatientState, RecordState, Registry};
 
 use super::consent::{ConsentFacts, PatientConsent};
 
@@ -382,8 +382,14 @@ pub(crate) fn build<'r>(
     vocabulary: &Vocabulary,
     request: &'r Request,
 ) -> Result<Built<'r>, Unknown> {
+    // The patient first, and its facts on their way from memory while the
+    // principal is looked up: the two lookups' cache misses overlap
+    let patient = registry.patient(&request.patient);
+    if let Some(p) = patient {
+        p.warm();
+    }
     let who = resolve_principal(registry, vocabulary, &request.principal)?;
-    build_for(registry, vocabulary, who, request)
+    build_with(registry, vocabulary, who, patient.ok_or(Unknown)?, request)
 }
 
 /// [`build`] for a principal already resolved
@@ -394,6 +400,17 @@ pub(crate) fn build_for<'r>(
     request: &'r Request,
 ) -> Result<Built<'r>, Unknown> {
     let patient = registry.patient(&request.patient).ok_or(Unknown)?;
+    build_with(registry, vocabulary, who, patient, request)
+}
+
+/// [`build_for`] for a patient already looked up
+fn build_with<'r>(
+    registry: &'r Registry,
+    vocabulary: &Vocabulary,
+    who: Who<'r>,
+    patient: &'r PatientState,
+    request: &'r Request,
+) -> Result<Built<'r>, Unknown> {
     let ctx = Ctx {
         registry,
         vocabulary,

@@ -143,19 +143,7 @@ impl Loaded {
     /// indices (sorted, as the indices are)
     fn outcome(&self, point: &Point) -> Outcome {
         let ids = self.policies.ids();
-        Outcome {
-            decision: if point.compact.allow {
-                Decision::Allow
-            } else {
-                Decision::Deny
-            },
-            reasons: point.compact.reasons(),
-            policies: point
-                .policies
-                .iter()
-                .filter_map(|i| ids.get(usize::from(*i)).cloned())
-                .collect(),
-        }
+        point.outcome(|i| ids.get(i).map(String::as_str))
     }
 
     /// The point of an outcome Cedar gave (the memo's path)
@@ -705,11 +693,11 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(holder: OrganisationId) -> Self {
+    fn new(holder: OrganisationId, categories: usize) -> Self {
         Self {
             view: HolderView {
                 holder,
-                visible: Vec::new(),
+                visible: Vec::with_capacity(categories),
                 reasons: Vec::new(),
             },
             common: None,
@@ -838,7 +826,7 @@ impl Board<'_> {
         let (loaded, registry, query) = (self.loaded, self.registry, self.query);
         let policies = &*loaded.policies;
         let categories = policies.vocabulary().categories();
-        let mut tally = Tally::new(holder.clone());
+        let mut tally = Tally::new(holder.clone(), categories.len());
         let Some(first) = categories.first() else {
             return (tally.view, None);
         };

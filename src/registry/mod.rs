@@ -109,6 +109,13 @@ impl PatientState {
         self.tag
     }
 
+    /// Starts reading the patient's facts from memory, without waiting for
+    /// them: a decision calls it before its other lookups, so that the
+    /// facts' cache miss overlaps theirs
+    pub(crate) fn warm(&self) {
+        self.block.warm();
+    }
+
     /// The patient's facts as of `at`: the entries at or before it
     pub(crate) fn facts(&self, at: Timestamp) -> PatientFacts<'_> {
         PatientFacts::of(self.block.parts(self.facts), at)

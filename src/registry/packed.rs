@@ -278,6 +278,15 @@ impl Block {
         self.0.first().copied().unwrap_or(0)
     }
 
+    /// Reads one word of each of the block's cache lines, so that their
+    /// misses are under way, side by side, while the caller does other work
+    /// (`black_box` keeps the reads)
+    pub(super) fn warm(&self) {
+        for word in self.0.iter().step_by(16) {
+            std::hint::black_box(*word);
+        }
+    }
+
     /// Where the fact entries start
     fn facts_start(&self) -> usize {
         if self.0.is_empty() {

@@ -367,19 +367,7 @@ impl TruthTables {
     /// The full answer at a point: decision, reasons and determining policies
     pub(crate) fn verdict(&self, shape: usize, c: &Coords) -> Verdict {
         let point = self.point(shape, c);
-        Verdict {
-            decision: if point.compact.allow {
-                Decision::Allow
-            } else {
-                Decision::Deny
-            },
-            reasons: point.compact.reasons(),
-            policies: point
-                .policies
-                .iter()
-                .filter_map(|p| self.policies.get(usize::from(*p)).map(|m| m.id.clone()))
-                .collect(),
-        }
+        Verdict::of(point.outcome(|i| self.policies.get(i).map(|m| m.id.as_str())))
     }
 
     /// The answer at a point as the request path keeps it: the decision and
@@ -429,6 +417,25 @@ pub(crate) struct Point {
     pub(crate) compact: Compact,
     /// The determining policies, as sorted indices into [`Policies::ids`]
     pub(crate) policies: smallvec::SmallVec<[u16; 8]>,
+}
+
+impl Point {
+    /// The answer in full, `id` naming the policy of an index
+    pub(crate) fn outcome<'a>(&self, id: impl Fn(usize) -> Option<&'a str>) -> Outcome {
+        Outcome {
+            decision: if self.compact.allow {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            reasons: self.compact.reasons(),
+            policies: self
+                .policies
+                .iter()
+                .filter_map(|i| id(usize::from(*i)).map(str::to_owned))
+                .collect(),
+        }
+    }
 }
 
 /// The combine step: the engine's decision and reasons from the values of
