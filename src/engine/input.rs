@@ -392,19 +392,9 @@ pub(crate) fn build<'r>(
     build_with(registry, vocabulary, who, patient.ok_or(Unknown)?, request)
 }
 
-/// [`build`] for a principal already resolved
-pub(crate) fn build_for<'r>(
-    registry: &'r Registry,
-    vocabulary: &Vocabulary,
-    who: Who<'r>,
-    request: &'r Request,
-) -> Result<Built<'r>, Unknown> {
-    let patient = registry.patient(&request.patient).ok_or(Unknown)?;
-    build_with(registry, vocabulary, who, patient, request)
-}
-
-/// [`build_for`] for a patient already looked up
-fn build_with<'r>(
+/// [`build`] for a principal already resolved and a patient already looked
+/// up (a dashboard's holders share both)
+pub(crate) fn build_with<'r>(
     registry: &'r Registry,
     vocabulary: &Vocabulary,
     who: Who<'r>,

@@ -38,7 +38,7 @@ use crate::model::request::{
 };
 use crate::model::vocab::Reason;
 use crate::policy::{Policies, PolicyLoadError};
-use crate::registry::Registry;
+use crate::registry::{PatientState, Registry};
 
 use compiled::fast::Compiled;
 use compiled::tables::{Compact, Point, bit};
@@ -807,11 +807,11 @@ impl Board<'_> {
         };
         let mut records = Vec::new();
         for holder in holders {
-            let (view, record) = self.holder(who, holder);
+            let (view, record) = self.holder(who, patient, holder);
             records.extend(record);
             answer.holders.push(view);
         }
-        answer.modules = self.modules(who, &facts.modules_started());
+        answer.modules = self.modules(who, patient, &facts.modules_started());
         Ok((answer, records))
     }
 
@@ -821,6 +821,7 @@ impl Board<'_> {
     fn holder(
         &self,
         who: Result<input::Who<'_>, input::Unknown>,
+        patient: &PatientState,
         holder: OrganisationId,
     ) -> (HolderView, Option<PendingRecord>) {
         let (loaded, registry, query) = (self.loaded, self.registry, self.query);
@@ -842,8 +843,9 @@ impl Board<'_> {
             },
             min_seq: query.min_seq,
         };
-        let built =
-            who.and_then(|who| input::build_for(registry, policies.vocabulary(), who, &request));
+        let built = who.and_then(|who| {
+            input::build_with(registry, policies.vocabulary(), who, patient, &request)
+        });
         if let Ok(base) = &built {
             {
                 let mut input = base.input.clone();
@@ -908,6 +910,7 @@ impl Board<'_> {
     fn modules(
         &self,
         who: Result<input::Who<'_>, input::Unknown>,
+        patient: &PatientState,
         started: &[u32],
     ) -> Vec<ModuleView> {
         let (loaded, registry, query) = (self.loaded, self.registry, self.query);
@@ -930,7 +933,8 @@ impl Board<'_> {
                 },
                 min_seq: query.min_seq,
             };
-            let built = who.and_then(|who| input::build_for(registry, vocabulary, who, &request));
+            let built =
+                who.and_then(|who| input::build_with(registry, vocabulary, who, patient, &request));
             let outcome = match built {
                 Ok(built) => loaded.outcome(&decide_input(loaded, registry, &built.input)),
                 Err(input::Unknown) => Outcome::deny(Reason::UnknownEntity),
