@@ -76,21 +76,52 @@ pub async fn serve_until(
     listen::serve(listener, router, listen::Options::default(), shutdown).await
 }
 
-/// Completes on SIGTERM or Ctrl-C (SIGINT); never if neither can be watched
-pub async fn terminated() {
+/// A future that completes on SIGTERM or Ctrl-C (SIGINT), with the
+/// handlers installed now, when this is called, not at its first poll: a
+/// signal that arrives before the server polls its shutdown is kept, not
+/// fatal. Call it inside the tokio runtime (with signals enabled) before
+/// announcing that the server listens; outside a runtime, or where neither
+/// signal can be watched, the future never completes
+pub fn terminated() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let in_runtime = tokio::runtime::Handle::try_current().is_ok();
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = in_runtime
+        .then(|| tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok())
+        .flatten();
+    #[cfg(unix)]
+    let int = in_runtime
+        .then(|| tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok())
+        .flatten();
+    #[cfg(not(unix))]
+    let ctrl_c = in_runtime.then(|| Box::pin(tokio::signal::ctrl_c()));
+    async move {
+        #[cfg(unix)]
+        {
             tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                () = received(term) => {}
+                () = received(int) => {}
             }
-            return;
+        }
+        #[cfg(not(unix))]
+        match ctrl_c {
+            Some(c) => {
+                if c.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending::<()>().await,
         }
     }
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+}
+
+/// Completes when `signal` arrives (or its stream ends); never without one
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
     }
 }
 

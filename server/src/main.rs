@@ -147,6 +147,9 @@ fn main() -> Result<()> {
             .base_url
             .clone()
             .unwrap_or_else(|| format!("{scheme}://{bound}"));
+        // The signal handlers go in before the line that says the server
+        // listens: a SIGTERM sent right after it is a graceful stop
+        let shutdown = zorg_pdp_server::terminated();
         eprintln!(
             "zorg-pdp-server: listening on {scheme}://{bound} {}",
             front.mode()
@@ -159,7 +162,7 @@ fn main() -> Result<()> {
         let router =
             zorg_pdp_server::app::zorg_router_with(decider.clone(), &base_url, front.body_limits());
         front
-            .serve(listener, router, zorg_pdp_server::terminated())
+            .serve(listener, router, shutdown)
             .await
             .context("serving")?;
         // In-flight requests are answered: stop the feed, sync the journal

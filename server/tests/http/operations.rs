@@ -1,7 +1,7 @@
 //! Running the service: `/metrics` moving with the decisions made, the
-//! audit log written as the library writes it and flushed on SIGTERM,
-//! subject search after a restart, and kill -9 under load losing no
-//! acknowledged entry.
+//! audit log written as the library writes it and flushed on SIGTERM, a
+//! SIGTERM right after start-up being a graceful stop, subject search after
+//! a restart, and kill -9 under load losing no acknowledged entry.
 #![expect(
     clippy::float_cmp,
     clippy::cast_precision_loss,
@@ -380,6 +380,21 @@ async fn the_audit_log_is_flushed_on_sigterm_and_verifies() {
 /// Subject search finds the practitioners of a data directory after a
 /// restart, and one registered through `/v1/entries` before it (the engine
 /// lists them; nothing is kept by the process)
+/// SIGTERM sent the moment the binary says it listens, before any request
+/// has made it poll its shutdown, is a graceful stop (the handlers go in
+/// before that line), not a death by the signal
+#[tokio::test]
+async fn a_sigterm_right_after_listening_is_a_graceful_stop() {
+    for round in 0..3 {
+        let data = scratch(&format!("early-term-{round}"));
+        let server = Running::start(["--data".to_owned(), data.display().to_string()]).await;
+        let (status, stderr) = server.terminate().await;
+        assert!(status.success(), "round {round}: {status}: {stderr}");
+        assert!(stderr.contains("stopped at position 0"), "{stderr}");
+        let _ = std::fs::remove_dir_all(&data);
+    }
+}
+
 #[tokio::test]
 async fn subject_search_after_a_restart() {
     let dir = scratch("subjects");
