@@ -54,6 +54,24 @@ pub(crate) struct Input<'r> {
     pub(crate) holder: Option<&'r OrganisationId>,
     pub(crate) module: Option<&'r CareModule>,
     pub(crate) facts: Facts,
+    /// The vocabulary's positions of the principal's role, tasks and the
+    /// category, where [`build`] already looked them up (the compiled
+    /// path reads them instead of hashing the same strings again)
+    pub(crate) indices: Indices,
+}
+
+/// Vocabulary positions carried with an [`Input`]: each `Some` is the
+/// position, in the vocabulary the input was built against, of the value
+/// the input names; `None` is "not looked up" (the reader looks it up)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Indices {
+    /// The practitioner's role
+    pub(crate) role: Option<u16>,
+    /// The practitioner's tasks, one bit per task position (`None` also
+    /// when a position does not fit the mask)
+    pub(crate) tasks: Option<u32>,
+    /// The category
+    pub(crate) category: Option<u16>,
 }
 
 /// An input and, beside it, where the registry's table of ids has the
@@ -76,6 +94,8 @@ pub(crate) struct Who<'r> {
     practitioner: Option<(Idx, Idx)>,
     /// The principal's place in the table of ids, and a practitioner's organisation's
     tags: (Tag, Option<Tag>),
+    /// A practitioner's role and task mask in the vocabulary
+    indices: Indices,
 }
 
 /// The principal as the registry and the vocabulary know it, or [`Unknown`]
@@ -89,8 +109,11 @@ pub(crate) fn resolve_principal<'r>(
             let state = registry.practitioner(id).ok_or(Unknown)?;
             let p = state.entity();
             // A role or task the (reloaded) vocabulary no longer knows is unknown too.
-            if !vocabulary.has_role(&p.role) || !p.tasks.iter().all(|t| vocabulary.has_task(t)) {
-                return Err(Unknown);
+            let role = vocabulary.role_index(&p.role).ok_or(Unknown)?;
+            let mut tasks = Some(0u32);
+            for t in &p.tasks {
+                let bit = 1u32.checked_shl(u32::from(vocabulary.task_index(t).ok_or(Unknown)?));
+                tasks = tasks.zip(bit).map(|(m, b)| m | b);
             }
             Ok(Who {
                 principal: PrincipalIn::Practitioner {
@@ -101,6 +124,11 @@ pub(crate) fn resolve_principal<'r>(
                 },
                 practitioner: Some((state.index(), state.organisation())),
                 tags: (state.tag(), registry.organisation_tag(state.organisation())),
+                indices: Indices {
+                    role: Some(role),
+                    tasks,
+                    category: None,
+                },
             })
         }
         Principal::Patient(id) => {
@@ -109,6 +137,7 @@ pub(crate) fn resolve_principal<'r>(
                 principal: PrincipalIn::Patient(id),
                 practitioner: None,
                 tags: (state.tag(), None),
+                indices: Indices::default(),
             })
         }
         Principal::Organisation(id) => {
@@ -117,6 +146,7 @@ pub(crate) fn resolve_principal<'r>(
                 principal: PrincipalIn::Organisation(id),
                 practitioner: None,
                 tags: (registry.organisation_tag(idx).ok_or(Unknown)?, None),
+                indices: Indices::default(),
             })
         }
     }
@@ -229,6 +259,7 @@ impl<'r> Ctx<'r, '_> {
         input.purpose = Some(purpose);
         input.source = Some(Source::Dossier);
         input.category = Some(category);
+        input.indices.category = Some(position);
         self.data_facts(&mut input.facts, Some(h), category, position);
         Ok(())
     }
@@ -248,6 +279,7 @@ impl<'r> Ctx<'r, '_> {
         input.purpose = Some(purpose);
         input.source = Some(state.source());
         input.category = Some(state.category());
+        input.indices.category = Some(position);
         input.holder = state.holder().and_then(|h| registry.organisation_id(h));
         input.module = match state.module() {
             Some(m) => {
@@ -352,7 +384,7 @@ impl<'r> Ctx<'r, '_> {
             self.holder(built, h)?;
         }
         if let Some(c) = category {
-            self.category(c)?;
+            built.input.indices.category = Some(self.category(c)?);
             built.input.category = Some(c);
         }
         if let Some(r) = record {
@@ -422,6 +454,7 @@ pub(crate) fn build_with<'r>(
             holder: None,
             module: None,
             facts: Facts::default(),
+            indices: who.indices,
         },
         tags: Tags {
             principal: who.tags.0,
@@ -548,6 +581,7 @@ impl<'r, 'v> Categories<'r, 'v> {
     /// at `position`
     pub(crate) fn set<'c>(&mut self, input: &mut Input<'c>, position: u16, category: &'c Category) {
         input.category = Some(category);
+        input.indices.category = Some(position);
         let Some((h, o, facts, patient)) = &self.parts else {
             return;
         };

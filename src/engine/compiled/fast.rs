@@ -163,20 +163,29 @@ impl Compiled {
         let mut c: Coords = [0; MAX_DIMS];
         for (pos, dim) in shape.dims.iter().enumerate() {
             let value = match dim {
-                Dim::Role => u32::from(v.role_index(role?)?),
-                Dim::Tasks => {
-                    let mut mask = 0u32;
-                    for t in tasks {
-                        mask |= 1u32.checked_shl(u32::from(v.task_index(t)?))?;
+                Dim::Role => match input.indices.role {
+                    Some(i) => u32::from(i),
+                    None => u32::from(v.role_index(role?)?),
+                },
+                Dim::Tasks => match input.indices.tasks {
+                    Some(mask) => mask,
+                    None => {
+                        let mut mask = 0u32;
+                        for t in tasks {
+                            mask |= 1u32.checked_shl(u32::from(v.task_index(t)?))?;
+                        }
+                        mask
                     }
-                    mask
-                }
+                },
                 Dim::Mfa => u32::from(input.mfa),
                 Dim::Purpose => {
                     let p = input.purpose?;
                     u32::try_from(Purpose::ALL.iter().position(|x| *x == p)?).ok()?
                 }
-                Dim::Category => u32::from(v.category_index(input.category?)?),
+                Dim::Category => match input.indices.category {
+                    Some(i) => u32::from(i),
+                    None => u32::from(v.category_index(input.category?)?),
+                },
                 Dim::Module => u32::from(v.module_index(input.module?)?),
                 Dim::Ids => {
                     let syms = self.symbols(input);
@@ -376,6 +385,20 @@ mod tests {
         (verdict, placed)
     }
 
+    /// `input` with the vocabulary positions of its role, tasks and
+    /// category carried
+    fn with_indices<'a>(input: &Input<'a>, v: &Vocabulary) -> Input<'a> {
+        let mut carried = input.clone();
+        if let PrincipalIn::Practitioner { role, tasks, .. } = input.principal {
+            carried.indices.role = v.role_index(role);
+            carried.indices.tasks = tasks.iter().try_fold(0u32, |m, t| {
+                Some(m | 1u32.checked_shl(u32::from(v.task_index(t)?))?)
+            });
+        }
+        carried.indices.category = input.category.and_then(|c| v.category_index(c));
+        carried
+    }
+
     /// Every point of every shape of the compiled space with at most 10,000
     /// points (all but the practitioner's `view` and `view_record` and a few
     /// more), each synthesised into an engine input, placed back on its own
@@ -399,6 +422,14 @@ mod tests {
                 let (verdict, placed) = compiled(&c, &p, &input);
                 assert_eq!(placed, (i, point), "{abstract_input:?}");
                 assert_eq!(verdict, plain(&p, &input), "{abstract_input:?}");
+                // With the positions carried, as `input::build` carries
+                // them, the input lands on the same point
+                let carried = with_indices(&input, p.vocabulary());
+                assert_eq!(
+                    c.locate(&carried, p.vocabulary()),
+                    Some(placed),
+                    "{abstract_input:?}"
+                );
                 checked += 1;
                 allowed += u64::from(verdict.is_allowed());
             }

@@ -1179,6 +1179,7 @@ impl Synth {
             holder: self.holder.as_ref(),
             module: self.module.as_ref(),
             facts: self.facts,
+            indices: crate::engine::input::Indices::default(),
         }
     }
 }
