@@ -167,16 +167,17 @@ impl Compiled {
                     Some(i) => u32::from(i),
                     None => u32::from(v.role_index(role?)?),
                 },
-                Dim::Tasks => match input.indices.tasks {
-                    Some(mask) => mask,
-                    None => {
+                Dim::Tasks => {
+                    if let Some(mask) = input.indices.tasks {
+                        mask
+                    } else {
                         let mut mask = 0u32;
                         for t in tasks {
                             mask |= 1u32.checked_shl(u32::from(v.task_index(t)?))?;
                         }
                         mask
                     }
-                },
+                }
                 Dim::Mfa => u32::from(input.mfa),
                 Dim::Purpose => {
                     let p = input.purpose?;
