@@ -144,7 +144,7 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
     ) -> Resolution {
         let category = self.holder_category(h);
         if !self.mitz {
-            *events = self.facts.statements_about(h, category);
+            self.facts.statements_about_into(h, category, events);
             return self.resolve_events(events, h, None, None, NONE_NAMED, &[]);
         }
         let requester_category = requester.map(|r| self.requester_idx(r));

@@ -568,16 +568,32 @@ impl<'a> PatientFacts<'a> {
         out
     }
 
-    /// The consent statement events about `holder` (itself, or its holder
-    /// category `category`), in arrival-within-time order, up to `t`: the
-    /// resolver's input for a question about that holder
+    /// [`Self::statements_about_into`], returned (for the tests)
+    #[cfg(test)]
     pub(crate) fn statements_about(&self, holder: Idx, category: Option<Idx>) -> Statements {
-        self.statement_events()
-            .filter(|e| match e.key.holder {
+        let mut out = Statements::new();
+        self.statements_about_into(holder, category, &mut out);
+        out
+    }
+
+    /// The consent statement events about `holder` (itself, or its holder
+    /// category `category`), in arrival-within-time order, up to `t`, into
+    /// `out`: the resolver's input for a question about that holder, in a
+    /// buffer of the caller's (the decision path's, on its stack: no copy
+    /// of the buffer on return)
+    pub(crate) fn statements_about_into(
+        &self,
+        holder: Idx,
+        category: Option<Idx>,
+        out: &mut Statements,
+    ) {
+        self.statements_where(
+            |k| match k.holder {
                 Holder::Organisation(h) => h == holder,
                 Holder::Category(c) => Some(c) == category,
-            })
-            .collect()
+            },
+            out,
+        );
     }
 
     /// The consent statement events whose key `keep` accepts, in

@@ -28,6 +28,76 @@ pub(crate) struct Compiled {
     /// Per shape, the fact bits that may be true (the engine never sets
     /// another for that shape; an input that does is not placed)
     free: Vec<u32>,
+    /// Per shape, how a dashboard walks its categories ([`Compiled::walk`]):
+    /// which tables the category changes, found once at load
+    plans: Vec<Plan>,
+}
+
+/// How the tables of one shape split for a walk through the categories:
+/// the dimensions that move with the category, the tables that read none
+/// of them, and for each of the others its reads split into those that
+/// stay and those that move
+#[derive(Debug, Default)]
+struct Plan {
+    /// The dimensions that move, by position
+    moving: smallvec::SmallVec<[(usize, Dim); 5]>,
+    /// The tables no category changes, by index into the shape's entries
+    fixed: Vec<usize>,
+    /// The others
+    varying: Vec<PlannedVarying>,
+}
+
+/// A table some category changes, as planned at load
+#[derive(Debug)]
+struct PlannedVarying {
+    /// Its index into the shape's entries
+    entry: usize,
+    /// The reads of the dimensions that stay: (position, stride)
+    stays: smallvec::SmallVec<[(usize, usize); 6]>,
+    /// The reads that move: (index into [`Plan::moving`], stride)
+    terms: smallvec::SmallVec<[(usize, usize); 4]>,
+}
+
+impl Plan {
+    /// The plan of shape `shape` of `tables`
+    fn of(tables: &TruthTables, shape: usize) -> Self {
+        let dims = tables
+            .space
+            .shapes
+            .get(shape)
+            .map_or(&[][..], |s| s.dims.as_slice());
+        let mut plan = Self::default();
+        for (pos, d) in dims.iter().enumerate() {
+            let moves = match d {
+                Dim::Category => true,
+                Dim::Fact(f) => CATEGORY_FACTS.contains(f),
+                _ => false,
+            };
+            if moves {
+                plan.moving.push((pos, *d));
+            }
+        }
+        for (i, e) in tables.shapes.get(shape).into_iter().flatten().enumerate() {
+            let mut stays = smallvec::SmallVec::new();
+            let mut terms = smallvec::SmallVec::new();
+            for &(pos, stride) in &e.reads {
+                match plan.moving.iter().position(|(p, _)| *p == pos) {
+                    Some(k) => terms.push((k, stride)),
+                    None => stays.push((pos, stride)),
+                }
+            }
+            if terms.is_empty() {
+                plan.fixed.push(i);
+            } else {
+                plan.varying.push(PlannedVarying {
+                    entry: i,
+                    stays,
+                    terms,
+                });
+            }
+        }
+        plan
+    }
 }
 
 /// The number of shape keys
@@ -125,10 +195,14 @@ impl Compiled {
             });
             free.push(bits);
         }
+        let plans = (0..tables.shapes.len())
+            .map(|i| Plan::of(&tables, i))
+            .collect();
         Self {
             tables,
             shape_of,
             free,
+            plans,
         }
     }
 
@@ -239,50 +313,41 @@ impl Compiled {
     /// A dashboard's walk through the categories of one placed `view`
     /// input: the tables of the policies that read neither the category
     /// nor a fact that depends on it ([`CATEGORY_FACTS`]) are read once,
-    /// here; each category then reads only the others
+    /// here; each category then reads only the others. Which tables are
+    /// which was found at load ([`Plan`]); here only the cells' offsets
     pub(crate) fn walk(&self, shape: usize, c: Coords) -> Walk<'_> {
         let mut base = Acc::default();
         let mut varying = smallvec::SmallVec::new();
-        let dims = self
-            .tables
-            .space
-            .shapes
-            .get(shape)
-            .map_or(&[][..], |s| s.dims.as_slice());
-        let moves = |d: &Dim| match d {
-            Dim::Category => true,
-            Dim::Fact(f) => CATEGORY_FACTS.contains(f),
-            _ => false,
+        let entries = self.tables.shapes.get(shape).map_or(&[][..], Vec::as_slice);
+        let Some(plan) = self.plans.get(shape) else {
+            return Walk {
+                base,
+                varying,
+                moving: &[],
+            };
         };
-        let mut moving = smallvec::SmallVec::new();
-        for (pos, d) in dims.iter().enumerate() {
-            if moves(d) {
-                moving.push((pos, *d));
-            }
+        for e in plan.fixed.iter().filter_map(|&i| entries.get(i)) {
+            base.add_entry(e, &c);
         }
-        for e in self.tables.shapes.get(shape).into_iter().flatten() {
-            let mut offset = 0usize;
-            let mut terms = smallvec::SmallVec::new();
-            for &(pos, stride) in &e.reads {
-                match moving.iter().position(|(p, _)| *p == pos) {
-                    Some(k) => terms.push((k, stride)),
-                    None => offset += c.get(pos).map_or(0, |&v| v as usize) * stride,
-                }
-            }
-            if terms.is_empty() {
-                base.add_entry(e, &c);
-            } else {
-                varying.push(Varying {
-                    entry: e,
-                    offset,
-                    terms,
-                });
-            }
+        for v in &plan.varying {
+            let Some(entry) = entries.get(v.entry) else {
+                continue;
+            };
+            let offset = v
+                .stays
+                .iter()
+                .map(|&(pos, stride)| c.get(pos).map_or(0, |&x| x as usize) * stride)
+                .sum();
+            varying.push(Varying {
+                entry,
+                offset,
+                terms: &v.terms,
+            });
         }
         Walk {
             base,
             varying,
-            moving,
+            moving: &plan.moving,
         }
     }
 
@@ -308,17 +373,17 @@ pub(crate) struct Walk<'c> {
     /// The tables of the others
     varying: smallvec::SmallVec<[Varying<'c>; 8]>,
     /// The dimensions that move, by position
-    moving: smallvec::SmallVec<[(usize, Dim); 5]>,
+    moving: &'c [(usize, Dim)],
 }
 
 /// A table some category changes: the part of its cell's index that the
 /// dimensions which do not move make, and the strides of those that do
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Varying<'c> {
     entry: &'c Entry,
     offset: usize,
     /// (index into [`Walk::moving`], stride)
-    terms: smallvec::SmallVec<[(usize, usize); 4]>,
+    terms: &'c [(usize, usize)],
 }
 
 impl Walk<'_> {
@@ -336,7 +401,7 @@ impl Walk<'_> {
         let mut acc = self.base;
         for v in &self.varying {
             let mut i = v.offset;
-            for &(k, stride) in &v.terms {
+            for &(k, stride) in v.terms {
                 i += values.get(k).copied().unwrap_or(0) * stride;
             }
             let cell = v.entry.values.get(i).copied().unwrap_or(OUTSIDE);
