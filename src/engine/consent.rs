@@ -96,6 +96,14 @@ impl<'r, 'v> PatientConsent<'r, 'v> {
         self.facts.holders()
     }
 
+    /// Whether the data category asked changes an answer: only the Mitz
+    /// picture names data categories; a dossier consent covers all of a
+    /// holder's data (SPEC.md §7.2), so without Mitz entries every data
+    /// category resolves alike
+    pub(crate) fn data_matters(&self) -> bool {
+        self.mitz
+    }
+
     /// The data category of the category at `position` in the vocabulary
     pub(crate) fn data_at(&self, position: u16) -> DataAsked {
         self.vocabulary.consent().data_of_category(position)

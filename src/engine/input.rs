@@ -588,7 +588,12 @@ impl<'r, 'v> Categories<'r, 'v> {
         let covered =
             self.objections && objection(facts, *h, self.registry.category_index(category));
         input.facts.set(Fact::ReferralObjection, covered);
-        let data = patient.data_at(position);
+        // Without the Mitz picture, one resolution serves every category
+        let data = if patient.data_matters() {
+            patient.data_at(position)
+        } else {
+            None
+        };
         let answer = if let Some(&(_, known)) = self.consent.iter().find(|(d, _)| *d == data) {
             known
         } else {
