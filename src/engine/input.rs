@@ -548,32 +548,57 @@ pub(crate) struct Categories<'r, 'v> {
 }
 
 impl<'r, 'v> Categories<'r, 'v> {
-    /// The walk for `input` (a practitioner's `view` of one holder)
+    /// The walk for `input` (a practitioner's `view` of one holder, built by
+    /// [`build_with`] for `patient`): the consent facts `input` already
+    /// carries, for its own category, are the first the walk remembers
     pub(crate) fn new(
         input: &Input<'_>,
         registry: &'r Registry,
         vocabulary: &'v Vocabulary,
+        patient: &'r PatientState,
     ) -> Self {
         let parts = (|| {
             let PrincipalIn::Practitioner { organisation, .. } = input.principal else {
                 return None;
             };
-            let x = registry.patient(input.patient)?;
             let h = registry.organisation_index(input.holder?)?;
             let o = registry.organisation_index(organisation)?;
-            let facts = x.facts(input.at);
+            let facts = patient.facts(input.at);
             let consent =
-                PatientConsent::new(registry, vocabulary, facts, x.birth_date(), input.at);
+                PatientConsent::new(registry, vocabulary, facts, patient.birth_date(), input.at);
             Some((h, o, facts, consent))
         })();
         let objections = parts
             .as_ref()
             .is_some_and(|(_, _, f, _)| f.any_referral_objection());
+        let mut consent = ConsentMemo::new();
+        if let (Some((_, _, _, c)), Some(position)) = (&parts, input.indices.category) {
+            let f = input.facts;
+            consent.push((
+                Self::key(c, position),
+                ConsentFacts {
+                    permit: f.get(Fact::DossierConsent),
+                    refused: f.get(Fact::ConsentRefused),
+                    unconfirmed: f.get(Fact::ConsentUnconfirmed),
+                },
+            ));
+        }
         Self {
             registry,
             parts,
             objections,
-            consent: ConsentMemo::new(),
+            consent,
+        }
+    }
+
+    /// The consent memo's key of the category at `position`: its data
+    /// category, or one key for all without the Mitz picture (one
+    /// resolution then serves every category)
+    fn key(patient: &PatientConsent<'_, '_>, position: u16) -> Option<u16> {
+        if patient.data_matters() {
+            patient.data_at(position)
+        } else {
+            None
         }
     }
 
@@ -588,12 +613,7 @@ impl<'r, 'v> Categories<'r, 'v> {
         let covered =
             self.objections && objection(facts, *h, self.registry.category_index(category));
         input.facts.set(Fact::ReferralObjection, covered);
-        // Without the Mitz picture, one resolution serves every category
-        let data = if patient.data_matters() {
-            patient.data_at(position)
-        } else {
-            None
-        };
+        let data = Self::key(patient, position);
         let answer = if let Some(&(_, known)) = self.consent.iter().find(|(d, _)| *d == data) {
             known
         } else {

@@ -849,7 +849,8 @@ impl Board<'_> {
         if let Ok(base) = &built {
             {
                 let mut input = base.input.clone();
-                let mut walk = input::Categories::new(&input, registry, policies.vocabulary());
+                let mut walk =
+                    input::Categories::new(&input, registry, policies.vocabulary(), patient);
                 // Unaudited, the holder's input is placed once; per category
                 // only the category and the facts move, and only the
                 // decision and reasons are read (the determining policies
