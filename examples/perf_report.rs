@@ -420,15 +420,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (dash, query) = world::dashboard_world()?;
     let answer = dash.dashboard(&query)?;
     assert_eq!(answer.holders.len(), 5);
-    let dash_times = time_each(
-        |_| {
-            std::hint::black_box(dash.dashboard(&query).ok());
-        },
-        20_000,
-    );
+    // Ten windows of 20,000 in a row: the shared VM has stretches of a
+    // fraction of a second where everything runs ~1.6x slower (seen with
+    // the process pinned to either core), so one short window says more
+    // about the neighbours than about the code. The p50 is over all ten;
+    // the windows' own p50s show the spread.
+    let mut dash_times = Vec::with_capacity(200_000);
+    let mut windows = Vec::with_capacity(10);
+    for _ in 0..10 {
+        let w = time_each(
+            |_| {
+                std::hint::black_box(dash.dashboard(&query).ok());
+            },
+            20_000,
+        );
+        windows.push(percentile(&w, 0.5));
+        dash_times.extend(w);
+    }
+    dash_times.sort_unstable();
+    windows.sort_unstable();
     let dash_p50 = percentile(&dash_times, 0.5);
+    let (dash_win_min, dash_win_max) = (windows[0], windows[windows.len() - 1]);
     say!(
-        "dashboard: 5 holders x 14 categories: p50 {dash_p50} ns ({} categories visible)",
+        "dashboard: 5 holders x 14 categories: p50 {dash_p50} ns over 200,000 (10 windows of 20,000 in a row: p50 {dash_win_min}-{dash_win_max} ns; {} categories visible)",
         answer
             .holders
             .iter()
@@ -756,7 +770,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "cedar_best": r.cedar_best.json(), "plain": r.plain.json(), "rego_prebuilt": r.rego.json()},
             "decide_p50_ns": p50, "decide_p99_ns": p99, "plain_p50_ns": plain_p50, "rego_p50_ns": rego_p50,
             "ratio_vs_plain": (ratio_plain * 10.0).round() / 10.0, "ratio_vs_rego": (ratio_rego * 10.0).round() / 10.0,
-            "dashboard_p50_ns": dash_p50, "apply_events_per_s": apply_per_s.round(), "bytes_per_patient": bytes_per_patient,
+            "dashboard_p50_ns": dash_p50, "dashboard_window_p50_ns": [dash_win_min, dash_win_max], "apply_events_per_s": apply_per_s.round(), "bytes_per_patient": bytes_per_patient,
             "bytes_per_patient_mitz": bytes_per_patient_mitz,
             "thread_scaling": (scaling * 100.0).round() / 100.0,
             "mitz_view_p50_ns": with_p50, "no_mitz_view_p50_ns": without_p50,
