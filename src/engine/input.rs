@@ -74,6 +74,36 @@ pub(crate) struct Indices {
     pub(crate) category: Option<u16>,
 }
 
+impl Indices {
+    /// The task mask of `tasks` in `vocabulary`: [`Unknown`] if it does not
+    /// know one of them, `None` if a position does not fit the mask
+    pub(crate) fn task_mask(
+        vocabulary: &Vocabulary,
+        tasks: &[Task],
+    ) -> Result<Option<u32>, Unknown> {
+        let mut mask = Some(0u32);
+        for t in tasks {
+            let bit = 1u32.checked_shl(u32::from(vocabulary.task_index(t).ok_or(Unknown)?));
+            mask = mask.zip(bit).map(|(m, b)| m | b);
+        }
+        Ok(mask)
+    }
+
+    /// A practitioner's role and task mask in `vocabulary` (no category);
+    /// [`Unknown`] if it does not know the role or one of the tasks
+    pub(crate) fn of_practitioner(
+        vocabulary: &Vocabulary,
+        role: &Role,
+        tasks: &[Task],
+    ) -> Result<Self, Unknown> {
+        Ok(Indices {
+            role: Some(vocabulary.role_index(role).ok_or(Unknown)?),
+            tasks: Self::task_mask(vocabulary, tasks)?,
+            category: None,
+        })
+    }
+}
+
 /// An input and, beside it, where the registry's table of ids has the
 /// entities its audit record names
 #[derive(Debug, Clone)]
@@ -109,12 +139,7 @@ pub(crate) fn resolve_principal<'r>(
             let state = registry.practitioner(id).ok_or(Unknown)?;
             let p = state.entity();
             // A role or task the (reloaded) vocabulary no longer knows is unknown too.
-            let role = vocabulary.role_index(&p.role).ok_or(Unknown)?;
-            let mut tasks = Some(0u32);
-            for t in &p.tasks {
-                let bit = 1u32.checked_shl(u32::from(vocabulary.task_index(t).ok_or(Unknown)?));
-                tasks = tasks.zip(bit).map(|(m, b)| m | b);
-            }
+            let indices = Indices::of_practitioner(vocabulary, &p.role, &p.tasks)?;
             Ok(Who {
                 principal: PrincipalIn::Practitioner {
                     id,
@@ -124,11 +149,7 @@ pub(crate) fn resolve_principal<'r>(
                 },
                 practitioner: Some((state.index(), state.organisation())),
                 tags: (state.tag(), registry.organisation_tag(state.organisation())),
-                indices: Indices {
-                    role: Some(role),
-                    tasks,
-                    category: None,
-                },
+                indices,
             })
         }
         Principal::Patient(id) => {

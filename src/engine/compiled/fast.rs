@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::error::AnalysisError;
 use super::space::{Coords, Dim, MAX_DIMS, PrincipalKind, Space, Sym, Ty};
 use super::tables::{Acc, Compact, Entry, NO, OUTSIDE, Point, TruthTables};
-use crate::engine::input::{CATEGORY_FACTS, Input, PrincipalIn};
+use crate::engine::input::{CATEGORY_FACTS, Indices, Input, PrincipalIn};
 use crate::model::fact::Facts;
 use crate::model::vocab::{ActionKind, Purpose, Source, Vocabulary};
 use crate::policy::Policies;
@@ -241,17 +241,10 @@ impl Compiled {
                     Some(i) => u32::from(i),
                     None => u32::from(v.role_index(role?)?),
                 },
-                Dim::Tasks => {
-                    if let Some(mask) = input.indices.tasks {
-                        mask
-                    } else {
-                        let mut mask = 0u32;
-                        for t in tasks {
-                            mask |= 1u32.checked_shl(u32::from(v.task_index(t)?))?;
-                        }
-                        mask
-                    }
-                }
+                Dim::Tasks => match input.indices.tasks {
+                    Some(mask) => mask,
+                    None => Indices::task_mask(v, tasks).ok()??,
+                },
                 Dim::Mfa => u32::from(input.mfa),
                 Dim::Purpose => {
                     let p = input.purpose?;
@@ -456,10 +449,7 @@ mod tests {
     fn with_indices<'a>(input: &Input<'a>, v: &Vocabulary) -> Input<'a> {
         let mut carried = input.clone();
         if let PrincipalIn::Practitioner { role, tasks, .. } = input.principal {
-            carried.indices.role = v.role_index(role);
-            carried.indices.tasks = tasks.iter().try_fold(0u32, |m, t| {
-                Some(m | 1u32.checked_shl(u32::from(v.task_index(t)?))?)
-            });
+            carried.indices = Indices::of_practitioner(v, role, tasks).unwrap();
         }
         carried.indices.category = input.category.and_then(|c| v.category_index(c));
         carried
